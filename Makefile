@@ -1,0 +1,43 @@
+# The front door: `make help` lists the targets. The README's two commands are `make report` and `make test`.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+AGENCY ?= sample
+PERIOD ?=
+
+.DEFAULT_GOAL := help
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+setup: ## create .venv with the package and its requirements
+	@scripts/setup.sh build
+
+setup-dev: ## as setup, plus the test and lint tools
+	@scripts/setup.sh dev
+
+sample: setup ## generate the sample agency's raw files if they are missing
+	@[ -d data/sample/raw ] && [ -n "$$(ls -A data/sample/raw 2>/dev/null)" ] || $(BIN)/transparency sample-data
+	@$(BIN)/python -c "from transparency.keys import create_key; create_key('sample')"
+
+report: sample ## set up, generate the sample agency if missing, and check its data
+	$(BIN)/transparency validate --agency $(AGENCY) $(if $(PERIOD),--period $(PERIOD))
+
+validate: setup ## check an agency's data: make validate AGENCY=name [PERIOD=2025Q3]
+	$(BIN)/transparency validate --agency $(AGENCY) $(if $(PERIOD),--period $(PERIOD))
+
+test: setup-dev ## set up and run every test
+	$(BIN)/python -m pytest -q
+
+lint: setup-dev ## ruff over the package, scripts, tests and notebooks
+	$(BIN)/ruff check transparency scripts tests notebooks
+
+lab: ## open the notebooks in JupyterLab (installs it into .venv the first time)
+	@scripts/setup.sh build
+	$(BIN)/python -m pip install --quiet -r requirements-authoring.txt
+	$(BIN)/jupyter lab notebooks/
+
+clean: ## remove generated reports and the sample agency's raw files (not the venv)
+	rm -rf reports/*/ data/sample/raw
+
+.PHONY: help setup setup-dev sample report validate test lint lab clean

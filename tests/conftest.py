@@ -1,0 +1,61 @@
+"""Shared fixtures: throw-away agencies in a temporary folder, with keys and caches kept there too."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_REAL = (REPO / ".." / "shared" / "real").resolve()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_state(tmp_path_factory, monkeypatch):
+    """Keys and caches never touch the developer's home folder during tests."""
+    state = tmp_path_factory.mktemp("state")
+    monkeypatch.setenv("TRANSPARENCY_KEYS_DIR", str(state / "keys"))
+    monkeypatch.setenv("TRANSPARENCY_CACHE_DIR", str(state / "cache"))
+    yield
+
+
+@pytest.fixture
+def make_agency(tmp_path):
+    """Write an agency folder (agency.yml plus raw files) and return its path.
+
+    ``config`` is a dict (dumped as YAML) or YAML text; ``files`` maps a relative path to text or bytes.
+    """
+
+    def make(config, files: dict[str, str | bytes] | None = None, name: str = "testville") -> Path:
+        folder = tmp_path / name
+        folder.mkdir(parents=True, exist_ok=True)
+        text = config if isinstance(config, str) else yaml.safe_dump(config, sort_keys=False)
+        (folder / "agency.yml").write_text(text, encoding="utf-8")
+        for rel, content in (files or {}).items():
+            path = folder / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, bytes):
+                path.write_bytes(content)
+            else:
+                path.write_text(content, encoding="utf-8")
+        return folder
+
+    return make
+
+
+def agency_config(datasets: dict, **extra) -> dict:
+    """A minimal valid agency.yml as a dict."""
+    base = {"name": "Testville Police Department", "timezone": "America/Chicago", "datasets": datasets}
+    base.update(extra)
+    return base
+
+
+def needs_real(*folders: str):
+    """Skip (with a reason) when ../shared/real is not beside the checkout."""
+    missing = [f for f in folders if not (SHARED_REAL / f).is_dir()]
+    return pytest.mark.skipif(bool(missing), reason=f"../shared/real/{', '.join(missing)} not present")
+
+
+os.environ.setdefault("MPLBACKEND", "Agg")

@@ -1,0 +1,210 @@
+"""Tests of transparency.execute: notebooks run in parallel with papermill, each within a limit.
+
+One module-scoped run executes the four fixture notebooks (and one with a misspelt parameter)
+with two workers, a 3 s limit on the slow one, ``MPLBACKEND=Agg`` and a broken same-named kernel spec on
+``JUPYTER_PATH``; the tests then check what that run produced. About 6 s in all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from transparency.execute import (
+    NotebookJob,
+    NotebookResult,
+    clean_executed_notebook,
+    ensure_kernel,
+    kernel_environment,
+    run_notebooks,
+)
+
+FIXTURES = Path(__file__).parent / "fixtures" / "notebooks"
+TIMEOUT = 3
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    """Run the fixture notebooks once; return (results by dataset, events, source hashes, jobs)."""
+    out = tmp_path_factory.mktemp("executed")
+    hijack = tmp_path_factory.mktemp("jupyter_path")
+    # A kernel spec with our kernel's name (and a python3 one) that cannot start: if it were
+    # used, every notebook would fail.
+    for name in ("transparency", "python3"):
+        spec = hijack / "kernels" / name
+        spec.mkdir(parents=True)
+        (spec / "kernel.json").write_text(json.dumps(
+            {"argv": ["/nonexistent/python", "-m", "ipykernel_launcher", "-f",
+                      "{connection_file}"], "display_name": "broken", "language": "python"}))
+    names = ["sample", "fails", "slow", "noisy"]
+    jobs = [
+        NotebookJob(name, FIXTURES / f"{name}.ipynb", out / f"{name}.ipynb",
+                    {"period": "2025Q2"}, timeout=TIMEOUT if name == "slow" else 60)
+        for name in names
+    ]
+    jobs.append(NotebookJob("misspelt", FIXTURES / "sample.ipynb", out / "misspelt.ipynb",
+                            {"perid": "2025Q2"}, timeout=60))
+    hashes = {job.source: sha256(job.source) for job in jobs}
+    events: list[tuple[str, str, float, float]] = []
+    started = time.monotonic()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MPLBACKEND", "Agg")
+        patch.setenv("JUPYTER_PATH", str(hijack))
+        results = run_notebooks(
+            jobs, workers=2,
+            progress=lambda dataset, state, seconds: events.append(
+                (dataset, state, seconds, time.monotonic() - started)),
+        )
+    return {r.dataset: r for r in results}, events, hashes, jobs
+
+
+def test_results_come_back_in_job_order_with_one_line_errors(run):
+    results, _, _, jobs = run
+    assert list(results) == [job.dataset for job in jobs]
+    for result in results.values():
+        assert isinstance(result, NotebookResult)
+        assert result.status in ("ok", "failed")
+        assert (result.error is None) == (result.status == "ok")
+        if result.error:
+            assert "\n" not in result.error
+
+
+def test_one_failure_does_not_stop_the_others(run):
+    results, _, _, _ = run
+    assert results["sample"].status == "ok", results["sample"].error
+    assert results["noisy"].status == "ok", results["noisy"].error
+    failed = results["fails"]
+    assert failed.status == "failed"
+    assert failed.error.startswith("ValueError: no data for 2025Q2")
+    assert 'raise ValueError(f"no data for {period}")' in failed.error
+
+
+def test_notebooks_run_in_parallel(run):
+    _, events, _, _ = run
+    running = [t for _, state, _, t in events if state == "running"]
+    finished = [t for _, state, _, t in events if state in ("done", "failed")]
+    assert sorted(running)[1] < min(finished), "two workers should start before either ends"
+
+
+def test_progress_reports_every_state(run):
+    _, events, _, jobs = run
+    for job in jobs:
+        states = [state for dataset, state, _, _ in events if dataset == job.dataset]
+        assert states[0] == "queued" and states[1] == "running"
+        assert states[2] in ("done", "failed") and len(states) == 3
+    seconds = {d: s for d, state, s, _ in events if state in ("done", "failed")}
+    assert seconds["sample"] > 0
+
+
+def test_time_limit_is_honoured(run):
+    results, _, _, _ = run
+    slow = results["slow"]
+    assert slow.status == "failed"
+    assert slow.error.startswith(f"TimeoutError: the notebook did not finish within {TIMEOUT} s")
+    assert "time.sleep(60)" in slow.error or "import time" in slow.error
+    assert slow.seconds < TIMEOUT + 5
+
+
+def test_source_notebooks_are_never_modified(run):
+    _, _, hashes, _ = run
+    for source, digest in hashes.items():
+        assert sha256(source) == digest, f"{source.name} was modified"
+
+
+def test_parameters_are_injected_into_the_executed_copy(run):
+    results, _, _, _ = run
+    notebook = nbformat.read(str(results["sample"].output), as_version=4)
+    injected = [c for c in notebook.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert injected and 'period = "2025Q2"' in injected[0].source
+    markdown = [o["data"]["text/markdown"] for c in notebook.cells if c.cell_type == "code"
+                for o in c.outputs if "text/markdown" in o.get("data", {})]
+    assert any("What changed in 2025Q2" in text for text in markdown)
+
+
+def test_a_misspelt_parameter_fails_instead_of_building_the_default(run):
+    results, _, _, _ = run
+    misspelt = results["misspelt"]
+    assert misspelt.status == "failed"
+    assert "perid" in misspelt.error and "period" in misspelt.error
+
+
+def test_charts_appear_even_with_mplbackend_agg(run):
+    results, _, _, _ = run
+    notebook = nbformat.read(str(results["sample"].output), as_version=4)
+    charts = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs
+              if "image/svg+xml" in o.get("data", {})]
+    assert len(charts) == 3
+    assert all(o["metadata"]["image/svg+xml"]["alt"] for o in charts)
+    assert kernel_environment({"MPLBACKEND": "Agg"})["MPLBACKEND"].endswith("backend_inline")
+
+
+def test_executed_notebooks_have_no_stderr(run):
+    results, _, _, _ = run
+    for result in results.values():
+        if not result.output.exists():
+            continue
+        notebook = nbformat.read(str(result.output), as_version=4)
+        for cell in notebook.cells:
+            for output in cell.get("outputs", []):
+                assert not (output["output_type"] == "stream" and output["name"] == "stderr")
+    noisy = results["noisy"]
+    assert "stderr line" in noisy.stderr  # kept for the build log, not in the notebook
+    outputs = json.dumps([c.get("outputs", []) for c in
+                          nbformat.read(str(noisy.output), as_version=4).cells])
+    assert "visible stdout line" in outputs  # stdout stays in the audit copy
+    assert "Warning" not in outputs
+
+
+def test_kernel_environment_puts_our_kernels_and_package_first():
+    env = kernel_environment({"JUPYTER_PATH": "/elsewhere", "PYTHONPATH": "/x"})
+    assert env["JUPYTER_PATH"].split(os.pathsep)[0] == str(Path(sys.prefix) / "share" / "jupyter")
+    assert env["JUPYTER_PATH"].split(os.pathsep)[1] == "/elsewhere"
+    assert env["PYTHONPATH"].split(os.pathsep)[0] == str(Path(__file__).resolve().parents[1])
+    assert env["PYTHONWARNINGS"] == "ignore"
+
+
+def test_ensure_kernel_is_fast_when_registered():
+    assert ensure_kernel() == "transparency"
+    spec = Path(sys.prefix) / "share" / "jupyter" / "kernels" / "transparency" / "kernel.json"
+    assert json.loads(spec.read_text())["argv"][0] == sys.executable
+    started = time.perf_counter()
+    ensure_kernel()
+    assert time.perf_counter() - started < 0.05
+
+
+def test_output_may_not_overwrite_a_source(tmp_path):
+    source = FIXTURES / "sample.ipynb"
+    with pytest.raises(ValueError, match="overwrite a source"):
+        run_notebooks([NotebookJob("x", source, source, {}, 10)])
+    with pytest.raises(ValueError, match="same output"):
+        run_notebooks([NotebookJob("a", source, tmp_path / "o.ipynb", {}, 10),
+                       NotebookJob("b", source, tmp_path / "o.ipynb", {}, 10)])
+    assert run_notebooks([]) == []
+
+
+def test_clean_executed_notebook_removes_only_stderr(tmp_path):
+    notebook = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("x")
+    cell.outputs = [
+        nbformat.v4.new_output("stream", name="stderr", text="warning!\n"),
+        nbformat.v4.new_output("stream", name="stdout", text="hello\n"),
+        nbformat.v4.new_output("error", ename="E", evalue="v", traceback=[]),
+    ]
+    notebook.cells.append(cell)
+    path = tmp_path / "n.ipynb"
+    nbformat.write(notebook, str(path))
+    removed, stopped = clean_executed_notebook(path)
+    assert removed == "warning!\n" and stopped is None
+    kept = nbformat.read(str(path), as_version=4).cells[0].outputs
+    assert [o["output_type"] for o in kept] == ["stream", "error"]

@@ -1,0 +1,134 @@
+"""The `transparency` command line: exit 0 all good, 1 a data or notebook problem, 2 a usage error."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from .errors import TransparencyError, UsageError
+
+
+def project_root() -> Path:
+    """Where `data/` and `reports/` live: ``$TRANSPARENCY_ROOT``, else the current folder."""
+    return Path(os.environ.get("TRANSPARENCY_ROOT") or Path.cwd())
+
+
+def _agency(name: str):
+    from .config import find_agency, load_agency
+
+    return load_agency(find_agency(name, project_root()))
+
+
+def _periods(text: str, agency) -> list:
+    from .periods import parse_period
+
+    return parse_period(text, fiscal_year_start=agency.model.fiscal_year_start)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .validate import check_agency, format_report
+
+    agency = _agency(args.agency)
+    period = None
+    if args.period:
+        periods = _periods(args.period, agency)
+        if len(periods) != 1:
+            raise UsageError("validate takes one period (a quarter or a year), not a range")
+        period = periods[0]
+    datasets = _dataset_list(args.datasets, agency)
+    started = time.perf_counter()
+    checks = check_agency(agency, datasets, period, cached=not args.no_cache)
+    print(format_report(agency, checks, period))
+    print(f"checked in {time.perf_counter() - started:.1f} s")
+    failed = any(c.error for c in checks) or (args.strict and any(c.warnings for c in checks))
+    return 1 if failed else 0
+
+
+def _dataset_list(text: str | None, agency) -> list[str] | None:
+    if not text:
+        return None
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in agency.dataset_names]
+    if unknown:
+        raise UsageError(
+            f"dataset(s) {', '.join(unknown)} not configured for {agency.name}; configured: {', '.join(agency.dataset_names)}"
+        )
+    return names
+
+
+def cmd_sample_data(args: argparse.Namespace) -> int:
+    from .keys import create_key
+    from .sample import generate
+
+    out = project_root() / "data" / "sample"
+    raw = out / "raw"
+    if raw.exists() and any(raw.iterdir()) and not args.force:
+        print(f"sample data already present in {raw} (use --force to regenerate)")
+    else:
+        started = time.perf_counter()
+        summary = generate(out, through=args.through, scale=args.scale, stops_rows=args.stops_rows)
+        total = sum(summary.values())
+        print(f"generated {total:,} rows in {len(summary)} datasets into {raw} in {time.perf_counter() - started:.1f} s")
+        for name, rows in summary.items():
+            print(f"  {name}: {rows:,}")
+    key = create_key("sample")
+    print(f"pseudonymisation key: {key}")
+    return 0
+
+
+def cmd_keygen(args: argparse.Namespace) -> int:
+    from .keys import create_key, key_path
+
+    agency = _agency(args.agency)
+    existed = key_path(agency.slug).exists()
+    path = create_key(agency.slug)
+    print(f"{'key already exists' if existed else 'created key'}: {path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="transparency", description="Quarterly police transparency reports from an agency's records."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("validate", help="check an agency's data and configuration; exit 1 on problems")
+    p.add_argument("--agency", required=True, help="a name under data/ or a folder holding agency.yml")
+    p.add_argument("--period", help="a quarter (2025Q3) or year (2025) to count rows for")
+    p.add_argument("--datasets", help="comma-separated dataset names (default: all configured)")
+    p.add_argument("--strict", action="store_true", help="treat warnings as problems (exit 1)")
+    p.add_argument("--no-cache", action="store_true", help="load from the raw files, bypassing the Parquet cache")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("sample-data", help="generate the fictional sample agency's raw files into data/sample/raw")
+    p.add_argument("--through", help="last quarter to cover (default: the last complete quarter)")
+    p.add_argument("--scale", type=float, default=1.0, help="volume multiplier (default 1)")
+    p.add_argument("--stops-rows", type=int, default=None, help="generate this many stops (for load tests)")
+    p.add_argument("--force", action="store_true", help="regenerate even if the files exist")
+    p.set_defaults(func=cmd_sample_data)
+
+    p = sub.add_parser("keygen", help="create an agency's pseudonymisation key (outside the repository)")
+    p.add_argument("--agency", required=True)
+    p.set_defaults(func=cmd_keygen)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except TransparencyError as exc:
+        kind = "usage error" if exc.exit_code == 2 else "error"
+        print(f"{kind}: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

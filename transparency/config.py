@@ -1,0 +1,526 @@
+"""The agency.yml schema: one validated model, with errors that name the key path and what was expected.
+
+The syntax is documented in the README ("Agency configuration"). ``load_agency`` is the only entry point: it reads
+the YAML safely (no object construction), validates it with pydantic, then checks what a schema alone
+cannot (dataset and field names against the registry, recode targets, globs that stay inside the
+agency's folder).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import zoneinfo
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from . import registry
+from .errors import ConfigError
+
+DEFAULT_MISSING = ("", "NULL", "null", "NA", "N/A", "n/a", "NaN", "nan", "None", "none", "#N/A")
+DEFAULT_TRUE_FLAGS = ("y", "yes", "1", "true", "t", "x")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+# --- How one canonical field is made from the source columns (the `columns:` forms) -----------------
+
+
+@dataclass(frozen=True)
+class FieldSource:
+    """A canonical field's recipe, normalised from any of the `columns:` forms.
+
+    ``kind`` is one of: ``column`` (``columns`` holds alternatives, first non-empty wins),
+    ``datetime_parts`` (``parts``: date/time or year/month/day/time), ``race_ethnicity``,
+    ``const``, ``synthetic`` (``columns`` empty means the whole row), ``year_of_birth``,
+    ``first_of`` (``parts``: (column, label) pairs; the label of the first non-empty column, else ``const``).
+    """
+
+    kind: str
+    columns: tuple[str, ...] = ()
+    parts: tuple[tuple[str, str], ...] = ()
+    const: Any = None
+    hispanic: tuple[str, ...] = ()
+    format: tuple[str, ...] = ()
+    literal: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
+    count_sep: str | None = None
+
+    def source_columns(self) -> list[str]:
+        """Every source column this recipe reads."""
+        if self.kind == "first_of":
+            return [col for col, _ in self.parts]
+        return list(self.columns) + [col for _, col in self.parts]
+
+
+_PART_KEYS = {"date", "time", "year", "month", "day"}
+_OPTION_KEYS = {"format", "literal", "missing", "count"}
+
+
+def _as_tuple(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, (list, tuple)):
+        return tuple(str(v) for v in value)
+    return (str(value),)
+
+
+def parse_field_source(spec: Any, where: str) -> FieldSource:
+    """Turn one `columns:` entry into a FieldSource; ``ValueError`` says what was expected."""
+    expected = (
+        "a column name, a list of alternative column names, or a mapping with one of "
+        "column, date/time, year/month/day, race/ethnicity, const, synthetic, year_of_birth, first_of"
+    )
+    if isinstance(spec, str):
+        if not spec.strip():
+            raise ValueError(f"{where}: empty column name; expected {expected}")
+        return FieldSource("column", columns=(spec,))
+    if isinstance(spec, list):
+        if not spec or not all(isinstance(s, str) and s.strip() for s in spec):
+            raise ValueError(f"{where}: expected a non-empty list of column names")
+        return FieldSource("column", columns=tuple(spec))
+    if not isinstance(spec, dict):
+        raise ValueError(f"{where}: expected {expected}, got {type(spec).__name__}")
+    keys = set(spec)
+    options = {
+        "format": _as_tuple(spec.get("format")),
+        "literal": _as_tuple(spec.get("literal")),
+        "missing": _as_tuple(spec.get("missing")),
+    }
+    if "count" in spec and not (isinstance(spec["count"], str) and spec["count"]):
+        raise ValueError(f"{where}.count: expected the separator of the list, such as \";\"")
+    main = keys - _OPTION_KEYS
+    if "const" in keys:
+        if keys != {"const"}:
+            raise ValueError(f"{where}: const takes no other keys (got {', '.join(sorted(keys - {'const'}))})")
+        return FieldSource("const", const=spec["const"])
+    if "synthetic" in keys:
+        if keys != {"synthetic"}:
+            raise ValueError(f"{where}: synthetic takes no other keys")
+        value = spec["synthetic"]
+        if value is True:
+            return FieldSource("synthetic")
+        if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+            return FieldSource("synthetic", columns=tuple(value))
+        raise ValueError(f"{where}.synthetic: expected true or a list of column names")
+    if "race" in keys or "ethnicity" in keys:
+        if not {"race", "ethnicity", "hispanic"} <= keys or main - {"race", "ethnicity", "hispanic"}:
+            raise ValueError(f"{where}: expected race, ethnicity and hispanic (the ethnicity values that mean Hispanic)")
+        return FieldSource(
+            "race_ethnicity",
+            columns=_as_tuple(spec["race"]),
+            parts=(("ethnicity", str(spec["ethnicity"])),),
+            hispanic=_as_tuple(spec["hispanic"]),
+            **options,
+        )
+    if "first_of" in keys:
+        choices = spec["first_of"]
+        if main != {"first_of", "otherwise"} and main != {"first_of"}:
+            raise ValueError(f"{where}: first_of takes only `otherwise` besides")
+        if not isinstance(choices, dict) or not choices:
+            raise ValueError(f"{where}.first_of: expected a mapping of column name to label")
+        return FieldSource(
+            "first_of", parts=tuple((str(c), str(label)) for c, label in choices.items()),
+            const=spec.get("otherwise"), **options,
+        )
+    if "year_of_birth" in keys:
+        if main != {"year_of_birth"}:
+            raise ValueError(f"{where}: year_of_birth takes only format/literal/missing besides")
+        return FieldSource("year_of_birth", columns=_as_tuple(spec["year_of_birth"]), **options)
+    if main & _PART_KEYS:
+        parts = main & _PART_KEYS
+        if main - _PART_KEYS:
+            raise ValueError(f"{where}: unexpected keys {', '.join(sorted(main - _PART_KEYS))}")
+        if not ({"date"} <= parts and parts <= {"date", "time"}) and not (
+            {"year", "month", "day"} <= parts and parts <= {"year", "month", "day", "time"}
+        ):
+            raise ValueError(f"{where}: expected date (+ time) or year, month, day (+ time)")
+        order = ("date", "year", "month", "day", "time")
+        return FieldSource(
+            "datetime_parts", parts=tuple((k, str(spec[k])) for k in order if k in parts), **options
+        )
+    if main == {"column"}:
+        return FieldSource(
+            "column", columns=_as_tuple(spec["column"]), count_sep=spec.get("count"), **options
+        )
+    raise ValueError(f"{where}: expected {expected}")
+
+
+# --- The YAML models ---------------------------------------------------------------------------------
+
+
+class Location(_Model):
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+class Population(_Model):
+    source: str
+    total: int = Field(gt=0)
+    by_race: dict[str, int] = {}
+    year: int | None = None
+
+    @field_validator("by_race")
+    @classmethod
+    def _races(cls, value: dict[str, int]) -> dict[str, int]:
+        allowed = registry.enums()["race"].values
+        for race, count in value.items():
+            if race not in allowed:
+                raise ValueError(f"'{race}' is not a canonical race; expected one of {', '.join(allowed)}")
+            if count < 0:
+                raise ValueError(f"population of {race} must not be negative")
+        return value
+
+
+class Suppression(_Model):
+    min_count: int = Field(default=5, ge=1, le=100)
+
+
+class ValidDates(_Model):
+    from_: dt.date = Field(default=dt.date(1980, 1, 1), alias="from")
+
+
+class ReportSchedule(_Model):
+    cadence: Literal["quarterly"] = "quarterly"
+    due_days: int = Field(default=45, ge=0, le=365)
+
+
+class FileSpec(_Model):
+    glob: str
+    columns: dict[str, Any] = {}
+    datetime_format: str | list[str] | None = None
+    encoding: str | None = None
+    sheet: str | int | None = None
+    missing_values: list[str] | None = None
+    delimiter: str | None = None
+
+
+class Explode(_Model):
+    columns: list[str] = Field(min_length=1)
+    sep: str = ";"
+
+
+class Unpivot(_Model):
+    field: str
+    columns: dict[str, str] = Field(min_length=1)
+    true_values: list[str] = list(DEFAULT_TRUE_FLAGS)
+    value: str | None = None  # with a value field: every non-empty cell becomes a (label, value) row
+
+
+class RelatedField(_Model):
+    column: str | None = None
+    agg: Literal["any", "any_row", "count", "sum", "max", "min", "first", "list", "most_serious"]
+    order: list[str] | None = None
+    sep: str = "; "
+
+    @model_validator(mode="after")
+    def _check(self) -> RelatedField:
+        if self.agg == "most_serious" and not self.order:
+            raise ValueError("agg most_serious needs `order`, the values from most to least serious")
+        if self.agg not in ("any_row", "count") and not self.column:
+            raise ValueError(f"agg {self.agg} needs `column`")
+        return self
+
+
+class Related(_Model):
+    files: list[str] = Field(min_length=1)
+    key: dict[str, str] = Field(min_length=1, max_length=1)
+    fields: dict[str, RelatedField] = Field(min_length=1)
+    encoding: str | None = None
+    missing_values: list[str] | None = None
+    sheet: str | int | None = None
+    delimiter: str | None = None
+
+
+class DatasetConfig(_Model):
+    files: list[str | FileSpec] = Field(min_length=1)
+    columns: dict[str, Any] = {}
+    values: dict[str, dict[str, Any]] = {}
+    datetime_format: str | list[str] | None = None
+    encoding: str | None = None
+    sheet: str | int | None = None
+    delimiter: str | None = None
+    missing_values: list[str] | None = None
+    duplicate_rows: Literal["exclude", "allowed"] = "exclude"
+    row_id: str | list[str] | None = None
+    duplicate_ids: Literal["error", "exclude", "keep"] = "error"
+    normalize_ids: bool = False
+    explode: Explode | None = None
+    unpivot: Unpivot | None = None
+    related: list[Related] = []
+    notes: str | None = None
+
+
+class AgencyModel(_Model):
+    name: str = Field(min_length=1)
+    timezone: str
+    location: Location | None = None
+    fiscal_year_start: int = Field(default=1, ge=1, le=12)
+    page_size: Literal["letter", "a4"] = "letter"
+    sworn_officers: int | None = Field(default=None, gt=0)
+    population: Population | None = None
+    suppression: Suppression = Suppression()
+    raw_root: str | None = None
+    valid_dates: ValidDates = ValidDates()
+    report: ReportSchedule = ReportSchedule()
+    response_targets: dict[str, float] = {}
+    required_training: list[str] = []
+    datasets: dict[str, DatasetConfig] = Field(min_length=1)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"'{value}' is not an IANA time zone name such as America/Chicago") from None
+        return value
+
+
+# --- The validated agency, as the rest of the package sees it -------------------------------------------
+
+
+@dataclass
+class FileGroup:
+    """One `files:` entry with the dataset's keys and its own overrides merged."""
+
+    glob: str
+    columns: dict[str, FieldSource]
+    datetime_format: tuple[str, ...]
+    encoding: str | None
+    sheet: str | int | None
+    missing_values: tuple[str, ...]
+    delimiter: str | None
+
+
+@dataclass
+class Agency:
+    """A validated agency configuration."""
+
+    slug: str
+    folder: Path
+    config_path: Path
+    model: AgencyModel
+    raw_root: Path
+    file_groups: dict[str, list[FileGroup]]
+
+    @property
+    def name(self) -> str:
+        return self.model.name
+
+    @property
+    def timezone(self) -> str:
+        return self.model.timezone
+
+    @property
+    def min_count(self) -> int:
+        return self.model.suppression.min_count
+
+    def dataset(self, name: str) -> DatasetConfig:
+        return self.model.datasets[name]
+
+    @property
+    def dataset_names(self) -> list[str]:
+        """Configured datasets in the registry's (the report's) order."""
+        return [name for name in registry.datasets() if name in self.model.datasets]
+
+
+def _key_path(loc: tuple) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def _pydantic_message(error: dict) -> str:
+    kind, msg = error.get("type", ""), error.get("msg", "")
+    if kind == "missing":
+        return "is required but missing"
+    if kind == "extra_forbidden":
+        return "is not a known key (check the spelling; see 'Agency configuration' in the README)"
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, "):]
+    got = error.get("input")
+    if kind not in ("missing",) and not isinstance(got, (dict, list)) and got is not None:
+        return f"{msg} (got {got!r})"
+    return msg
+
+
+def _clean_loc(loc: tuple) -> tuple:
+    # pydantic puts union member names ('str', 'FileSpec') into the location; they mean nothing to a user.
+    return tuple(p for p in loc if p not in ("str", "FileSpec", "list[str]", "function-after[_check(), RelatedField]"))
+
+
+def load_agency(where: str | Path) -> Agency:
+    """Read and validate an agency.
+
+    Parameters
+    ----------
+    where : str or Path
+        ``data/<name>``, a folder holding ``agency.yml``, or the path of an ``agency.yml`` file.
+
+    Raises
+    ------
+    ConfigError
+        Naming the file, the key path and what was expected.
+    """
+    path = Path(where)
+    if path.is_dir():
+        path = path / "agency.yml"
+    if not path.exists():
+        raise ConfigError(str(path), "", "no agency.yml here")
+    text = path.read_text(encoding="utf-8-sig", errors="strict")
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where_txt = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(str(path), "", f"not valid YAML: {where_txt}{problem}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(str(path), "", "expected a mapping of keys (name, timezone, datasets, ...)")
+    try:
+        model = AgencyModel.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = _key_path(_clean_loc(first["loc"]))
+        extra = f" (and {exc.error_count() - 1} more problems)" if exc.error_count() > 1 else ""
+        raise ConfigError(str(path), key, _pydantic_message(first) + extra) from None
+    folder = path.parent
+    raw_root = folder
+    if model.raw_root:
+        expanded = os.path.expandvars(model.raw_root)
+        if "$" in expanded:
+            raise ConfigError(str(path), "raw_root", f"an environment variable in '{model.raw_root}' is not set")
+        raw_root = (folder / expanded).resolve()
+        if not raw_root.is_dir():
+            raise ConfigError(str(path), "raw_root", f"folder '{raw_root}' does not exist")
+    groups = {name: _check_dataset(path, name, ds) for name, ds in model.datasets.items()}
+    return Agency(
+        slug=re.sub(r"[^a-z0-9_-]+", "-", folder.resolve().name.lower()),
+        folder=folder,
+        config_path=path,
+        model=model,
+        raw_root=raw_root,
+        file_groups=groups,
+    )
+
+
+def _check_glob(path: Path, key: str, pattern: str) -> None:
+    pure = Path(pattern)
+    if pure.is_absolute() or pattern.startswith("~"):
+        raise ConfigError(str(path), key, f"'{pattern}' must be relative to the agency folder (or raw_root)")
+    if ".." in pure.parts:
+        raise ConfigError(str(path), key, f"'{pattern}' must not leave the agency folder ('..' is not allowed)")
+
+
+def _check_dataset(path: Path, name: str, ds: DatasetConfig) -> list[FileGroup]:
+    base = f"datasets.{name}"
+    try:
+        spec = registry.dataset(name)
+    except KeyError as exc:
+        raise ConfigError(str(path), base, str(exc.args[0])) from None
+    fields = spec.fields
+
+    def check_field(key: str, field_name: str) -> None:
+        if field_name not in fields:
+            raise ConfigError(
+                str(path), key, f"'{field_name}' is not a field of {name}; expected one of {', '.join(fields)}"
+            )
+
+    def sources(columns: dict[str, Any], key: str) -> dict[str, FieldSource]:
+        out = {}
+        for field_name, raw in columns.items():
+            check_field(f"{key}.{field_name}", field_name)
+            try:
+                out[field_name] = parse_field_source(raw, f"{key}.{field_name}")
+            except ValueError as exc:
+                where, _, message = str(exc).partition(": ")
+                raise ConfigError(str(path), where, message) from None
+            src = out[field_name]
+            if src.kind == "datetime_parts" and fields[field_name].type != "datetime":
+                raise ConfigError(str(path), f"{key}.{field_name}", "date/time parts only make a datetime field")
+            if src.kind == "race_ethnicity" and not (fields[field_name].enum and fields[field_name].enum.name == "race"):
+                raise ConfigError(str(path), f"{key}.{field_name}", "race/ethnicity only makes a race field")
+            if src.kind == "year_of_birth" and fields[field_name].type != "age":
+                raise ConfigError(str(path), f"{key}.{field_name}", "year_of_birth only makes an age field")
+        return out
+
+    base_columns = sources(ds.columns, f"{base}.columns")
+    made_elsewhere: set[str] = set()
+    if ds.unpivot:
+        check_field(f"{base}.unpivot.field", ds.unpivot.field)
+        if ds.unpivot.field in ds.columns:
+            raise ConfigError(str(path), f"{base}.unpivot.field", f"'{ds.unpivot.field}' is also in columns")
+        made_elsewhere.add(ds.unpivot.field)
+        if ds.unpivot.value:
+            check_field(f"{base}.unpivot.value", ds.unpivot.value)
+            if ds.unpivot.value in ds.columns:
+                raise ConfigError(str(path), f"{base}.unpivot.value", f"'{ds.unpivot.value}' is also in columns")
+            made_elsewhere.add(ds.unpivot.value)
+    for i, rel in enumerate(ds.related):
+        for pattern in rel.files:
+            _check_glob(path, f"{base}.related.{i}.files", pattern)
+        for field_name in rel.fields:
+            check_field(f"{base}.related.{i}.fields.{field_name}", field_name)
+            made_elsewhere.add(field_name)
+
+    for field_name, recodes in ds.values.items():
+        key = f"{base}.values.{field_name}"
+        check_field(key, field_name)
+        f = fields[field_name]
+        for source_value, target in recodes.items():
+            if f.type == "enum" and str(target) not in f.enum.values:
+                raise ConfigError(
+                    str(path), f"{key}.{source_value}",
+                    f"'{target}' is not a canonical {f.enum.name} value; expected one of {', '.join(f.enum.values)}",
+                )
+            if f.type == "bool" and not (isinstance(target, bool) or target is None or str(target).lower() in ("true", "false", "unknown")):
+                raise ConfigError(str(path), f"{key}.{source_value}", f"'{target}' is not true, false or unknown")
+
+    groups = []
+    for i, entry in enumerate(ds.files):
+        spec_entry = FileSpec(glob=entry) if isinstance(entry, str) else entry
+        _check_glob(path, f"{base}.files.{i}", spec_entry.glob)
+        columns = dict(base_columns)
+        columns.update(sources(spec_entry.columns, f"{base}.files.{i}.columns"))
+        missing = [f for f in spec.required if f not in columns and f not in made_elsewhere]
+        if missing:
+            raise ConfigError(
+                str(path), f"{base}.columns",
+                f"required field(s) {', '.join(missing)} of {name} are not mapped to a source column",
+            )
+        for group in spec.one_of_required:
+            if not any(g in columns or g in made_elsewhere for g in group):
+                raise ConfigError(str(path), f"{base}.columns", f"one of {' or '.join(group)} must be mapped")
+        fmt = spec_entry.datetime_format or ds.datetime_format
+        groups.append(
+            FileGroup(
+                glob=spec_entry.glob,
+                columns=columns,
+                datetime_format=_as_tuple(fmt),
+                encoding=spec_entry.encoding or ds.encoding,
+                sheet=spec_entry.sheet if spec_entry.sheet is not None else ds.sheet,
+                missing_values=tuple(spec_entry.missing_values or ds.missing_values or DEFAULT_MISSING),
+                delimiter=spec_entry.delimiter or ds.delimiter,
+            )
+        )
+    return groups
+
+
+def find_agency(agency: str, root: Path | None = None) -> Path:
+    """Resolve ``--agency``: a name under ``data/`` or a path to a folder holding agency.yml."""
+    root = Path(root or os.environ.get("TRANSPARENCY_ROOT") or Path.cwd())
+    candidates = [root / "data" / agency, Path(agency)]
+    for candidate in candidates:
+        if (candidate / "agency.yml").exists():
+            return candidate
+    from .errors import UsageError
+
+    known = sorted(p.parent.name for p in (root / "data").glob("*/agency.yml")) if (root / "data").is_dir() else []
+    hint = f"; known agencies: {', '.join(known)}" if known else ""
+    raise UsageError(f"no agency '{agency}' (looked for data/{agency}/agency.yml){hint}")

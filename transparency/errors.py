@@ -1,0 +1,50 @@
+"""Errors a user can act on: each names the file, row, column or config key it is about."""
+
+from __future__ import annotations
+
+
+class TransparencyError(Exception):
+    """Base class; the CLI prints ``str(error)`` and exits with ``exit_code`` (no traceback)."""
+
+    exit_code = 1
+
+
+class ConfigError(TransparencyError):
+    """agency.yml is missing, unreadable, or does not match the schema.
+
+    Parameters
+    ----------
+    path : str
+        The agency.yml file.
+    key : str
+        Dotted key path, e.g. ``datasets.use_of_force.columns.occurred_at``; empty for the whole file.
+    message : str
+        What was expected.
+    """
+
+    def __init__(self, path: str, key: str, message: str):
+        self.path, self.key, self.message = str(path), key, message
+        where = f"{self.path}: {key}: " if key else f"{self.path}: "
+        super().__init__(where + message)
+
+
+class DataError(TransparencyError):
+    """An input file cannot be used as configured.
+
+    Row numbers are spreadsheet rows: the header is row 1, the first data row is row 2.
+    """
+
+    def __init__(self, file: str, message: str, row: int | None = None, column: str | None = None):
+        self.file, self.row, self.column, self.message = str(file), row, column, message
+        parts = [self.file]
+        if row is not None:
+            parts.append(f"row {row}")
+        if column is not None:
+            parts.append(f"column '{column}'")
+        super().__init__(", ".join(parts) + ": " + message)
+
+
+class UsageError(TransparencyError):
+    """The command line was wrong (unknown agency, malformed period, unknown dataset name)."""
+
+    exit_code = 2

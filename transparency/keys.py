@@ -1,0 +1,77 @@
+"""Pseudonymisation keys: one secret per agency, kept outside the repository and outside data/."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import ConfigError
+
+
+def keys_dir() -> Path:
+    """Where agency keys live: ``$TRANSPARENCY_KEYS_DIR``, else ``~/.config/transparency/keys``."""
+    configured = os.environ.get("TRANSPARENCY_KEYS_DIR")
+    if configured:
+        return Path(configured)
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "transparency" / "keys"
+
+
+def key_path(agency_slug: str) -> Path:
+    return keys_dir() / f"{agency_slug}.key"
+
+
+def create_key(agency_slug: str, overwrite: bool = False) -> Path:
+    """Write a new random 256-bit key for the agency (mode 600); refuses to replace an existing key."""
+    path = key_path(agency_slug)
+    if path.exists() and not overwrite:
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(secrets.token_hex(32) + "\n", encoding="ascii")
+    os.chmod(tmp, 0o600)
+    tmp.replace(path)
+    return path
+
+
+def read_key(agency_slug: str) -> bytes:
+    """The agency's key; a ConfigError says how to create one when it is missing."""
+    path = key_path(agency_slug)
+    if not path.exists():
+        raise ConfigError(
+            str(path), "",
+            f"no pseudonymisation key for agency '{agency_slug}': run `transparency keygen --agency {agency_slug}` "
+            "(keys live outside the repository; set TRANSPARENCY_KEYS_DIR to choose where)",
+        )
+    text = path.read_text(encoding="ascii").strip()
+    if len(text) < 32:
+        raise ConfigError(str(path), "", "the key is too short (expected 64 hex digits)")
+    return text.encode("ascii")
+
+
+def fingerprint(key: bytes) -> str:
+    """A short public fingerprint of a key, for cache keys and the manifest (never the key itself)."""
+    return hashlib.sha256(b"fingerprint:" + key).hexdigest()[:12]
+
+
+def pseudonymise(values: pd.Series, key: bytes) -> pd.Series:
+    """Replace identifiers by ``HMAC-SHA256(key, value)`` (16 hex digits); missing stays missing.
+
+    Values are compared after trimming and upper-casing, so ``" 4521"`` and ``"4521"`` get one pseudonym.
+    """
+    normalised = values.astype("string").str.strip().str.upper()
+    uniques = normalised.dropna().unique()
+    mapping = {
+        value: hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()[:16] for value in uniques
+    }
+    out = normalised.map(mapping)
+    out[normalised.isna() | (normalised == "")] = pd.NA
+    return out.astype("string")
+
+
+__all__ = ["keys_dir", "key_path", "create_key", "read_key", "fingerprint", "pseudonymise"]

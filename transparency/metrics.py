@@ -1,0 +1,271 @@
+"""Headline figures of every dataset under SPEC.md's names, for a period, the one before, and a year earlier.
+
+Each dataset has one function that takes the canonical table and a period and returns figures for
+that period only. :func:`compute` runs it for the period, the previous period (``_prior``) and the same
+period a year earlier (``_last_year``), applies the coverage rule (``null`` when a comparison period lies
+outside the data's dates; 0 when covered and nothing happened) and the suppression rule (a small count,
+or a figure built on one, is ``null`` with the reason in ``suppressed``).
+
+A figure whose field the agency does not record is omitted, never 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from . import registry
+from .periods import Period
+from .suppress import SMALL_COUNT, is_small
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One figure: its value and what it rests on, for suppression.
+
+    ``basis`` is the number of records the figure is built on: for a count it is the count itself; for
+    a median or a share it is the number of records; None when the figure cannot identify anyone
+    (hours of training, say).
+    """
+
+    value: float | int | None
+    basis: int | None
+
+
+def _count(n) -> Figure:
+    n = int(n)
+    return Figure(n, n)
+
+
+def _median_minutes(values: pd.Series) -> Figure:
+    values = values.dropna()
+    return Figure(float(values.median()) if len(values) else None, len(values))
+
+
+def _quantile(values: pd.Series, q: float) -> Figure:
+    values = values.dropna()
+    return Figure(float(values.quantile(q)) if len(values) else None, len(values))
+
+
+def _in(table: pd.DataFrame, column: str, period: Period) -> pd.DataFrame:
+    return table[period.contains(table[column])]
+
+
+def _true(series: pd.Series) -> pd.Series:
+    return series.fillna(False).astype(bool)
+
+
+# --- One function per dataset -----------------------------------------------------------------------------
+
+
+def use_of_force(table: pd.DataFrame, period: Period) -> dict[str, Figure]:
+    rows = _in(table, "occurred_at", period)
+    out = {"incidents": _count(rows["incident_id"].nunique()), "applications": _count(len(rows))}
+    if "subject_injured" in rows:
+        out["incidents_subject_injured"] = _count(rows.loc[_true(rows["subject_injured"]), "incident_id"].nunique())
+    if "officer_injured" in rows:
+        out["incidents_officer_injured"] = _count(rows.loc[_true(rows["officer_injured"]), "incident_id"].nunique())
+    if "subject_hospitalized" in rows:
+        out["incidents_subject_hospitalized"] = _count(rows.loc[_true(rows["subject_hospitalized"]), "incident_id"].nunique())
+    return out
+
+
+def complaints(table: pd.DataFrame, period: Period) -> dict[str, Figure]:
+    received = _in(table, "received_at", period)
+    out = {
+        "complaints_received": _count(received["complaint_id"].nunique()),
+        "allegations_received": _count(len(received)),
+    }
+    if "closed_at" in table:
+        closed = _in(table, "closed_at", period)
+        out["allegations_closed"] = _count(len(closed))
+        if "disposition" in table:
+            out["allegations_sustained"] = _count((closed["disposition"] == "sustained").sum())
+        days = (closed["closed_at"] - closed["received_at"]).dt.total_seconds() / 86400
+        out["median_days_to_close"] = _median_minutes(days[days >= 0])
+    return out
+
+
+def officer_involved_shootings(table: pd.DataFrame, period: Period) -> dict[str, Figure]:
+    rows = _in(table, "occurred_at", period)
+    out = {"incidents": _count(rows["incident_id"].nunique())}
+    if "subject_outcome" in rows:
+        out["incidents_fatal"] = _count(rows.loc[rows["subject_outcome"] == "fatal", "incident_id"].nunique())
+    return out
+
+
+def assaults_on_officers(table: pd.DataFrame, period: Period) -> dict[str, Figure]:
+    rows = _in(table, "occurred_at", period)
+    out = {"incidents": _count(rows["incident_id"].nunique()), "officers_assaulted": _count(len(rows))}
+    if "officer_injured" in rows:
+        out["officers_injured"] = _count(_true(rows["officer_injured"]).sum())
+    return out
+
+
+def citations(table: pd.DataFrame, period: Period) -> dict[str, Figure]:
+    rows = _in(table, "issued_at", period)
+    return {"citations": _count(rows["citation_id"].nunique())}
+
+
+def arrests(table: pd.DataFrame, period: Period) -> dict[str, Figure]:
+    rows = _in(table, "arrested_at", period)
+    return {"arrests": _count(rows["arrest_id"].nunique())}
+
+
+def stops(table: pd.DataFrame, period: Period) -> dict[str, Figure]:
+    rows = _in(table, "occurred_at", period)
+    out = {"stops": _count(len(rows))}
+    searched = _true(rows["search_conducted"]) if "search_conducted" in rows else None
+    if searched is not None:
+        out["searches"] = _count(searched.sum())
+        if "contraband_found" in rows:
+            out["searches_with_contraband"] = _count((searched & _true(rows["contraband_found"])).sum())
+    if "subject_race" in rows:
+        for race in registry.enums()["race"].values:
+            is_race = rows["subject_race"] == race
+            out[f"stops__{registry.slug(race)}"] = _count(is_race.sum())
+            if searched is not None:
+                out[f"searches__{registry.slug(race)}"] = _count((is_race & searched).sum())
+    return out
+
+
+def pursuits(table: pd.DataFrame, period: Period) -> dict[str, Figure]:
+    rows = _in(table, "started_at", period)
+    out = {"pursuits": _count(len(rows))}
+    if "crash" in rows:
+        out["pursuits_with_crash"] = _count(_true(rows["crash"]).sum())
+    return out
+
+
+def response_minutes(rows: pd.DataFrame, start: str = "received_at", end: str = "arrived_at") -> pd.Series:
+    """Minutes from ``start`` to ``end`` for calls that have both and a non-negative span (else NaN)."""
+    span = (rows[end] - rows[start]).dt.total_seconds() / 60
+    return span.where(span >= 0)
+
+
+def calls_for_service(table: pd.DataFrame, period: Period) -> dict[str, Figure]:
+    rows = _in(table, "received_at", period)
+    out = {"calls": _count(len(rows))}
+    if "arrived_at" in rows:
+        minutes = response_minutes(rows)
+        out["median_response_minutes"] = _median_minutes(minutes)
+        out["p90_response_minutes"] = _quantile(minutes, 0.9)
+        if "priority" in rows:
+            for priority, group in minutes.groupby(rows["priority"].fillna("unknown")):
+                out[f"median_response_minutes__{registry.slug(priority)}"] = _median_minutes(group)
+    return out
+
+
+def community_meetings(table: pd.DataFrame, period: Period) -> dict[str, Figure]:
+    rows = _in(table, "held_at", period)
+    out = {"meetings": _count(rows["meeting_id"].nunique())}
+    if "attendees" in rows:
+        out["attendees"] = Figure(int(rows["attendees"].fillna(0).sum()), None)
+    return out
+
+
+def community_surveys(table: pd.DataFrame, period: Period) -> dict[str, Figure]:
+    rows = _in(table, "surveyed_at", period)
+    if "question" in rows and rows["question"].notna().any():
+        return {"responses": _count(len(rows))}
+    return {"measures": Figure(len(rows), None)}
+
+
+def training(table: pd.DataFrame, period: Period) -> dict[str, Figure]:
+    rows = _in(table, "completed_at", period)
+    out = {"officers_trained": _count(rows["officer_id"].nunique())}
+    if "hours" in rows:
+        out["training_hours"] = Figure(float(rows["hours"].fillna(0).sum()), None)
+    return out
+
+
+FUNCTIONS: dict[str, Callable[[pd.DataFrame, Period], dict[str, Figure]]] = {
+    "use_of_force": use_of_force,
+    "complaints": complaints,
+    "officer_involved_shootings": officer_involved_shootings,
+    "assaults_on_officers": assaults_on_officers,
+    "citations": citations,
+    "stops": stops,
+    "pursuits": pursuits,
+    "calls_for_service": calls_for_service,
+    "arrests": arrests,
+    "community_meetings": community_meetings,
+    "community_surveys": community_surveys,
+    "training": training,
+}
+
+# The figure shown on the "At a glance" page for each dataset.
+HEADLINE = {
+    "use_of_force": "incidents",
+    "complaints": "complaints_received",
+    "officer_involved_shootings": "incidents",
+    "assaults_on_officers": "officers_assaulted",
+    "citations": "citations",
+    "stops": "stops",
+    "pursuits": "pursuits",
+    "calls_for_service": "calls",
+    "arrests": "arrests",
+    "community_meetings": "meetings",
+    "community_surveys": "responses",
+    "training": "officers_trained",
+}
+
+
+@dataclass
+class Metrics:
+    """Published figures (``values``: name -> number or None) and why any is None (``suppressed``)."""
+
+    values: dict[str, float | int | None] = field(default_factory=dict)
+    suppressed: dict[str, str] = field(default_factory=dict)
+
+
+def coverage(table: pd.DataFrame, dataset: str) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """First and last event date of the used rows, or None for an empty table."""
+    dates = table[registry.dataset(dataset).event].dropna()
+    if dates.empty:
+        return None
+    return dates.min(), dates.max()
+
+
+def covers(span: tuple[pd.Timestamp, pd.Timestamp] | None, period: Period) -> bool:
+    """True when the period overlaps the data's dates (so 0 means none happened, not no data)."""
+    if span is None:
+        return False
+    return pd.Timestamp(period.start) <= span[1] and pd.Timestamp(period.end) > span[0]
+
+
+def compute(dataset: str, table: pd.DataFrame, period: Period, min_count: int) -> Metrics:
+    """Every headline figure of a dataset for the period, with ``_prior`` and ``_last_year`` variants.
+
+    Parameters
+    ----------
+    dataset : str
+        Canonical dataset name.
+    table : pandas.DataFrame
+        The dataset's canonical table (every used row, all dates).
+    period : Period
+        The reporting period.
+    min_count : int
+        The agency's suppression threshold.
+    """
+    function = FUNCTIONS[dataset]
+    span = coverage(table, dataset)
+    result = Metrics()
+    for suffix, when in (("", period), ("_prior", period.previous()), ("_last_year", period.year_earlier())):
+        if not covers(span, when):
+            for name in function(table.iloc[0:0], when):
+                result.values[name + suffix] = None
+            continue
+        for name, figure in function(table, when).items():
+            key = name + suffix
+            if figure.basis is not None and is_small(figure.basis, min_count):
+                result.values[key] = None
+                result.suppressed[key] = SMALL_COUNT if figure.value == figure.basis else f"based on fewer than {min_count} records"
+            else:
+                value = figure.value
+                if isinstance(value, float) and value.is_integer() and figure.value == figure.basis:
+                    value = int(value)
+                result.values[key] = None if value is None else (round(value, 2) if isinstance(value, float) else value)
+    return result

@@ -1,0 +1,120 @@
+"""The twelve canonical datasets and their fields, read from ``datasets.yml`` (data, not code)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+_REGISTRY_FILE = Path(__file__).with_name("datasets.yml")
+
+BOOL_TRUE = ("true", "t", "yes", "y", "1")
+BOOL_FALSE = ("false", "f", "no", "n", "0")
+
+
+@dataclass(frozen=True)
+class Enum:
+    """A closed set of canonical values with the value used for anything that does not map."""
+
+    name: str
+    values: tuple[str, ...]
+    fallback: str
+
+    def slug(self, value: str) -> str:
+        """Metric-name form of a value: ``Native American`` -> ``native_american``."""
+        return slug(value)
+
+
+@dataclass(frozen=True)
+class Field:
+    """One canonical field of a dataset."""
+
+    name: str
+    type: str  # id, pseudonym, datetime, category, enum, bool, number, age
+    required: bool = False
+    enum: Enum | None = None
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """One canonical dataset: its fields, the event date that places a row in a period, unique keys."""
+
+    name: str
+    title: str
+    one_row_is: str
+    event: str
+    fields: dict[str, Field]
+    unique: tuple[str, ...] = ()
+    one_of_required: tuple[tuple[str, ...], ...] = field(default_factory=tuple)
+
+    @property
+    def required(self) -> list[str]:
+        return [f.name for f in self.fields.values() if f.required]
+
+    @property
+    def id_field(self) -> str:
+        """The first id-typed required field (the event's key)."""
+        for f in self.fields.values():
+            if f.required and f.type in ("id", "pseudonym"):
+                return f.name
+        raise LookupError(self.name)
+
+
+def slug(value: str) -> str:
+    """Lower snake_case for metric names and file names: ``Pacific Islander`` -> ``pacific_islander``."""
+    out = []
+    for ch in str(value).strip().lower():
+        out.append(ch if ch.isalnum() else "_")
+    text = "".join(out)
+    while "__" in text:
+        text = text.replace("__", "_")
+    return text.strip("_")
+
+
+@lru_cache(maxsize=1)
+def _read() -> tuple[dict[str, Enum], dict[str, Dataset]]:
+    raw = yaml.safe_load(_REGISTRY_FILE.read_text(encoding="utf-8"))
+    enums = {
+        name: Enum(name, tuple(str(v) for v in spec["values"]), str(spec["fallback"]))
+        for name, spec in raw["enums"].items()
+    }
+    datasets = {}
+    for name, spec in raw["datasets"].items():
+        fields = {}
+        for fname, fspec in spec["fields"].items():
+            ftype = fspec["type"]
+            enum = None
+            if ftype.startswith("enum:"):
+                enum = enums[ftype.split(":", 1)[1]]
+                ftype = "enum"
+            fields[fname] = Field(fname, ftype, bool(fspec.get("required", False)), enum)
+        datasets[name] = Dataset(
+            name=name,
+            title=spec["title"],
+            one_row_is=spec["one_row_is"],
+            event=spec["event"],
+            fields=fields,
+            unique=tuple(spec.get("unique", ())),
+            one_of_required=tuple(tuple(group) for group in spec.get("one_of_required", ())),
+        )
+    return enums, datasets
+
+
+def datasets() -> dict[str, Dataset]:
+    """All canonical datasets by name, in the report's order."""
+    return _read()[1]
+
+
+def dataset(name: str) -> Dataset:
+    """One canonical dataset; ``KeyError`` names the known ones."""
+    all_datasets = datasets()
+    if name not in all_datasets:
+        raise KeyError(f"unknown dataset '{name}'; known: {', '.join(all_datasets)}")
+    return all_datasets[name]
+
+
+def enums() -> dict[str, Enum]:
+    """The canonical value sets (race, sex, disposition, ...)."""
+    return _read()[0]
