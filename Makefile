@@ -20,8 +20,11 @@ sample: setup ## generate the sample agency's raw files if they are missing
 	@[ -d data/sample/raw ] && [ -n "$$(ls -A data/sample/raw 2>/dev/null)" ] || $(BIN)/transparency sample-data
 	@$(BIN)/python -c "from transparency.keys import create_key; create_key('sample')"
 
-report: sample ## set up, generate the sample agency if missing, and check its data
-	$(BIN)/transparency validate --agency $(AGENCY) $(if $(PERIOD),--period $(PERIOD))
+report: sample ## set up, generate the sample agency if missing, and build its latest quarter (PDF and HTML)
+	$(BIN)/transparency build --agency $(AGENCY) --period $(or $(PERIOD),latest)
+
+build: setup ## build a report: make build AGENCY=name PERIOD=2025Q3 [DATASETS=x,y]
+	$(BIN)/transparency build --agency $(AGENCY) --period $(or $(PERIOD),latest) $(if $(DATASETS),--datasets $(DATASETS))
 
 validate: setup ## check an agency's data: make validate AGENCY=name [PERIOD=2025Q3]
 	$(BIN)/transparency validate --agency $(AGENCY) $(if $(PERIOD),--period $(PERIOD))
@@ -40,4 +43,4 @@ lab: ## open the notebooks in JupyterLab (installs it into .venv the first time)
 clean: ## remove generated reports and the sample agency's raw files (not the venv)
 	rm -rf reports/*/ data/sample/raw
 
-.PHONY: help setup setup-dev sample report validate test lint lab clean
+.PHONY: help setup setup-dev sample report build validate test lint lab clean

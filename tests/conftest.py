@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
+import shutil
+import subprocess
+import zlib
 from pathlib import Path
 
 import pytest
@@ -12,13 +16,19 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_REAL = (REPO / ".." / "shared" / "real").resolve()
 
 
-@pytest.fixture(autouse=True)
-def _isolated_state(tmp_path_factory, monkeypatch):
-    """Keys and caches never touch the developer's home folder during tests."""
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_state(tmp_path_factory):
+    """Keys and caches never touch the developer's home folder during tests (one folder per test run)."""
     state = tmp_path_factory.mktemp("state")
-    monkeypatch.setenv("TRANSPARENCY_KEYS_DIR", str(state / "keys"))
-    monkeypatch.setenv("TRANSPARENCY_CACHE_DIR", str(state / "cache"))
+    saved = {name: os.environ.get(name) for name in ("TRANSPARENCY_KEYS_DIR", "TRANSPARENCY_CACHE_DIR")}
+    os.environ["TRANSPARENCY_KEYS_DIR"] = str(state / "keys")
+    os.environ["TRANSPARENCY_CACHE_DIR"] = str(state / "cache")
     yield
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 @pytest.fixture
@@ -56,6 +66,24 @@ def needs_real(*folders: str):
     """Skip (with a reason) when ../shared/real is not beside the checkout."""
     missing = [f for f in folders if not (SHARED_REAL / f).is_dir()]
     return pytest.mark.skipif(bool(missing), reason=f"../shared/real/{', '.join(missing)} not present")
+
+
+def poppler(tool: str, *args: str) -> str:
+    if shutil.which(tool) is None:
+        pytest.fail(f"{tool} is missing: install poppler-utils (apt-get install poppler-utils)")
+    return subprocess.run([tool, *args], check=True, capture_output=True, text=True).stdout
+
+
+def pdf_objects(path: Path) -> bytes:
+    """The PDF's bytes plus every inflated stream (object streams hold the structure tree)."""
+    data = path.read_bytes()
+    inflated = []
+    for match in re.finditer(rb"stream\r?\n", data):
+        try:
+            inflated.append(zlib.decompressobj().decompress(data[match.end():]))
+        except zlib.error:
+            pass
+    return data + b"".join(inflated)
 
 
 os.environ.setdefault("MPLBACKEND", "Agg")

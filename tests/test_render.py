@@ -10,9 +10,6 @@ the Marked flag, the alt texts and the language.
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
-import zlib
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -20,6 +17,7 @@ import matplotlib.pyplot as plt
 import nbformat
 import pandas as pd
 import pytest
+from conftest import pdf_objects, poppler
 
 from transparency import charts, render
 from transparency.execute import NotebookJob, run_notebooks
@@ -250,24 +248,6 @@ def test_describe_change():
 # ------------------------------------------------------------------------------------------
 # PDF
 # ------------------------------------------------------------------------------------------
-
-
-def poppler(tool: str, *args: str) -> str:
-    if shutil.which(tool) is None:
-        pytest.fail(f"{tool} is missing: install poppler-utils (apt-get install poppler-utils)")
-    return subprocess.run([tool, *args], check=True, capture_output=True, text=True).stdout
-
-
-def pdf_objects(path: Path) -> bytes:
-    """The PDF's bytes plus every inflated stream (object streams hold the structure tree)."""
-    data = path.read_bytes()
-    inflated = []
-    for match in re.finditer(rb"stream\r?\n", data):
-        try:
-            inflated.append(zlib.decompressobj().decompress(data[match.end():]))
-        except zlib.error:
-            pass
-    return data + b"".join(inflated)
 
 
 @pytest.fixture(scope="module")

@@ -25,6 +25,10 @@ def _agency(name: str):
 def _periods(text: str, agency) -> list:
     from .periods import parse_period
 
+    if text.strip().lower() == "latest":
+        from .build import latest_period
+
+        return [latest_period(agency)]
     return parse_period(text, fiscal_year_start=agency.model.fiscal_year_start)
 
 
@@ -59,6 +63,23 @@ def _dataset_list(text: str | None, agency) -> list[str] | None:
     return names
 
 
+def cmd_build(args: argparse.Namespace) -> int:
+    from .build import build
+
+    agency = _agency(args.agency)
+    periods = _periods(args.period, agency)
+    datasets = _dataset_list(args.datasets, agency)
+    formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
+    unknown = [f for f in formats if f not in ("html", "pdf")]
+    if unknown or not formats:
+        raise UsageError(f"--formats takes html, pdf or both (got {args.formats!r})")
+    if "pdf" in formats and "html" not in formats:
+        formats = ("html", "pdf")  # the PDF is made from the HTML report
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    return build(agency, periods, project_root(), datasets, args.jobs, formats, say=lambda line: print(line, flush=True))
+
+
 def cmd_sample_data(args: argparse.Namespace) -> int:
     from .keys import create_key
     from .sample import generate
@@ -76,6 +97,15 @@ def cmd_sample_data(args: argparse.Namespace) -> int:
             print(f"  {name}: {rows:,}")
     key = create_key("sample")
     print(f"pseudonymisation key: {key}")
+    return 0
+
+
+def cmd_new_dataset(args: argparse.Namespace) -> int:
+    from .build import NOTEBOOKS
+    from .scaffold import new_dataset_notebook
+
+    path = new_dataset_notebook(args.name, Path(args.notebooks) if args.notebooks else NOTEBOOKS)
+    print(f"created {path}; preview it with: transparency build --agency sample --period latest --datasets {args.name} --formats html")
     return 0
 
 
@@ -103,12 +133,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-cache", action="store_true", help="load from the raw files, bypassing the Parquet cache")
     p.set_defaults(func=cmd_validate)
 
+    p = sub.add_parser("build", help="build the report for a period: HTML, PDF, tables, metrics.json, manifest.json")
+    p.add_argument("--agency", required=True, help="a name under data/ or a folder holding agency.yml")
+    p.add_argument("--period", required=True,
+                   help="2025Q3, 2025, FY2025, a range 2024Q1:2025Q3 (one report per quarter), or latest")
+    p.add_argument("--datasets", help="comma-separated dataset names (default: all configured)")
+    p.add_argument("--jobs", type=int, default=None, help="notebooks run at once (default: one per core)")
+    p.add_argument("--formats", default="html,pdf", help="html, pdf, or html,pdf (default)")
+    p.set_defaults(func=cmd_build)
+
     p = sub.add_parser("sample-data", help="generate the fictional sample agency's raw files into data/sample/raw")
     p.add_argument("--through", help="last quarter to cover (default: the last complete quarter)")
     p.add_argument("--scale", type=float, default=1.0, help="volume multiplier (default 1)")
     p.add_argument("--stops-rows", type=int, default=None, help="generate this many stops (for load tests)")
     p.add_argument("--force", action="store_true", help="regenerate even if the files exist")
     p.set_defaults(func=cmd_sample_data)
+
+    p = sub.add_parser("new-dataset", help="write a starting notebook for a dataset section (notebooks/NAME.ipynb)")
+    p.add_argument("name", help="a dataset of transparency/datasets.yml, such as pursuits")
+    p.add_argument("--notebooks", help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_new_dataset)
 
     p = sub.add_parser("keygen", help="create an agency's pseudonymisation key (outside the repository)")
     p.add_argument("--agency", required=True)

@@ -1,0 +1,201 @@
+"""End-to-end builds of the sample agency (generated small, in a temporary project).
+
+What this guards: the whole chain from raw files to report.pdf (load, papermill, nbconvert, WeasyPrint)
+produces every output SPEC.md lists; metrics.json equals an independent plain-pandas computation on the
+loaded data; the PDF is tagged PDF/UA with a title and real alt text and shows no code, tracebacks,
+NaN/None or raw column names; one failing notebook does not stop the others; an interrupted build leaves
+the previous complete report untouched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import REPO, pdf_objects, poppler
+
+from transparency import build as build_module
+from transparency.build import build, build_period
+from transparency.config import load_agency
+from transparency.keys import create_key
+from transparency.load import load_dataset
+from transparency.periods import parse_period
+from transparency.sample import generate
+
+PERIOD = "2026Q2"
+DATASETS = ["use_of_force", "complaints"]
+RAW_COLUMN_NAMES = [
+    "incident_id", "occurred_at", "force_type", "subject_race", "subject_injured", "complaint_id", "received_at",
+    "closed_at", "disposition_detail", "allegation_type", "officer_id", "OFF_BADGE", "OCC_DATE", "NaN", "None", "nan",
+]
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    """A project folder with the sample agency generated through PERIOD, built once."""
+    root = tmp_path_factory.mktemp("project")
+    agency_dir = root / "data" / "sample"
+    agency_dir.mkdir(parents=True)
+    shutil.copy(REPO / "data" / "sample" / "agency.yml", agency_dir / "agency.yml")
+    generate(agency_dir, through=PERIOD, years=4, scale=0.5)
+    agency = load_agency(agency_dir)
+    create_key(agency.slug)
+    lines: list[str] = []
+    code = build(agency, parse_period(PERIOD), root, DATASETS, workers=2, say=lines.append)
+    return {"root": root, "agency": agency, "out": root / "reports" / "sample" / PERIOD, "code": code, "lines": lines}
+
+
+def test_every_output_exists(project):
+    out = project["out"]
+    assert project["code"] == 0, "\n".join(project["lines"])
+    for name in ["report.pdf", "report.html", "metrics.json", "manifest.json", "use_of_force.html", "complaints.html",
+                 "notebooks/use_of_force.ipynb", "notebooks/complaints.ipynb"]:
+        assert (out / name).is_file(), name
+    tables = sorted(p.name for p in (out / "tables").glob("*.csv"))
+    assert "use_of_force__force_types.csv" in tables and "complaints__findings.csv" in tables
+    assert not list(out.parent.glob(f".{PERIOD}-*")), "no staging folder is left behind"
+
+
+def _independent(agency, period):
+    """The SPEC's core figures, computed here with plain pandas on freshly loaded tables."""
+    start, end = pd.Timestamp(period.start), pd.Timestamp(period.end)
+    uof = load_dataset(agency, "use_of_force").table
+    in_q = uof[(uof["occurred_at"] >= start) & (uof["occurred_at"] < end)]
+    injured = in_q[in_q["subject_injured"] == True]  # noqa: E712 - nullable boolean
+    comp = load_dataset(agency, "complaints").table
+    received = comp[(comp["received_at"] >= start) & (comp["received_at"] < end)]
+    closed = comp[(comp["closed_at"] >= start) & (comp["closed_at"] < end)]
+    days = ((closed["closed_at"] - closed["received_at"]).dt.total_seconds() / 86400)
+    return {
+        "use_of_force": {
+            "incidents": in_q["incident_id"].nunique(), "applications": len(in_q),
+            "incidents_subject_injured": injured["incident_id"].nunique(),
+        },
+        "complaints": {
+            "complaints_received": received["complaint_id"].nunique(), "allegations_received": len(received),
+            "allegations_closed": len(closed), "allegations_sustained": int((closed["disposition"] == "sustained").sum()),
+            "median_days_to_close": float(days[days >= 0].median()),
+        },
+    }
+
+
+def test_metrics_equal_an_independent_computation(project):
+    metrics = json.loads((project["out"] / "metrics.json").read_text())
+    period = parse_period(PERIOD)[0]
+    expected = _independent(project["agency"], period)
+    min_count = project["agency"].min_count
+    for dataset, figures in expected.items():
+        entry = metrics["datasets"][dataset]
+        assert entry["status"] == "ok"
+        for name, value in figures.items():
+            published = entry["metrics"][name]
+            if name != "median_days_to_close" and 1 <= value < min_count:
+                assert published is None and entry["suppressed"][name] == "small count"
+            else:
+                assert published == pytest.approx(value, abs=0.01), (dataset, name)
+        assert {"incidents_prior", "incidents_last_year"} <= set(entry["metrics"]) or dataset != "use_of_force"
+    uof = metrics["datasets"]["use_of_force"]
+    assert uof["rows_read"] == sum(f.rows_read for f in load_dataset(project["agency"], "use_of_force").main_files)
+
+
+def test_pdf_is_tagged_titled_and_every_chart_has_alt_text(project):
+    pdf = project["out"] / "report.pdf"
+    info = poppler("pdfinfo", str(pdf))
+    assert re.search(r"^Tagged:\s+yes", info, re.M)
+    assert re.search(r"^Title:\s+Riverton Police Department: transparency report, April to June 2026 \(2026Q2\)$", info, re.M)
+    xmp = poppler("pdfinfo", "-meta", str(pdf))
+    assert 'pdfuaid:part="1"' in xmp or "<pdfuaid:part>1</pdfuaid:part>" in xmp
+    html = (project["out"] / "report.html").read_text()
+    alts = re.findall(r'<img[^>]*\balt="([^"]*)"', html)
+    assert len(alts) >= 6 and len(alts) == html.count("<img")
+    objects = pdf_objects(pdf)
+    for alt in alts:
+        assert len(alt) > 40 and "No description" not in alt
+        assert re.search(r"\d", alt), "alt text states the chart's numbers"
+        assert alt[:60].encode() in objects.replace(b"\\", b"") or alt[:60] in objects.decode("latin-1")
+
+
+def test_pdf_text_has_no_code_errors_or_raw_names(project):
+    text = poppler("pdftotext", str(project["out"] / "report.pdf"), "-")
+    for bad in ["Traceback", "import ", "section.", "Section(", "def ", "Error", "<NA>", "NaT"]:
+        assert bad not in text, bad
+    words = set(re.findall(r"[A-Za-z_]+", text))
+    leaked = [name for name in RAW_COLUMN_NAMES if name in words]
+    assert not leaked, leaked
+    assert "At a glance" in text and "Appendix: data quality" in text and "Methodology" in text
+
+
+def test_manifest_records_inputs_versions_and_timings(project):
+    manifest = json.loads((project["out"] / "manifest.json").read_text())
+    inputs = manifest["datasets"]["use_of_force"]["inputs"]
+    assert inputs and all(len(i["sha256"]) == 64 for i in inputs)
+    assert all(i["rows_read"] == i["rows_used"] + sum(i["rows_excluded"].values()) for i in inputs)
+    assert {"load", "execute", "html", "pdf"} <= set(manifest["timings_seconds"])
+    assert manifest["versions"]["papermill"] and manifest["period"] == PERIOD
+
+
+def test_published_csvs_are_suppressed(project):
+    min_count = project["agency"].min_count
+    for path in (project["out"] / "tables").glob("*.csv"):
+        frame = pd.read_csv(path)
+        for column in frame.columns:
+            if column.startswith(("Incidents", "Applications", "Allegations", "Complaints", "Open")):
+                values = pd.to_numeric(frame[column], errors="coerce").dropna()
+                assert not ((values >= 1) & (values < min_count)).any(), (path.name, column)
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_failing_notebook_does_not_stop_the_others(project, tmp_path):
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    shutil.copy(REPO / "notebooks" / "use_of_force.ipynb", notebooks)
+    broken = json.loads((REPO / "notebooks" / "complaints.ipynb").read_text())
+    broken["cells"].insert(3, {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "id": "boom",
+                               "source": "raise RuntimeError('the complaints file changed shape')"})
+    (notebooks / "complaints.ipynb").write_text(json.dumps(broken))
+    root = tmp_path / "root"
+    outcomes = build_period(project["agency"], parse_period(PERIOD)[0], root, DATASETS, 2, ("html",), lambda _: None, notebooks)
+    status = {o.dataset: o.status for o in outcomes}
+    assert status == {"use_of_force": "ok", "complaints": "failed"}
+    failed = next(o for o in outcomes if o.dataset == "complaints")
+    assert "RuntimeError: the complaints file changed shape" in failed.message
+    out = root / "reports" / "sample" / PERIOD
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["datasets"]["complaints"]["status"] == "failed" and "metrics" not in metrics["datasets"]["complaints"]
+    html = (out / "report.html").read_text()
+    assert "could not be produced" in html and "RuntimeError" not in html
+
+
+def test_interrupted_build_leaves_the_previous_report(project, monkeypatch):
+    out = project["out"]
+    before = _digest(out)
+
+    def interrupted(*args, **kwargs):
+        (args[3] / "report.html").write_text("half")  # the staging folder gets partial output
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(build_module, "_publish", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        build_period(project["agency"], parse_period(PERIOD)[0], project["root"], ["use_of_force"], 1, ("html",), lambda _: None)
+    assert _digest(out) == before
+    assert not list(out.parent.glob(f".{PERIOD}-*"))
+
+
+def test_a_scaffolded_section_builds(project, tmp_path):
+    from transparency.scaffold import new_dataset_notebook
+
+    notebooks = tmp_path / "notebooks"
+    new_dataset_notebook("pursuits", notebooks)
+    root = tmp_path / "root"
+    outcomes = build_period(project["agency"], parse_period(PERIOD)[0], root, ["pursuits"], 1, ("html",), lambda _: None, notebooks)
+    assert [(o.dataset, o.status) for o in outcomes] == [("pursuits", "ok")], outcomes[0].message
+    page = (root / "reports" / "sample" / PERIOD / "pursuits.html").read_text()
+    assert "Vehicle pursuits" in page and "per quarter" in page

@@ -1,0 +1,187 @@
+"""The report's back matter, generated from the configuration and the load accounts: methodology,
+glossary, the data-quality appendix, and "about this report". Every value from data is escaped."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+
+import pandas as pd
+
+from . import fmt, registry
+from .charts import table_html
+from .config import Agency
+from .periods import Period
+
+# Terms of art, defined once here and where they first appear in a section.
+GLOSSARY: dict[str, str] = {
+    "Allegation": "One claim of misconduct against one officer. A complaint can hold several allegations.",
+    "Application of force": "One use of one type of force by one officer on one person. One incident can hold several.",
+    "Complementary suppression": "Hiding a second figure in a row or column so a hidden small number cannot be worked out by subtraction.",
+    "Exonerated": "The act happened, but the investigation found it was lawful and within policy.",
+    "Hit rate": "The share of searches that found contraband, such as drugs or a weapon.",
+    "Incident": "One event, counted once however many officers, people or force types it involved.",
+    "Median": "The middle value: half of the cases took less time, half took more.",
+    "Not sustained": "The investigation could not prove or disprove the allegation.",
+    "Pending": "The investigation has not finished yet.",
+    "90th percentile": "Nine in ten cases took this long or less; one in ten took longer.",
+    "Suppressed": "Not published because the number is small enough that it could identify a person. Shown as “—”.",
+    "Sustained": "The investigation found that the officer broke a rule or policy.",
+    "Unfounded": "The investigation found that the act did not happen or the officer was not involved.",
+    "Within normal variation": "A change small enough that it could happen by chance from one period to the next.",
+}
+
+
+def _p(text: str) -> str:
+    return f"<p>{html.escape(text)}</p>"
+
+
+def methodology(agency: Agency, period: Period, datasets: Sequence[str]) -> str:
+    """How figures are counted: periods, definitions per dataset, comparisons, benchmarks, suppression."""
+    parts = ["<h3>Periods and dates</h3>"]
+    parts.append(_p(
+        f"This report covers {period.title()}. A record belongs to the period of the date its event "
+        f"happened, in local time ({agency.timezone.replace('_', ' ')}). Each figure is compared with "
+        f"the previous period, {period.previous().title()}, and the same period a year earlier, "
+        f"{period.year_earlier().title()}. When the data does not reach back to a comparison period, "
+        "the comparison is shown as not available rather than as zero."
+    ))
+    parts.append("<h3>What one record is</h3><ul>")
+    for name in datasets:
+        spec = registry.dataset(name)
+        parts.append(f"<li><strong>{html.escape(spec.title)}</strong>: one record is {html.escape(spec.one_row_is)}.</li>")
+    parts.append("</ul>")
+    parts.append("<h3>Counting rules</h3>")
+    parts.append(_p(
+        "Incidents are counted once each, however many officers, people or types of force they involved. "
+        "Response times run from when a call was received to when the first officer arrived, and leave out "
+        "calls without both times or with an arrival recorded before the call. Times are summarised by the "
+        "median and the 90th percentile, which a few very long calls cannot distort."
+    ))
+    parts.append(_p(
+        "A record that repeats another in every column is counted once. Records without the date or the "
+        "identifier a figure needs are left out. Every record left out is counted by reason in the "
+        "data-quality appendix."
+    ))
+    population = agency.model.population
+    if population is not None:
+        parts.append("<h3>Benchmarks</h3>")
+        parts.append(_p(
+            f"Rates per 1,000 residents use a population of {fmt.count(population.total, 1)} "
+            f"({population.source}). Residents are a rough benchmark: people who drive, walk or are "
+            "stopped in the city are not all residents."
+        ))
+    if agency.model.sworn_officers:
+        parts.append(_p(f"Rates per 100 officers use a sworn strength of {fmt.count(agency.model.sworn_officers, 1)} officers."))
+    parts.append("<h3>Protecting privacy</h3>")
+    parts.append(_p(
+        f"No figure from 1 to {agency.min_count - 1} is published, because such small numbers could identify "
+        "a person. Where a small number is hidden, another figure in the same row or column is hidden too, "
+        "so the small number cannot be worked out from the totals. Percentages built on a hidden number are "
+        "hidden as well. Zero is published. Names, addresses, dates of birth, written narratives and officer "
+        "identifiers are never published; officer identifiers are replaced by codes before any analysis."
+    ))
+    return "\n".join(parts)
+
+
+def glossary() -> str:
+    items = "".join(f"<dt>{html.escape(term)}</dt><dd>{html.escape(text)}</dd>" for term, text in sorted(GLOSSARY.items()))
+    return f"<dl class=\"glossary\">{items}</dl>"
+
+
+def data_quality(outcomes: Sequence) -> str:
+    """Per dataset: every input file's rows read, used and excluded by reason; unmapped values; issues."""
+    parts = [_p(
+        "Every record in the agency's files is accounted for: records read equal records used plus records "
+        "left out, for each file. Values that did not match a standard category are kept as “Unknown” or "
+        "“other” and counted here."
+    )]
+    for outcome in outcomes:
+        spec = registry.dataset(outcome.dataset)
+        parts.append(f"<h3>{html.escape(spec.title)}</h3>")
+        if outcome.load is None:
+            parts.append(_p(f"The data could not be loaded: {outcome.message}"))
+            continue
+        result = outcome.load
+        rows = []
+        for account in result.files:
+            reasons = "; ".join(f"{_reason_words(r)}: {n:,}" for r, n in sorted(account.excluded.items())) or "none"
+            rows.append({
+                "File": account.path + (" (linked table)" if account.role == "related" else ""),
+                "Records read": account.rows_read,
+                "Records used": account.rows_used,
+                "Left out": account.rows_excluded,
+                "Reasons left out": reasons,
+            })
+        parts.append(table_html(pd.DataFrame(rows), f"{spec.title}: records read, used and left out, by file", row_headers=True))
+        not_recorded = [f for f in spec.fields if f not in result.recorded]
+        if not_recorded:
+            parts.append(_p("The agency does not record: " + fmt.join_words([_field_words(f) for f in not_recorded]) + "."))
+        for field_name, values in result.unmapped.items():
+            shown = list(values.items())[:8]
+            text = "; ".join(f"“{v}” ({n:,})" for v, n in shown)
+            more = f" and {len(values) - 8} more" if len(values) > 8 else ""
+            parts.append(_p(f"Values of {_field_words(field_name)} that did not match a standard category: {text}{more}."))
+        for issue, count in result.issues.items():
+            field_name, _, problem = issue.partition(": ")
+            parts.append(_p(f"{_field_words(field_name).capitalize()}: {problem} ({count:,} {'record' if count == 1 else 'records'})."))
+        for note in result.notes:
+            parts.append(_p(note))
+        if outcome.suppressed_cells:
+            parts.append(_p(f"{outcome.suppressed_cells:,} table cells in this section are suppressed to protect privacy."))
+    return "\n".join(parts)
+
+
+def about(agency: Agency, period: Period, not_published: Sequence[str], built_with: str,
+          not_covered: Sequence[str] = ()) -> str:
+    parts = [_p(
+        f"This report was produced by the {agency.name} from its own records for {period.title()}. "
+        "Each section explains what the data is, what changed, and what the data cannot tell."
+    )]
+    parts.append(_p(
+        "Every table in this report can be downloaded as a CSV file from the folder that holds the report "
+        "(tables/). The file metrics.json holds every headline figure in a machine-readable form."
+    ))
+    if not_published:
+        titles = [registry.dataset(n).title.lower() for n in not_published]
+        parts.append(_p(f"The department does not yet publish data on {fmt.join_words(titles)}."))
+    if not_covered:
+        titles = [registry.dataset(n).title.lower() for n in not_covered]
+        parts.append(_p(f"The department publishes data on {fmt.join_words(titles)}, but this report does not cover it yet."))
+    parts.append(_p(f"Built with {built_with}."))
+    return "\n".join(parts)
+
+
+_REASONS = {
+    "blank_row": "empty row",
+    "header_row": "repeated header row",
+    "duplicate_row": "exact duplicate of another record",
+    "duplicate_id": "repeated identifier",
+}
+
+
+def _reason_words(reason: str) -> str:
+    if reason in _REASONS:
+        return _REASONS[reason]
+    for prefix, words in (("missing_", "no {}"), ("unparseable_", "unreadable {}"), ("out_of_range_", "impossible {}"), ("no_", "no {}")):
+        if reason.startswith(prefix):
+            return words.format(_field_words(reason[len(prefix):]))
+    return reason.replace("_", " ")
+
+
+def _field_words(field_name: str) -> str:
+    words = {
+        "occurred_at": "date", "received_at": "date received", "closed_at": "date closed", "issued_at": "date issued",
+        "started_at": "start date", "arrested_at": "arrest date", "held_at": "meeting date", "surveyed_at": "survey date",
+        "completed_at": "completion date", "dispatched_at": "dispatch time", "arrived_at": "arrival time",
+        "cleared_at": "time cleared", "period_end": "end of survey period", "officer_id": "officer identifier",
+        "subject_id": "person identifier", "respondent_id": "respondent identifier", "lat": "latitude", "lon": "longitude",
+        "disposition_detail": "the department's own wording of the finding", "subject_outcome_detail": "the department's own wording of the outcome",
+        "force_level": "level of force", "subject_age_group": "age group of the person", "subject_age": "age of the person",
+        "subject_race": "race of the person", "subject_sex": "sex of the person", "subject_injured": "injury to the person",
+        "subject_hospitalized": "hospital treatment of the person", "officer_race": "race of the officer",
+        "officer_sex": "sex of the officer", "officer_injured": "injury to the officer", "arrest_made": "whether an arrest was made",
+        "call_type": "type of call", "agency_type": "service (police, fire or medical)", "geography_level": "level of geography",
+        "respondent_group": "group of respondents", "sample_size": "number of people surveyed",
+    }
+    return words.get(field_name, field_name.replace("_", " "))

@@ -1,0 +1,385 @@
+"""`transparency build`: run every dataset notebook for a period and publish the report, atomically.
+
+The build writes into a hidden staging folder beside the report and swaps it into
+``reports/<agency>/<period>/`` only when everything is written, so an interrupted build leaves the
+previous complete report as it was. One failing notebook does not stop the others.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from importlib import metadata
+from pathlib import Path
+
+from . import __version__, registry
+from .backmatter import about, data_quality, glossary, methodology
+from .cache import load_cached
+from .config import Agency
+from .errors import TransparencyError, UsageError
+from .load import LoadResult
+from .metrics import HEADLINE, Metrics, compute, coverage, covers
+from .periods import Period
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOK_TIMEOUT = 600  # seconds for one notebook, kernel start included
+
+# What the headline figure of each dataset counts, for the "At a glance" table.
+HEADLINE_WORDS = {
+    "use_of_force": "Incidents",
+    "complaints": "Complaints received",
+    "officer_involved_shootings": "Incidents",
+    "assaults_on_officers": "Officers assaulted",
+    "citations": "Citations issued",
+    "stops": "People stopped",
+    "pursuits": "Pursuits",
+    "calls_for_service": "Calls",
+    "arrests": "Arrests",
+    "community_meetings": "Meetings",
+    "community_surveys": "Responses",
+    "training": "Officers trained",
+}
+
+
+@dataclass
+class Outcome:
+    """What happened to one dataset in one build."""
+
+    dataset: str
+    status: str = "ok"  # ok, failed, no_data
+    message: str | None = None
+    load: LoadResult | None = None
+    metrics: Metrics | None = None
+    rows_in_period: int = 0
+    seconds: float = 0.0
+    section: dict = field(default_factory=dict)
+
+    @property
+    def suppressed_cells(self) -> int:
+        return sum(t.get("suppressed", 0) for t in self.section.get("tables", []))
+
+
+def _versions() -> dict[str, str]:
+    names = ["pandas", "numpy", "pyarrow", "papermill", "nbconvert", "nbclient", "matplotlib", "weasyprint", "pydantic"]
+    out = {"python": platform.python_version(), "transparency": __version__}
+    for name in names:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def _git_commit() -> str | None:
+    try:
+        done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=NOTEBOOKS.parent, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if done.returncode != 0:
+        return None
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=NOTEBOOKS.parent,
+                           capture_output=True, text=True, timeout=10).stdout.strip()
+    return done.stdout.strip() + ("-modified" if dirty else "")
+
+
+def _json(path: Path, data) -> None:
+    path.write_text(json.dumps(data, indent=1, sort_keys=True, default=str) + "\n", encoding="utf-8")
+
+
+def _restore_interrupted(reports: Path, code: str) -> None:
+    """A build stopped between its two renames leaves the old report aside: put it back."""
+    final = reports / code
+    for aside in sorted(reports.glob(f".{code}-previous-*")):
+        if not final.exists():
+            aside.rename(final)
+        else:
+            shutil.rmtree(aside, ignore_errors=True)
+    for staging in reports.glob(f".{code}-building-*"):
+        pid = staging.name.rsplit("-", 1)[-1]
+        if not pid.isdigit() or not _alive(int(pid)):
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def build_period(
+    agency: Agency,
+    period: Period,
+    root: Path,
+    datasets: list[str] | None = None,
+    workers: int | None = None,
+    formats: tuple[str, ...] = ("html", "pdf"),
+    say: Callable[[str], None] = print,
+    notebooks: Path = NOTEBOOKS,
+    timeout: int = NOTEBOOK_TIMEOUT,
+) -> list[Outcome]:
+    """Build one period's report into ``root/reports/<agency>/<period>/``; return each dataset's outcome."""
+    from .execute import NotebookJob, run_notebooks
+
+    if datasets:
+        missing = [n for n in datasets if not (notebooks / f"{n}.ipynb").exists()]
+        if missing:
+            raise UsageError(f"no notebook for {', '.join(missing)} in {notebooks} (add one with `transparency new-dataset`)")
+        names = list(datasets)
+    else:
+        names = [n for n in agency.dataset_names if (notebooks / f"{n}.ipynb").exists()]
+        unwritten = [n for n in agency.dataset_names if n not in names]
+        if unwritten:
+            say(f"  no section notebook yet for: {', '.join(unwritten)} (left out of the report)")
+    reports = root / "reports" / agency.slug
+    reports.mkdir(parents=True, exist_ok=True)
+    _restore_interrupted(reports, period.code)
+    staging = reports / f".{period.code}-building-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    timings: dict[str, float] = {}
+    try:
+        # Load (through the Parquet cache): a dataset that cannot be loaded fails here, the rest go on.
+        started = time.perf_counter()
+        outcomes: dict[str, Outcome] = {}
+        for name in names:
+            outcome = Outcome(name)
+            outcomes[name] = outcome
+            try:
+                outcome.load = load_cached(agency, name)
+            except TransparencyError as exc:
+                outcome.status, outcome.message = "failed", str(exc)
+                continue
+            table = outcome.load.table
+            event = registry.dataset(name).event
+            outcome.rows_in_period = int(period.contains(table[event]).sum())
+            if outcome.rows_in_period == 0 and not covers(coverage(table, name), period):
+                outcome.status, outcome.message = "no_data", f"The agency's {registry.dataset(name).title.lower()} data does not cover this period."
+                continue
+            outcome.metrics = compute(name, table, period, agency.min_count)
+        timings["load"] = time.perf_counter() - started
+
+        # Execute the notebooks of the datasets that have data.
+        started = time.perf_counter()
+        jobs = []
+        for name, outcome in outcomes.items():
+            if outcome.status != "ok":
+                continue
+            source = notebooks / f"{name}.ipynb"
+            if not source.exists():
+                outcome.status, outcome.message = "failed", f"there is no notebook {source.name} in {notebooks}"
+                continue
+            jobs.append(NotebookJob(
+                dataset=name, source=source, output=staging / "notebooks" / f"{name}.ipynb",
+                parameters={"agency": str(agency.folder.resolve()), "period": period.code, "output_dir": str(staging)},
+                timeout=timeout,
+            ))
+
+        def progress(dataset: str, state: str, seconds: float) -> None:
+            if state in ("done", "failed"):
+                say(f"  {dataset:<28} {state:<8} {seconds:5.1f} s")
+            elif state == "running":
+                say(f"  {dataset:<28} running")
+
+        for result in run_notebooks(jobs, workers=workers, progress=progress):
+            outcome = outcomes[result.dataset]
+            outcome.seconds = result.seconds
+            if not result.ok:
+                outcome.status, outcome.message = "failed", result.error
+                continue
+            facts = staging / "sections" / f"{result.dataset}.json"
+            if not facts.exists():
+                outcome.status, outcome.message = "failed", "the notebook did not call section.save()"
+                continue
+            outcome.section = json.loads(facts.read_text(encoding="utf-8"))
+        timings["execute"] = time.perf_counter() - started
+
+        _publish(agency, period, outcomes, staging, formats, timings, say)
+        shutil.rmtree(staging / "sections", ignore_errors=True)
+
+        # Swap into place: the old report moves aside, the new one in, then the old one goes.
+        final = reports / period.code
+        aside = reports / f".{period.code}-previous-{os.getpid()}"
+        if final.exists():
+            final.rename(aside)
+        staging.rename(final)
+        shutil.rmtree(aside, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return list(outcomes.values())
+
+
+def _publish(agency: Agency, period: Period, outcomes: dict[str, Outcome], staging: Path,
+             formats: tuple[str, ...], timings: dict[str, float], say: Callable[[str], None]) -> None:
+    """Write the sections, report.html, report.pdf, metrics.json and manifest.json into staging."""
+    from .render import assemble_report, html_to_pdf, notebook_section_html, section_page
+
+    started = time.perf_counter()
+    sections, rows = [], []
+    for name, outcome in outcomes.items():
+        spec = registry.dataset(name)
+        entry = {"id": name, "title": spec.title, "status": outcome.status}
+        if outcome.status == "ok":
+            try:
+                fragment = notebook_section_html(staging / "notebooks" / f"{name}.ipynb", name)
+            except TransparencyError as exc:
+                outcome.status, outcome.message = "failed", str(exc)
+                entry["status"] = "failed"
+            else:
+                entry["html"] = fragment
+                if "html" in formats:
+                    page = section_page(fragment, f"{spec.title}: {period.title()}, {agency.name}",
+                                        context=f"{agency.name}: {period.title()}")
+                    (staging / f"{name}.html").write_text(page, encoding="utf-8")
+        if outcome.status != "ok":
+            entry["message"] = _public_message(outcome)
+        sections.append(entry)
+        if outcome.status == "ok" and outcome.metrics is not None:
+            key = HEADLINE[name] if HEADLINE[name] in outcome.metrics.values else next(iter(outcome.metrics.values))
+            if name == "community_surveys" and "responses" not in outcome.metrics.values:
+                key = "measures"
+            rows.append({
+                "title": spec.title, "id": name, "measure": HEADLINE_WORDS.get(name, key.replace("_", " ").capitalize()),
+                "value": outcome.metrics.values.get(key), "prior": outcome.metrics.values.get(f"{key}_prior"),
+                "last_year": outcome.metrics.values.get(f"{key}_last_year"), "decimals": 1,
+            })
+    configured = [o.dataset for o in outcomes.values()]
+    not_published = [n for n in registry.datasets() if n not in agency.model.datasets]
+    not_covered = [n for n in agency.dataset_names if n not in outcomes]
+    last_dates = [coverage(o.load.table, o.dataset)[1] for o in outcomes.values()
+                  if o.load is not None and coverage(o.load.table, o.dataset) is not None]
+    data_through = min(max(last_dates).date(), period.end) if last_dates else period.end
+    built_on = date.today()
+    meta = {
+        "agency": agency.name, "period": period.code, "period_label": period.label(),
+        "data_through": data_through.isoformat(), "built_at": built_on.isoformat(), "status": "draft",
+    }
+    front = {
+        "rows": rows,
+        "intro": "<p>" + "This page gives one headline figure for each topic, and how it changed. "
+                 "Each figure links to its section, which explains it. “Not available” means the data "
+                 "does not go back that far; “—” means the figure is hidden to protect privacy." + "</p>",
+        "value_label": "This quarter" if period.kind in ("quarter", "fiscal_quarter") else "This period",
+        "prior_label": "Change from the previous quarter" if period.kind in ("quarter", "fiscal_quarter") else "Change from the previous period",
+        "last_year_label": "Change from the same quarter last year" if period.kind in ("quarter", "fiscal_quarter") else "Change from a year earlier",
+    }
+    back = {
+        "methodology": methodology(agency, period, configured),
+        "glossary": glossary(),
+        "data_quality": data_quality(list(outcomes.values())),
+        "about": about(agency, period, not_published, f"transparency {__version__}", not_covered),
+    }
+    report = assemble_report(meta, sections, front, back)
+    if "html" in formats:
+        (staging / "report.html").write_text(report, encoding="utf-8")
+    timings["html"] = time.perf_counter() - started
+    if "pdf" in formats:
+        started = time.perf_counter()
+        html_to_pdf(report, staging / "report.pdf", f"{agency.name}: transparency report, {period.title()}",
+                    page_size=agency.model.page_size, draft=True)
+        timings["pdf"] = time.perf_counter() - started
+
+    metrics_out = {"agency": agency.name, "period": period.code, "datasets": {}}
+    for name, outcome in outcomes.items():
+        entry = {"status": outcome.status}
+        if outcome.load is not None:
+            entry.update({
+                "rows_read": outcome.load.rows_read,
+                "rows_in_period": outcome.rows_in_period,
+                "rows_excluded": dict(sorted(outcome.load.excluded.items())),
+            })
+        if outcome.status == "ok" and outcome.metrics is not None:
+            entry["metrics"] = dict(sorted(outcome.metrics.values.items()))
+            entry["suppressed"] = dict(sorted(outcome.metrics.suppressed.items()))
+        metrics_out["datasets"][name] = entry
+    _json(staging / "metrics.json", metrics_out)
+
+    manifest = {
+        "agency": {"name": agency.name, "slug": agency.slug, "config": str(agency.config_path)},
+        "period": period.code,
+        "parameters": {"formats": list(formats), "datasets": configured},
+        "built_at": built_on.isoformat(),
+        "versions": _versions(),
+        "git_commit": _git_commit(),
+        "timings_seconds": {k: round(v, 3) for k, v in timings.items()},
+        "datasets": {
+            name: {
+                "status": o.status, "message": o.message, "notebook_seconds": round(o.seconds, 3),
+                "inputs": [f.to_dict() for f in o.load.files] if o.load is not None else [],
+                "tables": o.section.get("tables", []),
+                "suppressed_cells": o.suppressed_cells,
+            }
+            for name, o in outcomes.items()
+        },
+    }
+    _json(staging / "manifest.json", manifest)
+
+
+def _public_message(outcome: Outcome) -> str:
+    if outcome.status == "no_data":
+        return outcome.message or "There are no records of this kind for this period."
+    return "This section could not be produced for this period. It will be added when the problem is fixed."
+
+
+def latest_period(agency: Agency) -> Period:
+    """The last complete quarter that the agency's data reaches into (never one still under way)."""
+    from .periods import last_complete_quarter, quarter_of
+
+    latest = last_complete_quarter(date.today())
+    last_dates = []
+    for name in agency.dataset_names:
+        try:
+            table = load_cached(agency, name).table
+        except TransparencyError:
+            continue
+        span = coverage(table, name)
+        if span is not None:
+            last_dates.append(span[1])
+    if not last_dates:
+        return latest
+    data_quarter = quarter_of(max(last_dates).date())
+    if data_quarter.end > date.today():
+        data_quarter = data_quarter.previous()
+    return data_quarter if data_quarter.start < latest.start else latest
+
+
+def summary_table(period: Period, outcomes: list[Outcome]) -> str:
+    """The terminal summary: one line per dataset."""
+    lines = [f"{period.code}: {'dataset':<28} {'status':<8} {'rows':>8} {'seconds':>8}  note"]
+    for o in outcomes:
+        note = (o.message or "").splitlines()[0][:100] if o.status != "ok" else ""
+        lines.append(f"{'':{len(period.code)}}  {o.dataset:<28} {o.status:<8} {o.rows_in_period:>8,} {o.seconds:>8.1f}  {note}")
+    return "\n".join(lines)
+
+
+def build(agency: Agency, periods: list[Period], root: Path, datasets: list[str] | None = None,
+          workers: int | None = None, formats: tuple[str, ...] = ("html", "pdf"),
+          say: Callable[[str], None] = print) -> int:
+    """Build every period; return the exit code (1 when any dataset failed)."""
+    failed = False
+    for period in periods:
+        say(f"Building {agency.name}, {period.title()}")
+        started = time.perf_counter()
+        outcomes = build_period(agency, period, root, datasets, workers, formats, say)
+        say(summary_table(period, outcomes))
+        out = root / "reports" / agency.slug / period.code
+        bad = [o.dataset for o in outcomes if o.status == "failed"]
+        say(f"Report: {out / 'report.pdf' if 'pdf' in formats else out / 'report.html'} ({time.perf_counter() - started:.1f} s)")
+        if bad:
+            failed = True
+            say(f"Failed: {', '.join(bad)}")
+    return 1 if failed else 0
+
+
+__all__ = ["build", "build_period", "Outcome", "summary_table"]
