@@ -199,3 +199,40 @@ def test_a_scaffolded_section_builds(project, tmp_path):
     assert [(o.dataset, o.status) for o in outcomes] == [("pursuits", "ok")], outcomes[0].message
     page = (root / "reports" / "sample" / PERIOD / "pursuits.html").read_text()
     assert "Vehicle pursuits" in page and "per quarter" in page
+
+
+def _raw(folder: str, name: str) -> pd.DataFrame:
+    from conftest import SHARED_REAL
+
+    return pd.read_csv(SHARED_REAL / folder / name, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+
+
+@pytest.mark.parametrize(
+    ("agency_name", "dataset", "period", "metric"),
+    [("dallas", "use_of_force", "2018Q3", "incidents"), ("indianapolis", "complaints", "2016Q2", "complaints_received")],
+)
+def test_real_agencies_build(tmp_path, agency_name, dataset, period, metric):
+    from conftest import SHARED_REAL
+
+    folder = {"dallas": "uof_dallas", "indianapolis": "complaints_indianapolis"}[agency_name]
+    if not (SHARED_REAL / folder).is_dir():
+        pytest.skip(f"../shared/real/{folder} not present")
+    agency = load_agency(REPO / "tests" / "agencies" / agency_name)
+    create_key(agency.slug)
+    outcomes = build_period(agency, parse_period(period)[0], tmp_path, [dataset], 1, ("html", "pdf"), lambda _: None)
+    assert [(o.dataset, o.status) for o in outcomes] == [(dataset, "ok")], outcomes[0].message
+    metrics = json.loads((tmp_path / "reports" / agency.slug / period / "metrics.json").read_text())
+    year, quarter = int(period[:4]), int(period[-1])
+    if agency_name == "dallas":
+        frames = [_raw(folder, f) for f in ("Police_Response_to_Resistance___2017.csv", "Police_Response_to_Resistance_-_2018.csv",
+                                             "Police_Response_to_Resistance___2019.csv")]
+        raw = pd.concat(frames, ignore_index=True)
+        dates = pd.to_datetime(raw["OCCURRED_D"], format="%m/%d/%Y")
+        expected = raw.loc[(dates.dt.year == year) & (dates.dt.quarter == quarter), "FILENUM"].nunique()
+    else:
+        raw = _raw(folder, "IMPD_complaints_Dec_2020.csv")
+        dates = pd.to_datetime(raw["OCCURRED_DT"], format="%Y/%m/%d")
+        expected = raw.loc[(dates.dt.year == year) & (dates.dt.quarter == quarter), "INCNUM"].nunique()
+    assert metrics["datasets"][dataset]["metrics"][metric] == expected
+    text = poppler("pdftotext", str(tmp_path / "reports" / agency.slug / period / "report.pdf"), "-")
+    assert "Traceback" not in text and "NaN" not in text

@@ -76,6 +76,8 @@ def race_benchmark(rows: pd.DataFrame, field: str, population: dict[str, int] | 
     races = list(registry.enums()["race"].values)
     table = breakdown(rows, field, id_field, label="Race", count_label=count_label, order=races)
     table = table[(table[count_label] > 0) | table.index.isin(list((population or {}).keys()))]
+    if not population:
+        return table  # no benchmark: counts only, never empty benchmark columns
     total_population = sum((population or {}).values())
     share = []
     rate = []

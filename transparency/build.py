@@ -15,7 +15,7 @@ import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from importlib import metadata
 from pathlib import Path
 
@@ -259,7 +259,8 @@ def _publish(agency: Agency, period: Period, outcomes: dict[str, Outcome], stagi
     not_covered = [n for n in agency.dataset_names if n not in outcomes]
     last_dates = [coverage(o.load.table, o.dataset)[1] for o in outcomes.values()
                   if o.load is not None and coverage(o.load.table, o.dataset) is not None]
-    data_through = min(max(last_dates).date(), period.end) if last_dates else period.end
+    last_day = period.end - timedelta(days=1)
+    data_through = min(max(last_dates).date(), last_day) if last_dates else last_day
     built_on = date.today()
     meta = {
         "agency": agency.name, "period": period.code, "period_label": period.label(),

@@ -225,7 +225,8 @@ class Section:
             raise ValueError(f"table name '{name}' must be letters, digits and underscores")
         published = suppress_table(frame, count_columns=count_columns, min_count=self.min_count)
         for rate_column, count_column in (rates or {}).items():
-            published = published.blank_dependent(rate_column, count_column)
+            if rate_column in published.table.columns:  # a benchmark column is absent without its benchmark
+                published = published.blank_dependent(rate_column, count_column)
         table = published.table
         self.suppression_log.extend({"table": name, **entry} for entry in published.log)
         path = self.output_dir / "tables" / f"{self.dataset}__{name}.csv"
