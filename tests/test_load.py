@@ -476,3 +476,13 @@ def test_yaml_that_constructs_objects_is_refused(make_agency):
     folder = make_agency("name: !!python/object/apply:os.system ['echo hacked']\ntimezone: UTC\ndatasets: {}\n")
     with pytest.raises(ConfigError, match="not valid YAML"):
         load_agency(folder)
+
+
+def test_a_rare_second_date_format_beyond_the_inference_sample_is_still_read(make_agency):
+    rows = [f"{i},2020-01-{1 + i % 28:02d} 10:00:00,H" for i in range(9000)]
+    rows[7777] = "7777,03/15/2020 10:00 AM,H"  # one row in another format, far from the sample's points
+    folder = make_agency(agency_config({"use_of_force": {"files": ["u.csv"], "columns": UOF_MIN}}),
+                         {"u.csv": "ID,DATE,TYPE\n" + "\n".join(rows) + "\n"})
+    result = load(folder, "use_of_force")
+    assert result.rows_used == 9000
+    assert result.table.set_index("incident_id").loc["7777", "occurred_at"] == pd.Timestamp("2020-03-15 10:00")

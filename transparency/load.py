@@ -267,8 +267,11 @@ def parse_datetimes(values: pd.Series, formats: tuple[str, ...], timezone: str, 
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
     if present.empty:
         return out, []
-    uniques = pd.Series(present.unique())
-    has_offset = uniques.str.contains(_OFFSET, regex=True).mean() > 0.5
+    # Mostly-unique columns (timestamps) are parsed whole; repetitive ones (dates) once per distinct value.
+    repetitive = present.nunique() < 0.5 * len(present)
+    uniques = pd.Series(present.unique()) if repetitive else present.reset_index(drop=True)
+    probe = uniques.iloc[:: max(1, len(uniques) // 500)]
+    has_offset = probe.str.contains(_OFFSET, regex=True).mean() > 0.5
     if has_offset:
         normalised = uniques.str.replace(r"([+-]\d\d)$", r"\g<1>00", regex=True).str.replace(r"Z$", "+0000", regex=True)
         stripped = normalised.str.replace(_OFFSET_ONLY, "", regex=True).str.strip()
@@ -290,9 +293,21 @@ def parse_datetimes(values: pd.Series, formats: tuple[str, ...], timezone: str, 
             if not todo.any():
                 break
             parsed[todo] = _try(uniques[todo], fmt).astype("datetime64[ns]")
+        # Formats are inferred from a sample: a rarer format among the values left over gets its own look.
+        while not formats and parsed.isna().any():
+            extra = [f for f in infer_formats(uniques[parsed.isna()], candidates) if f not in fmts]
+            if not extra:
+                break
+            for fmt in extra:
+                todo = parsed.isna()
+                parsed[todo] = _try(uniques[todo], fmt).astype("datetime64[ns]")
+            fmts += extra
         used = fmts
-    lookup = pd.Series(parsed.values, index=uniques.values)
-    out.loc[present.index] = present.map(lookup).astype("datetime64[ns]").values
+    if repetitive:
+        lookup = pd.Series(parsed.values, index=uniques.values)
+        out.loc[present.index] = present.map(lookup).astype("datetime64[ns]").values
+    else:
+        out.loc[present.index] = parsed.values
     return out, used
 
 
@@ -420,8 +435,8 @@ def _convert(ctx: _Context, field_name: str, text: pd.Series, column: str) -> pd
     if fspec.type == "category":
         out = text.astype("string")
         if recodes:
-            normalised = out.map(lambda v: _norm_key(v) if isinstance(v, str) else v)
-            mapped = normalised.map(lambda v: recodes.get(v) if isinstance(v, str) else None)
+            mapping = {v: recodes.get(_norm_key(v)) for v in out.dropna().unique()}
+            mapped = out.map({k: str(v) for k, v in mapping.items() if v is not None})
             out = mapped.where(mapped.notna(), out).astype("string")
         if blank_recode is not None:
             out = out.fillna(str(blank_recode))
