@@ -256,6 +256,7 @@ class DatasetConfig(_Model):
     unpivot: Unpivot | None = None
     related: list[Related] = []
     notes: str | None = None
+    private_columns: list[str] = []  # source columns whose values must never be published (scanned for)
 
 
 class AgencyModel(_Model):

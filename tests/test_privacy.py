@@ -1,0 +1,92 @@
+"""The personal-data scan: canary names and identifiers planted in the inputs never reach a published file,
+and a planted leak is found and reported by file and column without printing the value."""
+
+from __future__ import annotations
+
+import shutil
+
+import pandas as pd
+import pytest
+from conftest import REPO, SHARED_REAL, agency_config
+
+from transparency.build import build_period
+from transparency.config import load_agency
+from transparency.keys import create_key
+from transparency.periods import parse_period
+from transparency.privacy import collect_values, identifying_columns, mask, scan
+from transparency.sample import generate
+
+CANARY_NAME = "Zebulon Quillfeather"
+CANARY_NARRATIVE = "canary narrative xq7 walked past the bakery"
+CANARY_BADGE = "99887766"
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory):
+    """A small sample agency whose use-of-force files carry canary values in personal columns."""
+    root = tmp_path_factory.mktemp("canary")
+    agency_dir = root / "data" / "sample"
+    agency_dir.mkdir(parents=True)
+    shutil.copy(REPO / "data" / "sample" / "agency.yml", agency_dir / "agency.yml")
+    generate(agency_dir, through="2026Q2", years=4, scale=0.3)
+    for path in sorted((agency_dir / "raw" / "use_of_force").glob("*.csv")):
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        rows = frame.index[-3:]
+        frame.loc[rows, "OFFICER_NAME"] = CANARY_NAME
+        frame.loc[rows, "NARRATIVE"] = CANARY_NARRATIVE
+        badge = "OFF_BADGE" if "OFF_BADGE" in frame else "OFFICER_BADGE_NO"
+        frame.loc[rows, badge] = CANARY_BADGE
+        frame.to_csv(path, index=False)
+    agency = load_agency(agency_dir)
+    create_key(agency.slug)
+    return root, agency
+
+
+def test_canaries_are_collected_from_identifying_columns(planted):
+    _, agency = planted
+    values = collect_values(agency, ["use_of_force"])
+    assert CANARY_NAME.lower() in values and CANARY_NARRATIVE.lower() in values and CANARY_BADGE in values
+    assert values[CANARY_NAME.lower()][1] == "OFFICER_NAME"
+    columns = identifying_columns(agency, "use_of_force", ["OCC_DATE", "OFFICER_NAME", "NARRATIVE", "BLOCK_ADDRESS", "OFF_BADGE"])
+    assert columns == ["OFFICER_NAME", "NARRATIVE", "BLOCK_ADDRESS", "OFF_BADGE"]
+
+
+def test_no_canary_gets_through_a_build(planted):
+    root, agency = planted
+    outcomes = build_period(agency, parse_period("2026Q2")[0], root, ["use_of_force"], 1, ("html", "pdf"), lambda _: None)
+    assert outcomes[0].status == "ok", outcomes[0].message
+    out = root / "reports" / "sample" / "2026Q2"
+    assert scan(out, collect_values(agency, ["use_of_force"])) == []
+
+
+def test_a_planted_leak_is_found_named_and_masked(planted, tmp_path):
+    _, agency = planted
+    (tmp_path / "tables").mkdir()
+    (tmp_path / "tables" / "x.csv").write_text(f"note\nseen with {CANARY_NAME} today\n")
+    (tmp_path / "report.html").write_text(f"<p>Badge {CANARY_BADGE}</p>")
+    leaks = scan(tmp_path, collect_values(agency, ["use_of_force"]))
+    found = {(leak.published_file, leak.column) for leak in leaks}
+    assert ("tables/x.csv", "OFFICER_NAME") in found
+    assert any(leak.published_file == "report.html" and "BADGE" in leak.column for leak in leaks)
+    text = " ".join(str(leak) for leak in leaks)
+    assert CANARY_NAME.lower() not in text.lower() and CANARY_BADGE not in text and mask(CANARY_NAME.lower()) in text
+
+
+@pytest.mark.skipif(not (SHARED_REAL / "calls_911_decc").is_dir(), reason="../shared/real/calls_911_decc not present")
+def test_911_staff_names_are_identifying_and_found_if_leaked(tmp_path):
+    agency = load_agency(REPO / "tests" / "agencies" / "decc911")
+    values = collect_values(agency, ["calls_for_service"])
+    staff = {v for v, (_, column) in values.items() if column in ("Call_Taker", "Dispatcher")}
+    assert len(staff) > 100
+    name = sorted(staff)[0]
+    (tmp_path / "report.html").write_text(f"<p>{name.upper()}</p>")
+    assert [leak.column for leak in scan(tmp_path, values)] in (["Call_Taker"], ["Dispatcher"])
+
+
+def test_config_declares_private_columns(make_agency):
+    folder = make_agency(agency_config({"use_of_force": {
+        "files": ["u.csv"], "columns": {"incident_id": "ID", "occurred_at": "DATE", "force_type": "TYPE"},
+        "private_columns": ["WITNESS"]}}), {"u.csv": "ID,DATE,TYPE,WITNESS\n1,2021-01-01,Taser,Agatha Featherstonehaugh\n"})
+    agency = load_agency(folder)
+    values = collect_values(agency, ["use_of_force"])
+    assert values == {"agatha featherstonehaugh": ("u.csv", "WITNESS")}
