@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import os
@@ -84,6 +85,8 @@ def cache_key(agency: Agency, dataset: str, hashes: _HashCache, key: bytes | Non
         "valid_dates": agency.model.valid_dates.model_dump(mode="json", by_alias=True),
         "inputs": [[str(p.relative_to(agency.raw_root)), hashes.sha256(p)] for p in input_files(agency, dataset)],
         "key": fingerprint(key) if key else None,
+        # Event dates after the day of loading are excluded, so a table is valid for the day it is made.
+        "today": datetime.date.today().isoformat(),
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:24]
 

@@ -343,6 +343,8 @@ def _pydantic_message(error: dict) -> str:
         return "is required but missing"
     if kind == "extra_forbidden":
         return "is not a known key (check the spelling; see 'Agency configuration' in the README)"
+    if kind == "too_short":
+        return "must not be empty"
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, "):]
     got = error.get("input")

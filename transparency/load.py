@@ -7,6 +7,7 @@ excluded (by reason). Columns the configuration does not map never leave this mo
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import hashlib
 import io
 import re
@@ -149,7 +150,20 @@ def _decode(path: Path, data: bytes, encoding: str | None) -> tuple[str, str, li
     raise AssertionError("latin-1 decodes any bytes")
 
 
-_PARSER_ROW = re.compile(r"(?:line|row) (\d+)")
+_FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+_OPEN_QUOTE = re.compile(r"EOF inside string starting at row (\d+)")
+
+
+def _parser_problem(message: str) -> tuple[str, int | None]:
+    """pandas' CSV parser message in plain words, with the spreadsheet row it is about."""
+    fields = _FIELDS.search(message)
+    if fields:
+        expected, line, saw = (int(g) for g in fields.groups())
+        return f"is not a well-formed CSV file (the row has {saw} cells but the header names {expected})", line
+    quote = _OPEN_QUOTE.search(message)
+    if quote:  # pandas counts these rows from 0
+        return "is not a well-formed CSV file (a quoted cell starts here and its closing quote is missing)", int(quote.group(1)) + 1
+    return f"is not a well-formed CSV file ({message.replace('Error tokenizing data. C error: ', '').strip()})", None
 
 
 def read_raw(path: Path, encoding: str | None = None, sheet=None, delimiter: str | None = None) -> tuple[pd.DataFrame, str, list[str]]:
@@ -182,15 +196,18 @@ def read_raw(path: Path, encoding: str | None = None, sheet=None, delimiter: str
                 skip_blank_lines=False, engine="c", quoting=csv.QUOTE_MINIMAL,
             )
         except pd.errors.ParserError as exc:
-            match = _PARSER_ROW.search(str(exc))
-            row = int(match.group(1)) if match else None
-            reason = str(exc).split(". ", 1)[0].replace("Error tokenizing data. C error: ", "")
-            raise DataError(str(path), f"is not a well-formed CSV file ({reason})", row=row) from None
+            raise DataError(str(path), *_parser_problem(str(exc))) from None
         except pd.errors.EmptyDataError:
             raise DataError(str(path), "the file is empty (no header row)") from None
+        if not isinstance(frame.index, pd.RangeIndex):
+            # pandas takes a first column that the header does not name as the index: every row has a cell
+            # more than the header names, so the columns would be shifted by one.
+            raise DataError(str(path), f"is not a well-formed CSV file (the rows have {len(frame.columns) + 1} cells "
+                            f"but the header names {len(frame.columns)})", row=2)
     frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
     for column in frame.columns:
-        frame[column] = frame[column].astype(str).str.strip()
+        # A short row leaves its last cells missing: they are empty cells, never the text "nan".
+        frame[column] = frame[column].fillna("").astype(str).str.strip()
     return frame, encoding_used, warnings
 
 
@@ -314,6 +331,10 @@ def parse_datetimes(values: pd.Series, formats: tuple[str, ...], timezone: str, 
 # --- Turning source columns into canonical fields -------------------------------------------------------
 
 
+# A category label longer than this is shortened: a label is a name, not a narrative.
+MAX_LABEL = 200
+
+
 def _norm_key(value) -> str:
     return re.sub(r"\s+", " ", str(value).strip()).casefold()
 
@@ -373,8 +394,11 @@ class _Context:
     def column(self, name: str, field_name: str) -> pd.Series:
         if name not in self.frame.columns:
             shown = ", ".join(self.frame.columns[:30])
+            hint = ""
+            if len(self.frame.columns) == 1 and any(sep in self.frame.columns[0] for sep in "\t;|"):
+                hint = " (the file seems to use another separator: set `delimiter` in agency.yml)"
             raise DataError(
-                str(self.path), f"has no column '{name}' (configured for {field_name}); its columns are: {shown}",
+                str(self.path), f"has no column '{name}' (configured for {field_name}); its columns are: {shown}{hint}",
             )
         return self.frame[name]
 
@@ -434,6 +458,10 @@ def _convert(ctx: _Context, field_name: str, text: pd.Series, column: str) -> pd
         return pseudonymise(text, ctx.key)
     if fspec.type == "category":
         out = text.astype("string")
+        long = (out.str.len() > MAX_LABEL).fillna(False)
+        if long.any():
+            ctx.count_issue(f"{field_name}: longer than {MAX_LABEL} characters (shortened)", long)
+            out = out.mask(long, out.str.slice(0, MAX_LABEL - 1) + "…")
         if recodes:
             mapping = {v: recodes.get(_norm_key(v)) for v in out.dropna().unique()}
             mapped = out.map({k: str(v) for k, v in mapping.items() if v is not None})
@@ -481,7 +509,7 @@ def _convert(ctx: _Context, field_name: str, text: pd.Series, column: str) -> pd
         if blank_recode is not None and text.isna().any():
             out = out.where(~text.isna(), bool(blank_recode) if isinstance(blank_recode, bool) else pd.NA)
         return out.astype("boolean")
-    if fspec.type in ("number", "age"):
+    if fspec.type in ("number", "age", "count"):
         if recodes:
             text = text.map(lambda v: str(recodes.get(_norm_key(v), v)) if isinstance(v, str) else v)
         cleaned = text.str.replace(",", "", regex=False)
@@ -489,6 +517,11 @@ def _convert(ctx: _Context, field_name: str, text: pd.Series, column: str) -> pd
         bad = numbers.isna() & text.notna()
         if bad.any():
             ctx.count_issue(f"{field_name}: not a number", bad)
+        if fspec.type == "count":
+            negative = (numbers < 0).fillna(False)
+            if negative.any():
+                ctx.count_issue(f"{field_name}: negative (left out)", negative)
+                numbers = numbers.mask(negative)
         if fspec.type == "age":
             impossible = (numbers < 0) | (numbers > 110)
             impossible = impossible.fillna(False)
@@ -668,6 +701,9 @@ def _extract(ctx: _Context) -> tuple[pd.DataFrame, pd.Series]:
         dates = table[event]
         low = pd.Timestamp(agency.model.valid_dates.from_)
         exclude(dates.notna() & (dates < low), f"out_of_range_{event}")
+        # Nothing can have happened after today (in the agency's time zone): a typed 2202 for 2022.
+        today = pd.Timestamp(dt.datetime.now(zoneinfo.ZoneInfo(agency.timezone)).date())
+        exclude(dates.notna() & (dates >= today + pd.Timedelta(days=1)), f"out_of_range_{event}")
     return table, reason
 
 
@@ -883,10 +919,17 @@ def load_dataset(agency: Agency, dataset: str, key: bytes | None = None) -> Load
 
     # Read every file first: duplicate rows are judged across the dataset's files.
     raw = []
+    seen: dict[Path, str] = {}
     for group in agency.file_groups[dataset]:
         for path in _glob(agency, group.glob):
+            if path in seen:
+                raise DataError(str(path), f"is matched by two `files` entries ('{seen[path]}' and '{group.glob}'); "
+                                "each file may be read once")
+            seen[path] = group.glob
             frame, encoding_used, warnings = read_raw(path, group.encoding, group.sheet, group.delimiter)
             account = FileAccount(_display(agency, path), file_sha256(path), encoding_used, len(frame), warnings=warnings)
+            if frame.empty:
+                account.warnings.append("the file has a header but no rows")
             blank, header = _blank_and_header(frame)
             compare = [c for c in frame.columns if c not in row_ids]
             hashes = pd.util.hash_pandas_object(frame[compare], index=False).to_numpy()
