@@ -29,6 +29,15 @@ GLOSSARY: dict[str, str] = {
     "Sustained": "The investigation found that the officer broke a rule or policy.",
     "Unfounded": "The investigation found that the act did not happen or the officer was not involved.",
     "Within normal variation": "A change small enough that it could happen by chance from one period to the next.",
+    "Margin of error": "How far a survey result could be from the true figure for everyone, because only some people were asked. Nineteen times in twenty the true figure is within this range.",
+    "Share agreeing": "The share of people who answered “agree” or “strongly agree”.",
+    "Survey weight": "A number that makes each answer count more or less, so the people who answered match the city's population.",
+    "Effective sample size": "How many people a weighted survey is worth: weights make a survey less precise than its number of answers suggests.",
+    "Survey score": "A number from 0 to 100 that a survey firm publishes for an area and a month; higher means more agreement.",
+    "Sworn officer": "A police officer with the power to arrest, as opposed to civilian staff.",
+    "Required training": "Courses the department requires every sworn officer to complete.",
+    "Course completion": "One officer finishing one course.",
+    "Attendees": "People who came to a meeting, as counted by the officers there.",
 }
 
 

@@ -195,7 +195,7 @@ def new_chart(
     note = _require_text("note", note)
     fig = plt.figure(figsize=(width, height), layout="constrained")
     ax = fig.add_subplot()
-    wrapped_title = _wrap(title, width - 0.2, _TITLE_SIZE)
+    wrapped_title = _wrap(title, width - 0.2, _TITLE_SIZE * 1.1)  # bold type runs wider
     fig.suptitle(wrapped_title, x=0.01, ha="left", fontsize=_TITLE_SIZE, fontweight="bold")
     wrapped_note = _wrap(note, width - 0.2, _NOTE_SIZE)
     lines = wrapped_note.count("\n") + 1

@@ -163,19 +163,24 @@ def community_meetings(table: pd.DataFrame, period: Period) -> dict[str, Figure]
     out = {"meetings": _count(rows["meeting_id"].nunique())}
     if "attendees" in rows:
         out["attendees"] = Figure(int(rows["attendees"].fillna(0).sum()), None)
+    if "officers_present" in rows:
+        out["officers_present"] = Figure(int(rows["officers_present"].fillna(0).sum()), None)
     return out
 
 
 def community_surveys(table: pd.DataFrame, period: Period) -> dict[str, Figure]:
     rows = _in(table, "surveyed_at", period)
     if "question" in rows and rows["question"].notna().any():
-        return {"responses": _count(len(rows))}
+        out = {"responses": _count(len(rows))}
+        if "respondent_id" in rows:
+            out["respondents"] = _count(rows.loc[rows["question"].notna(), "respondent_id"].nunique())
+        return out
     return {"measures": Figure(len(rows), None)}
 
 
 def training(table: pd.DataFrame, period: Period) -> dict[str, Figure]:
     rows = _in(table, "completed_at", period)
-    out = {"officers_trained": _count(rows["officer_id"].nunique())}
+    out = {"officers_trained": _count(rows["officer_id"].nunique()), "course_completions": _count(len(rows))}
     if "hours" in rows:
         out["training_hours"] = Figure(float(rows["hours"].fillna(0).sum()), None)
     return out
@@ -208,7 +213,7 @@ HEADLINE = {
     "calls_for_service": "calls",
     "arrests": "arrests",
     "community_meetings": "meetings",
-    "community_surveys": "responses",
+    "community_surveys": "respondents",
     "training": "officers_trained",
 }
 

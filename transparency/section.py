@@ -31,7 +31,7 @@ from .config import Agency, find_agency, load_agency
 from .errors import UsageError
 from .metrics import Metrics, compute, coverage, covers
 from .periods import Period, last_complete_quarter, parse_period, quarter_of
-from .suppress import suppress_table
+from .suppress import Suppressed, suppress_table
 
 # A CSV cell starting with one of these is run as a formula by spreadsheet programs.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -208,7 +208,8 @@ class Section:
         caption : str
             What the table shows, for people.
         count_columns : list of str, optional
-            The count columns (default: the integer columns).
+            The count columns (default: the integer columns); ``[]`` for a table that counts no
+            people (published scores), which is published as it is.
         rates : dict, optional
             Rate or percentage column -> the count column it is built on; blanked with that count.
         """
@@ -223,7 +224,12 @@ class Section:
             return None
         if not name.replace("_", "").isalnum():
             raise ValueError(f"table name '{name}' must be letters, digits and underscores")
-        published = suppress_table(frame, count_columns=count_columns, min_count=self.min_count)
+        if count_columns is not None and len(count_columns) == 0:
+            # No counts of people (published scores, say): nothing to hide, published as it is.
+            mask = pd.DataFrame(False, index=frame.index, columns=frame.columns)
+            published = Suppressed(table=frame.copy(), mask=mask, log=[], min_count=self.min_count)
+        else:
+            published = suppress_table(frame, count_columns=count_columns, min_count=self.min_count)
         for rate_column, count_column in (rates or {}).items():
             if rate_column in published.table.columns:  # a benchmark column is absent without its benchmark
                 published = published.blank_dependent(rate_column, count_column)

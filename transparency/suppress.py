@@ -262,13 +262,15 @@ def blank_dependent(
     -------
     pandas.DataFrame
         A copy of ``df`` with the figures missing in those rows; numeric figure columns become
-        nullable ``Float64`` so a blank is ``pandas.NA``.
+        nullable ``Int64`` (whole numbers) or ``Float64`` so a blank is ``pandas.NA``.
     """
     blank = _dependent_rows(df, count_col, mask)
     out = df.copy()
     for column in _as_list(rate_col):
         values = out[column]
-        if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
+        if pd.api.types.is_integer_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
+            values = values.astype("Int64")  # whole numbers stay whole ("340", never "340.0")
+        elif pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
             values = values.astype("Float64")
         out[column] = values.mask(blank)
     return out
