@@ -89,3 +89,32 @@ def test_calls_response_times_skip_negative_and_missing_spans():
     # numpy's linear 90th percentile of [4, 10, 30]: 10 + 0.8 * 20 = 26
     assert m.values["p90_response_minutes"] == 26
     assert m.values["median_response_minutes__1"] == 7 and m.values["median_response_minutes__2"] == 30
+
+
+def test_a_hidden_breakdown_count_cannot_be_worked_out_from_the_total():
+    # 40 stops: 30 White, 8 Black, 2 Asian. Hiding only Asian (2) would leave it as 40 - 30 - 8.
+    races = ["White"] * 30 + ["Black"] * 8 + ["Asian"] * 2
+    table = pd.DataFrame({
+        "stop_id": pd.array([str(i) for i in range(40)], dtype="string"),
+        "occurred_at": [ts("2025-07-01")] * 40,
+        "stop_type": pd.array(["traffic"] * 40, dtype="string"),
+        "subject_race": pd.array(races, dtype="string"),
+    })
+    m = compute("stops", table, Q3, min_count=5)
+    assert m.values["stops"] == 40
+    assert m.values["stops__asian"] is None and m.suppressed["stops__asian"] == "small count"
+    assert m.values["stops__black"] is None and m.suppressed["stops__black"] == "complementary"
+    assert m.values["stops__white"] == 30 and m.values["stops__hispanic"] == 0
+    published = [v for k, v in m.values.items() if k.startswith("stops__") and v is not None]
+    assert 40 - sum(published) == 10  # the two hidden groups together, never one alone
+
+
+def test_officer_started_calls_have_no_response_time():
+    table = pd.DataFrame({
+        "call_id": pd.array(list("abc"), dtype="string"),
+        "received_at": [ts("2025-07-01 10:00")] * 3,
+        "arrived_at": [ts("2025-07-01 10:00"), ts("2025-07-01 10:10"), ts("2025-07-01 10:20")],
+        "source": pd.array(["officer_initiated", "911", "911"], dtype="string"),
+    })
+    m = compute("calls_for_service", table, Q3, min_count=1)
+    assert m.values["calls"] == 3 and m.values["median_response_minutes"] == 15

@@ -18,7 +18,7 @@ import pandas as pd
 
 from . import registry
 from .periods import Period
-from .suppress import SMALL_COUNT, is_small
+from .suppress import SMALL_COUNT, is_small, suppress_table
 
 
 @dataclass(frozen=True)
@@ -150,6 +150,8 @@ def calls_for_service(table: pd.DataFrame, period: Period) -> dict[str, Figure]:
     out = {"calls": _count(len(rows))}
     if "arrived_at" in rows:
         minutes = response_minutes(rows)
+        if "source" in rows:  # an officer who started the call was already there: no response to time
+            minutes = minutes.where(rows["source"].astype("string").ne("officer_initiated").fillna(True))
         out["median_response_minutes"] = _median_minutes(minutes)
         out["p90_response_minutes"] = _quantile(minutes, 0.9)
         if "priority" in rows:
@@ -226,6 +228,24 @@ class Metrics:
     suppressed: dict[str, str] = field(default_factory=dict)
 
 
+def _complementary(figures: dict[str, Figure], min_count: int) -> set[str]:
+    """Counts of a breakdown (``stops__black``, ``stops__white``...) add up to a published total, so a
+    hidden one could be worked out by subtraction: the suppression rule hides a second one too.
+
+    Returns the names hidden as complements (the small counts themselves are hidden by the caller).
+    """
+    groups: dict[str, list[str]] = {}
+    for name, figure in figures.items():
+        if "__" in name and figure.basis is not None and figure.value == figure.basis:
+            groups.setdefault(name.split("__", 1)[0], []).append(name)
+    hidden: set[str] = set()
+    for names in groups.values():
+        counts = pd.DataFrame({"count": [int(figures[n].value) for n in names]}, index=names)
+        published = suppress_table(counts, count_columns=["count"], min_count=min_count)
+        hidden.update(entry["row"] for entry in published.log if entry["reason"] == "complementary")
+    return hidden
+
+
 def coverage(table: pd.DataFrame, dataset: str) -> tuple[pd.Timestamp, pd.Timestamp] | None:
     """First and last event date of the used rows, or None for an empty table."""
     dates = table[registry.dataset(dataset).event].dropna()
@@ -263,9 +283,14 @@ def compute(dataset: str, table: pd.DataFrame, period: Period, min_count: int) -
             for name in function(table.iloc[0:0], when):
                 result.values[name + suffix] = None
             continue
-        for name, figure in function(table, when).items():
+        figures = function(table, when)
+        complementary = _complementary(figures, min_count)
+        for name, figure in figures.items():
             key = name + suffix
-            if figure.basis is not None and is_small(figure.basis, min_count):
+            if name in complementary:
+                result.values[key] = None
+                result.suppressed[key] = "complementary"
+            elif figure.basis is not None and is_small(figure.basis, min_count):
                 result.values[key] = None
                 result.suppressed[key] = SMALL_COUNT if figure.value == figure.basis else f"based on fewer than {min_count} records"
             else:

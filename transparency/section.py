@@ -190,7 +190,7 @@ class Section:
         *,
         count_columns: list[str] | None = None,
         note: str | None = None,
-        rates: dict[str, str] | None = None,
+        rates: dict[str, str | list[str]] | None = None,
         decimals: int = 1,
         missing: str | None = None,
     ) -> pd.DataFrame | None:
@@ -211,7 +211,8 @@ class Section:
             The count columns (default: the integer columns); ``[]`` for a table that counts no
             people (published scores), which is published as it is.
         rates : dict, optional
-            Rate or percentage column -> the count column it is built on; blanked with that count.
+            Rate or percentage column -> the count column (or columns) it is built on; blanked when
+            any of them is hidden.
         """
         from IPython.display import display
 
