@@ -118,3 +118,21 @@ def test_officer_started_calls_have_no_response_time():
     })
     m = compute("calls_for_service", table, Q3, min_count=1)
     assert m.values["calls"] == 3 and m.values["median_response_minutes"] == 15
+
+
+def test_shootings_people_and_pursuit_harm_counts():
+    ois = pd.DataFrame({
+        "incident_id": pd.array(["A", "A", "A", "B"], dtype="string"),
+        "occurred_at": [ts("2025-07-01")] * 4,
+        "subject_id": pd.array(["p1", "p1", "p2", "p3"], dtype="string"),  # p1 appears once per officer who fired
+        "subject_outcome": pd.array(["fatal", "fatal", "injured", "fatal"], dtype="string"),
+    })
+    m = compute("officer_involved_shootings", ois, Q3, min_count=1)
+    assert (m.values["incidents"], m.values["subjects"], m.values["incidents_fatal"], m.values["subjects_fatal"]) == (2, 3, 2, 2)
+    pursuits = pd.DataFrame({
+        "pursuit_id": pd.array(["1", "2", "3"], dtype="string"), "started_at": [ts("2025-08-01")] * 3,
+        "injuries": pd.array([2, None, 1], dtype="Float64"), "fatalities": pd.array([0, 1, 0], dtype="Float64"),
+        "policy_compliant": pd.array([True, False, None], dtype="boolean"),
+    })
+    p = compute("pursuits", pursuits, Q3, min_count=1)
+    assert (p.values["people_injured"], p.values["people_killed"], p.values["pursuits_not_within_policy"]) == (3, 1, 1)

@@ -123,7 +123,8 @@ def compare_sentence(current: int | None, previous: int | None, previous_label: 
         return f"There is no figure for {previous_label} to compare with."
     published_previous = suppress_value(previous, min_count)
     if published_current is None or published_previous is None:
-        earlier = f"fewer than {min_count}" if published_previous is None else fmt.count(published_previous, min_count)
+        earlier = (f"fewer than {min_count}" if published_previous is None
+                   else "none" if published_previous == 0 else fmt.count(published_previous, min_count))
         return f"In {previous_label} there were {earlier}."
     judgement = poisson_change(current, previous, current_days, previous_days).judgement()
     if current == previous:

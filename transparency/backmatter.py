@@ -57,6 +57,15 @@ GLOSSARY: dict[str, str] = {
     "Priority": "How urgent a call is; priority 1 is the most urgent.",
     "Dispatch": "When an officer is sent to a call.",
     "Response time": "The time from when a call is received to when the first officer arrives.",
+    "Officer-involved shooting": "An event in which a police officer fired a gun at a person.",
+    "Officers assaulted": "Officers attacked in an incident, hurt or not; each officer is counted once per incident.",
+    "Vehicle pursuit": "A chase in which officers try to stop a driver who speeds up or drives away.",
+    "Likely range": "Where the true rate or share probably lies, allowing for chance (a 95% interval).",
+    "Most serious force used": "The highest level of force in an incident, in the order set out in the use-of-force section.",
+    "Less-lethal weapon": "A weapon meant to stop a person without killing them, such as a Taser, pepper spray, a baton or a police dog.",
+    "Three-year total": "All events in the three years that end with a quarter.",
+    "Discipline": "What the department did to an officer after a sustained allegation.",
+    "Closed within target": "Closed within the number of days the department aims for.",
 }
 
 

@@ -273,6 +273,7 @@ class AgencyModel(_Model):
     report: ReportSchedule = ReportSchedule()
     response_targets: dict[str, float] = {}
     required_training: list[str] = []
+    complaint_close_target_days: int | None = Field(default=None, gt=0)
     datasets: dict[str, DatasetConfig] = Field(min_length=1)
 
     @field_validator("timezone")

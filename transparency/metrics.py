@@ -91,8 +91,11 @@ def complaints(table: pd.DataFrame, period: Period) -> dict[str, Figure]:
 def officer_involved_shootings(table: pd.DataFrame, period: Period) -> dict[str, Figure]:
     rows = _in(table, "occurred_at", period)
     out = {"incidents": _count(rows["incident_id"].nunique())}
+    people = rows.drop_duplicates(["incident_id", "subject_id"] if "subject_id" in rows else ["incident_id"])
+    out["subjects"] = _count(len(people))
     if "subject_outcome" in rows:
         out["incidents_fatal"] = _count(rows.loc[rows["subject_outcome"] == "fatal", "incident_id"].nunique())
+        out["subjects_fatal"] = _count((people["subject_outcome"] == "fatal").sum())
     return out
 
 
@@ -101,6 +104,8 @@ def assaults_on_officers(table: pd.DataFrame, period: Period) -> dict[str, Figur
     out = {"incidents": _count(rows["incident_id"].nunique()), "officers_assaulted": _count(len(rows))}
     if "officer_injured" in rows:
         out["officers_injured"] = _count(_true(rows["officer_injured"]).sum())
+    if "officer_killed" in rows:
+        out["officers_killed"] = _count(_true(rows["officer_killed"]).sum())
     return out
 
 
@@ -136,6 +141,12 @@ def pursuits(table: pd.DataFrame, period: Period) -> dict[str, Figure]:
     out = {"pursuits": _count(len(rows))}
     if "crash" in rows:
         out["pursuits_with_crash"] = _count(_true(rows["crash"]).sum())
+    if "injuries" in rows:
+        out["people_injured"] = _count(rows["injuries"].fillna(0).sum())
+    if "fatalities" in rows:
+        out["people_killed"] = _count(rows["fatalities"].fillna(0).sum())
+    if "policy_compliant" in rows:
+        out["pursuits_not_within_policy"] = _count((rows["policy_compliant"] == False).sum())  # noqa: E712 - nullable
     return out
 
 

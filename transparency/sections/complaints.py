@@ -81,11 +81,15 @@ def trend(sec: Section, quarters: int = 8) -> pd.DataFrame:
 
 def trend_chart(sec: Section, published: pd.DataFrame):
     series = {c: [None if pd.isna(v) else int(v) for v in published[c]] for c in published.columns if c != "Months"}
-    title = analysis.trend_title("complaints received", published.reset_index().rename(columns={"Quarter": "quarter"}), "Complaints received")
+    from ._common import judged_trend_title
+
+    title = judged_trend_title("complaints received", published, "Complaints received")
     fig = charts.line_chart(list(published.index), series, title=title, value_label="Count", x_label="Quarter", note=SOURCE_NOTE)
     alt = " ".join(analysis.series_alt("Line chart", f"{name.lower()} per quarter", list(published.index), values)
                    for name, values in series.items())
-    return fig, alt
+    from .use_of_force import titled
+
+    return titled(fig, alt)
 
 
 def dispositions(sec: Section) -> pd.DataFrame | None:
@@ -176,3 +180,181 @@ def allegation_type_chart(published: pd.DataFrame | None):
     top = largest(published, "Allegations received")
     return bar(published, "Allegations received", title=f"{top} was the most common allegation" if top else "Allegations by type",
                value_label="Allegations received (count)", noun="allegations received by type", note=SOURCE_NOTE)
+
+
+# --- Who complained about whom ------------------------------------------------------------------------------
+
+#: Race groups for the complainant x officer table: the smallest canonical groups are joined so that fewer
+#: cells are too small to show.
+RACE_GROUPS = {
+    "White": "White", "Black": "Black", "Hispanic": "Hispanic", "Asian": "Asian",
+    "Native American": "Other or more than one", "Pacific Islander": "Other or more than one", "Other": "Other or more than one",
+    "Unknown": "Not recorded",
+}
+RACE_GROUP_ORDER = ["White", "Black", "Hispanic", "Asian", "Other or more than one", "Not recorded"]
+OTHER_GROUP, NOT_RECORDED = "Other or more than one", "Not recorded"
+#: A group whose row (or column) total is below this many times the suppression threshold joins "Other or
+#: more than one": a group that small would be hidden cell by cell anyway.
+SMALL_GROUP = 2
+#: The matrix is left out when suppression would still hide more than this share of its non-zero cells.
+MOST_HIDDEN = 0.5
+
+
+def last_12_months(sec: Section):
+    """The twelve months (four quarters) that end with the period."""
+    from ._common import trailing_span
+
+    return trailing_span(sec.period, 4)
+
+
+def _received_in_12_months(sec: Section) -> pd.DataFrame:
+    return sec.data[last_12_months(sec).contains(sec.data[sec.event])]
+
+
+def join_small_groups(matrix: pd.DataFrame, min_count: int) -> pd.DataFrame:
+    """Join race groups (rows, then columns) whose total is below ``SMALL_GROUP * min_count`` into
+    "Other or more than one"; "Not recorded" is kept apart whatever its size."""
+    def join(frame: pd.DataFrame) -> pd.DataFrame:
+        totals = frame.sum(axis=1)
+        small = {g: OTHER_GROUP for g, total in totals.items() if total < SMALL_GROUP * min_count and g not in (OTHER_GROUP, NOT_RECORDED)}
+        return frame.rename(index=small).groupby(level=0).sum() if small else frame
+
+    joined = join(join(matrix).T).T
+    return joined.reindex(index=[g for g in RACE_GROUP_ORDER if g in joined.index],
+                          columns=[g for g in RACE_GROUP_ORDER if g in joined.columns]).fillna(0).astype("int64")
+
+
+def race_matrix(sec: Section) -> tuple[pd.DataFrame | None, str]:
+    """Allegations received in the last 12 months by the complainant's race (rows) and the officer's race
+    (columns), with a sentence for when it cannot be shown.
+
+    Small groups are joined first (:func:`join_small_groups`). Returns ``(table, "")``, or ``(None, why)``
+    when the department does not record both races, when fewer than two recorded groups are left on either
+    side, or when suppression would still hide more than half of the table's non-zero cells (the table
+    would say little).
+    """
+    from ..suppress import suppress_table
+
+    if not (sec.recorded("complainant_race") and sec.recorded("officer_race")):
+        return None, "The department does not record both the race of the person who complained and the race of the officer."
+    rows = _received_in_12_months(sec)
+    if rows.empty:
+        return None, "There were no allegations in the last 12 months."
+    complainant = rows["complainant_race"].map(RACE_GROUPS).fillna(NOT_RECORDED)
+    officer = rows["officer_race"].map(RACE_GROUPS).fillna(NOT_RECORDED)
+    matrix = join_small_groups(pd.crosstab(complainant, officer), sec.min_count)
+    hidden = suppress_table(matrix, min_count=sec.min_count).n_suppressed
+    nonzero = int((matrix > 0).to_numpy().sum())
+    groups = min(len(matrix.index.difference([NOT_RECORDED])), len(matrix.columns.difference([NOT_RECORDED])))
+    if groups < 2 or hidden > MOST_HIDDEN * nonzero:
+        return None, ("There are too few allegations in the last 12 months to show the race of the person who complained "
+                      "beside the race of the officer without hiding most of the table.")
+    matrix.index.name = "Race of the person who complained"
+    matrix.columns = [f"Officer: {c}" for c in matrix.columns]
+    return matrix, ""
+
+
+# --- Officers, discipline, and time to close against a target ---------------------------------------------
+
+
+def officer_complaints(sec: Section) -> pd.DataFrame | None:
+    """How many officers were named in 1, 2, 3, or 4 or more complaints received in the last 12 months. Officers
+    are never named or listed; they are counted in bands."""
+    if not sec.recorded("officer_id"):
+        return None
+    from ._common import officer_distribution
+
+    counts = officer_distribution(_received_in_12_months(sec), "complaint_id", "complaint")
+    table = pd.DataFrame({"Complaints in 12 months": counts.index, "Officers": counts.to_numpy()}).set_index("Complaints in 12 months")
+    total = int(table["Officers"].sum())
+    table["Share of officers (%)"] = pd.array([round(100 * n / total, 1) if total else None for n in table["Officers"]], dtype="Float64")
+    return table
+
+
+def discipline(sec: Section) -> pd.DataFrame | None:
+    """What happened to officers after sustained allegations closed in the last 12 months."""
+    if not (sec.recorded("discipline") and sec.recorded("closed_at") and sec.recorded("disposition")):
+        return None
+    closed = sec.data[last_12_months(sec).contains(sec.data["closed_at"])]
+    sustained = closed[closed["disposition"] == "sustained"].copy()
+    sustained["discipline"] = sustained["discipline"].astype("string").fillna("No discipline recorded")
+    return analysis.breakdown(sustained, "discipline", label="Discipline", count_label="Sustained allegations")
+
+
+#: The time to close used when the agency sets none (``complaint_close_target_days`` in agency.yml, once the
+#: configuration has that key): 180 days, the six months many departments and oversight bodies aim for.
+DEFAULT_CLOSE_TARGET_DAYS = 180
+
+
+def close_target(sec: Section) -> tuple[int, bool]:
+    """The target number of days to close an allegation, and whether the agency set it (else the default)."""
+    configured = getattr(sec.agency.model, "complaint_close_target_days", None)
+    return (int(configured), True) if configured else (DEFAULT_CLOSE_TARGET_DAYS, False)
+
+
+def target_words(sec: Section) -> str:
+    """The target in a sentence, saying where it comes from ("" when closing dates are not recorded)."""
+    if not sec.recorded("closed_at"):
+        return ""
+    days, configured = close_target(sec)
+    if configured:
+        return f"The department's target is to close an allegation within {days:,} days."
+    return (f"The department has not set a target for this report, so it uses {days:,} days (about six months), "
+            "a common aim for finishing complaint investigations.")
+
+
+def closed_within_target(sec: Section) -> pd.DataFrame | None:
+    """Allegations closed in each period and the share closed within the target, with the likely range."""
+    if not sec.recorded("closed_at"):
+        return None
+    from ..stats import wilson_interval
+
+    days_target, _ = close_target(sec)
+    prior_words, year_words = analysis.quarter_words(sec.period)
+    rows = []
+    for label, period in (("This period", sec.period), (prior_words.capitalize(), sec.prior), (year_words.capitalize(), sec.last_year)):
+        if not sec.covers(period):
+            continue
+        days = days_to_close(closed_in(sec, period))
+        within = int((days <= days_target).sum())
+        interval = wilson_interval(within, len(days))
+        rows.append({"Period": f"{label} ({period.code})", "Allegations closed": len(days), "Closed within target": within,
+                     "Share within target (%)": round(100 * within / len(days), 1) if len(days) else None,
+                     "Likely range, low (%)": round(100 * interval[0], 1) if interval else None,
+                     "Likely range, high (%)": round(100 * interval[1], 1) if interval else None})
+    if not rows:
+        return None
+    table = pd.DataFrame(rows).set_index("Period")
+    for column in ("Share within target (%)", "Likely range, low (%)", "Likely range, high (%)"):
+        table[column] = table[column].astype("Float64")
+    return table
+
+
+def target_sentences(sec: Section) -> list[str]:
+    """The share closed within target against the previous period, and the open allegations already past it."""
+    if not sec.recorded("closed_at"):
+        return []
+    from ..stats import poisson_change
+    from ..suppress import suppress_value
+
+    days_target, _ = close_target(sec)
+    prior_words, _ = analysis.quarter_words(sec.period)
+    now, before = days_to_close(closed_in(sec, sec.period)), days_to_close(closed_in(sec, sec.prior))
+    within_now, within_before = int((now <= days_target).sum()), int((before <= days_target).sum())
+    sentences = []
+    counts = (len(now), within_now, len(before), within_before)
+    if len(now) and len(before) and all(suppress_value(n, sec.min_count) is not None for n in counts):
+        # Closings within target per closing, compared exactly given the numbers closed.
+        judgement = poisson_change(within_now, within_before, len(now), len(before)).judgement()
+        sentences.append(f"This period, {fmt.pct(within_now / len(now))} of closed allegations were closed within {days_target:,} days, "
+                         f"against {fmt.pct(within_before / len(before))} in {prior_words}: {judgement}.")
+    end = pd.Timestamp(sec.period.end)
+    received = sec.data[sec.data["received_at"] < end]
+    still_open = received[received["closed_at"].isna() | (received["closed_at"] >= end)]
+    overdue = int(((end - still_open["received_at"]).dt.days > days_target).sum())
+    if overdue == 0:
+        sentences.append(f"No allegation open at the end of the period had been open longer than {days_target:,} days.")
+    else:
+        sentences.append(f"At the end of the period, {fmt.count(overdue, sec.min_count)} open allegations had been open longer "
+                         f"than {days_target:,} days.")
+    return sentences

@@ -52,11 +52,13 @@ def trend_chart(sec: Section, published: pd.DataFrame | None):
     if published is None:
         return None
     values = [None if pd.isna(v) else int(v) for v in published["Incidents"]]
-    title = analysis.trend_title("use-of-force incidents", published.reset_index().rename(columns={"Quarter": "quarter"}), "Incidents")
+    from ._common import judged_trend_title
+
+    title = judged_trend_title("use-of-force incidents", published, "Incidents")
     fig = charts.line_chart(list(published.index), {"Incidents": values}, title=title,
                             value_label="Incidents (count)", x_label="Quarter", note=SOURCE_NOTE)
     alt = analysis.series_alt("Line chart", "use-of-force incidents per quarter", list(published.index), values)
-    return fig, alt
+    return titled(fig, alt)
 
 
 def force_types(sec: Section) -> pd.DataFrame:
@@ -66,14 +68,23 @@ def force_types(sec: Section) -> pd.DataFrame:
     return applications.join(incidents)
 
 
+def titled(fig, alt: str):
+    """``(figure, alt text)`` with the chart's title (its finding) leading the alt text: the title is drawn as
+    shapes in the SVG, so without this a screen reader would never hear it."""
+    title = getattr(fig, "transparency_title", "")
+    return fig, f"{title.rstrip('.')}. {alt}" if title and not alt.startswith(title) else alt
+
+
 def bar(published: pd.DataFrame | None, column: str, *, title: str, value_label: str, noun: str, note: str = SOURCE_NOTE):
     """A bar chart of one published column, with alt text listing every bar (None when nothing was published)."""
     if published is None:
         return None
     values = [None if pd.isna(v) else v for v in published[column]]
+    if all(v is None for v in values):
+        return None  # every bar hidden: a chart would show nothing
     labels = [str(i) for i in published.index]
     fig = charts.bar_chart(labels, values, title=title, value_label=value_label, note=note)
-    return fig, analysis.series_alt("Bar chart", noun, labels, values)
+    return titled(fig, analysis.series_alt("Bar chart", noun, labels, values))
 
 
 def force_type_chart(published: pd.DataFrame | None):
@@ -131,22 +142,205 @@ def injuries(sec: Section) -> pd.DataFrame | None:
 
 
 def rates(sec: Section) -> pd.DataFrame | None:
-    """Incidents per 1,000 arrests and per 10,000 calls for service, when the agency publishes those."""
+    """Incidents per 1,000 arrests and per 10,000 calls for service, when the agency publishes those, with the
+    likely range of each rate (a 95% exact Poisson interval on the incidents)."""
+    from ._common import rate
+
     incidents = sec.count(sec.period, "incident_id")
     rows = []
-    arrests = sec.other("arrests")
-    if arrests is not None:
-        n = int(sec.period.contains(arrests["arrested_at"]).sum())
-        rows.append({"Measure": "Incidents per 1,000 arrests", "Denominator": n, "Rate": analysis.rate_per(incidents, n, 1000),
-                     "Source of the denominator": "the department's arrest records"})
-    calls = sec.other("calls_for_service")
-    if calls is not None:
-        n = int(sec.period.contains(calls["received_at"]).sum())
-        rows.append({"Measure": "Incidents per 10,000 calls for service", "Denominator": n,
-                     "Rate": analysis.rate_per(incidents, n, 10000), "Source of the denominator": "the department's dispatch records"})
+    for dataset, event, per, measure, source in (
+        ("arrests", "arrested_at", 1000, "Per 1,000 arrests", "Arrest records"),
+        ("calls_for_service", "received_at", 10000, "Per 10,000 calls", "Dispatch records"),
+    ):
+        other = sec.other(dataset)
+        if other is None:
+            continue
+        n = int(sec.period.contains(other[event]).sum())
+        made = rate(incidents, n, per)
+        low, high = made.interval if made else (None, None)
+        rows.append({"Measure": measure, "Denominator": n, "Rate": made.value if made else None,
+                     "Likely range, low": low, "Likely range, high": high, "Source": source})
     if not rows:
         return None
     table = pd.DataFrame(rows).set_index("Measure")
     table["Incidents"] = incidents
-    table["Rate"] = table["Rate"].astype("Float64").round(1)
-    return table[["Incidents", "Denominator", "Rate", "Source of the denominator"]]
+    for column in ("Rate", "Likely range, low", "Likely range, high"):
+        table[column] = table[column].astype("Float64").round(1)
+    return table[["Incidents", "Denominator", "Rate", "Likely range, low", "Likely range, high", "Source"]]
+
+
+# --- How serious: the highest level of force in each incident ------------------------------------------------
+
+#: Levels of force, most serious first, in plain words. The ordering follows the usual force continuum:
+#: presence and commands, then showing or pointing a weapon, hands-on control, takedowns and strikes,
+#: less-lethal weapons, and deadly force. 0 is a type of force whose words match no rule.
+FORCE_LEVELS: dict[int, str] = {
+    6: "Deadly force (gun fired, neck hold)",
+    5: "Less-lethal weapon (Taser, spray, baton, dog)",
+    4: "Takedown or strike",
+    3: "Hold or hands-on control",
+    2: "Weapon shown or pointed",
+    1: "Commands or presence",
+    0: "Type not classified",
+}
+
+#: How a type of force gets its level: the first rule with a word that occurs in it (letter case ignored).
+#: A word matches whole words; a word ending in ``*`` matches the start of a word ("discharg*" matches
+#: "discharged"). Agency-independent words only. Showing or pointing a weapon is checked before the weapon,
+#: so "Taser display" is level 2 and "Taser" level 5. A plain "Firearm" or "Shotgun" says neither shown nor
+#: fired, so it is not classified. An agency that records its own level maps ``force_level`` instead.
+LEVEL_RULES: list[tuple[int, tuple[str, ...]]] = [
+    (3, ("pressure point*",)),
+    (2, ("display*", "point", "pointed", "pointing", "drawn", "drew", "aim", "aimed", "aiming", "unholster*", "stance")),
+    (6, ("fired", "discharg*", "shooting", "shot", "shots", "deadly", "neck", "choke*", "carotid", "lvnr", "vascular")),
+    (5, ("taser*", "tase", "tased", "cew", "ecw", "conducted energy", "electronic control", "stun", "oc", "pepper*", "spray*",
+         "chemical*", "mace", "tear gas", "baton*", "impact*", "less lethal", "40mm", "bean bag*", "beanbag*", "k9", "k 9",
+         "canine*", "dog", "dogs", "bite*")),
+    (4, ("takedown*", "take down*", "trip*", "sweep*", "strike*", "struck", "punch*", "kick*", "knee*", "elbow*", "head butt*",
+         "tackle*", "hit", "hits")),
+    (3, ("hand", "hands", "handed", "held", "hold", "holds", "grab*", "joint*", "lock*", "push*", "restrain*", "handcuff*",
+         "escort*", "physical*", "control*", "wrist*", "arm bar*", "armbar*", "pin", "pinned", "wrestl*", "empty hand*")),
+    (1, ("verbal*", "command*", "presence", "warning*")),
+]
+
+
+def _words(text: str) -> str:
+    """Lower case, every run of non-letters and non-digits as one space, padded: " taser display at person "."""
+    import re
+
+    return " " + re.sub(r"[^a-z0-9*]+", " ", str(text).lower()).strip() + " "
+
+
+def _matches(word: str, text: str) -> bool:
+    if word.endswith("*"):
+        return " " + _words(word[:-1]).strip() in text
+    return _words(word) in text
+
+
+def force_level_of(force_type: object) -> int:
+    """The level (0-6, see :data:`FORCE_LEVELS`) of one type of force, from its words."""
+    if force_type is None or (not isinstance(force_type, str) and pd.isna(force_type)):
+        return 0
+    text = _words(str(force_type).replace("*", " "))
+    for level, words in LEVEL_RULES:
+        if any(_matches(word, text) for word in words):
+            return level
+    return 0
+
+
+def highest_levels(rows: pd.DataFrame) -> pd.Series:
+    """The most serious level of force in each incident (index: incident_id).
+
+    Uses the agency's own ``force_level`` numbers when it records them, otherwise levels from
+    :func:`force_level_of`. An incident whose types all match no rule is level 0 ("not classified").
+    """
+    if "force_level" in rows and rows["force_level"].notna().any():
+        levels = pd.to_numeric(rows["force_level"], errors="coerce").fillna(0)
+    else:
+        levels = rows["force_type"].map(force_level_of)
+    return levels.groupby(rows["incident_id"]).max().astype("int64")
+
+
+def _level_labels(levels: pd.Series, agency_levels: bool) -> list[str]:
+    if agency_levels:
+        return [f"Level {int(v)} (the department's scale)" if v else "Level not recorded" for v in levels]
+    return [FORCE_LEVELS[int(v)] for v in levels]
+
+
+def force_levels(sec: Section) -> pd.DataFrame:
+    """Incidents this period by the most serious level of force used in them, most serious first."""
+    agency_levels = sec.recorded("force_level") and sec.data["force_level"].notna().any()
+    highest = highest_levels(sec.rows)
+    order = sorted(set(highest) | (set() if agency_levels else set(range(1, 7))), reverse=True)
+    counts = highest.value_counts().reindex(order, fill_value=0).astype("int64")
+    counts = counts[(counts > 0) | (counts.index > 0)]
+    table = pd.DataFrame({"Most serious force used": _level_labels(counts.index.to_series(), agency_levels),
+                          "Incidents": counts.to_numpy()}).set_index("Most serious force used")
+    total = int(table["Incidents"].sum())
+    table["Share of incidents (%)"] = pd.array([round(100 * n / total, 1) if total else None for n in table["Incidents"]], dtype="Float64")
+    return table
+
+
+def force_level_chart(published: pd.DataFrame | None):
+    if published is None:
+        return None
+    from ._common import most_title
+
+    title = most_title(published, "Incidents", "was the most serious force in the most incidents", "Incidents by the most serious force used",
+                       "were the most serious force in the most incidents")
+    return bar(published, "Incidents", title=title, value_label="Incidents (count)",
+               noun="use-of-force incidents by the most serious force used")
+
+
+# --- Officers, shown as a distribution ---------------------------------------------------------------------
+
+
+def officer_incidents(sec: Section) -> pd.DataFrame | None:
+    """How many officers used force in 1, 2, 3, or 4 or more incidents in the last 12 months. Officers are
+    never named or listed; they are counted in bands."""
+    if not sec.recorded("officer_id"):
+        return None
+    from ._common import officer_distribution, trailing_span
+
+    rows = sec.data[trailing_span(sec.period, 4).contains(sec.data[sec.event])]
+    counts = officer_distribution(rows, "incident_id", "incident")
+    table = pd.DataFrame({"Incidents in 12 months": counts.index, "Officers": counts.to_numpy()}).set_index("Incidents in 12 months")
+    total = int(table["Officers"].sum())
+    table["Share of officers (%)"] = pd.array([round(100 * n / total, 1) if total else None for n in table["Officers"]], dtype="Float64")
+    return table
+
+
+def officer_sentence(sec: Section, published: pd.DataFrame | None) -> str:
+    """"In the last 12 months, 180 officers used force at least once; 40 of them in 4 or more incidents."."""
+    if published is None:
+        return ""
+    from ._common import trailing_span
+
+    rows = sec.data[trailing_span(sec.period, 4).contains(sec.data[sec.event])]
+    officers = int(rows["officer_id"].nunique())
+    shown = [v for v in published["Officers"] if not pd.isna(v)]
+    if not officers or len(shown) < len(published):
+        return ""
+    many = int(published["Officers"].iloc[-1])
+    sentence = f"In the last 12 months, {fmt.count(officers, sec.min_count)} officers used force at least once"
+    if many:
+        sentence += f"; {fmt.count(many, sec.min_count)} of them did so in 4 or more incidents"
+    sworn = sec.agency.model.sworn_officers
+    if sworn and officers <= sworn:
+        sentence += f". The department has {fmt.count(sworn, 1)} sworn officers"
+    return sentence + "."
+
+
+# --- Rates with their likely range ----------------------------------------------------------------------------
+
+
+def rate_sentences(sec: Section) -> list[str]:
+    """Incidents per 1,000 arrests and per 10,000 calls, each with its likely range and compared with the previous
+    period (the exact conditional Poisson test, with the denominators in place of time)."""
+    from ._common import rate, rate_sentence
+
+    prior_words, _ = analysis.quarter_words(sec.period)
+    sentences = []
+    for dataset, event, per, template in (
+        ("arrests", "arrested_at", 1000, "For every 1,000 arrests, there were {rate} use-of-force incidents."),
+        ("calls_for_service", "received_at", 10000, "For every 10,000 calls for service, there were {rate} use-of-force incidents."),
+    ):
+        other = sec.other(dataset)
+        if other is None:
+            continue
+        current = rate(sec.count(sec.period, "incident_id"), int(sec.period.contains(other[event]).sum()), per)
+        previous = rate(sec.count(sec.prior, "incident_id"), int(sec.prior.contains(other[event]).sum()), per)
+        sentences.append(rate_sentence(current, template, sec.min_count, previous, prior_words))
+    return [s for s in sentences if s]
+
+
+def hospital_sentence(sec: Section) -> str:
+    """Incidents in which the person was taken to hospital this period, against the same period last year."""
+    if not sec.recorded("subject_hospitalized"):
+        return ""
+    flag = sec.data["subject_hospitalized"].fillna(False).astype(bool)
+    _, year_words = analysis.quarter_words(sec.period)
+    current = sec.count(sec.period, "incident_id", flag)
+    return analysis.change_sentence("incidents in which the person was taken to hospital", current,
+                                    sec.count(sec.last_year, "incident_id", flag), year_words, sec.min_count,
+                                    sec.period.days, sec.last_year.days, singular="incident in which the person was taken to hospital")

@@ -1,0 +1,434 @@
+"""Helpers shared by the accountability sections (shootings, assaults on officers, pursuits, use of force,
+complaints): longer time windows, officer distributions, rates with an interval, labels, plain listings.
+
+Everything here returns raw numbers or plain tables; publishing (and so suppression) stays with
+:meth:`transparency.section.Section.table` and the sentence helpers of :mod:`transparency.analysis`.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from .. import analysis, charts, fmt
+from ..periods import Period, quarter_of, trailing_quarters
+from ..section import Section, write_csv
+from ..stats import ALPHA, poisson_change
+from ..suppress import suppress_value
+
+# --- Time windows longer than a quarter ------------------------------------------------------------
+
+
+# English month names, whatever the machine's locale.
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")
+
+
+def _shift_months(day: date, months: int) -> date:
+    index = day.year * 12 + (day.month - 1) + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+@dataclass(frozen=True)
+class Span:
+    """A run of whole months, ``start <= day < end``, such as the three years that end with a quarter."""
+
+    start: date
+    end: date
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days
+
+    @property
+    def months(self) -> int:
+        return (self.end.year - self.start.year) * 12 + self.end.month - self.start.month
+
+    def label(self) -> str:
+        """"October 2023 to September 2026"."""
+        last = _shift_months(self.end, -1)
+        return f"{MONTHS[self.start.month - 1]} {self.start.year} to {MONTHS[last.month - 1]} {last.year}"
+
+    def previous(self) -> Span:
+        """The span of the same length just before this one."""
+        return Span(_shift_months(self.start, -self.months), self.start)
+
+    def contains(self, series: pd.Series) -> pd.Series:
+        """Rows whose local date falls in the span (missing dates are outside)."""
+        start, end = pd.Timestamp(self.start), pd.Timestamp(self.end)
+        return ((series >= start) & (series < end)).fillna(False).astype(bool)
+
+
+def trailing_span(period: Period, quarters: int) -> Span:
+    """The ``quarters`` quarters that end with the period's last quarter, as one span."""
+    run = trailing_quarters(period, quarters)
+    return Span(run[0].start, run[-1].end)
+
+
+def data_start(table: pd.DataFrame, event: str) -> date | None:
+    """First day of the quarter of the earliest event: the data is taken to cover nothing before it.
+
+    Rare events (shootings) may start well after an agency's records do; starting at the first event's
+    quarter errs towards saying "not available" rather than comparing with a period that may be missing.
+    """
+    dates = table[event].dropna()
+    if dates.empty:
+        return None
+    return quarter_of(dates.min().date()).start
+
+
+def fully_covered(table: pd.DataFrame, event: str, span: Span) -> bool:
+    """Whether the data reaches back to the start of the span (so a count over it is complete)."""
+    start = data_start(table, event)
+    return start is not None and start <= span.start
+
+
+def covered_words(table: pd.DataFrame, event: str, span: Span) -> str:
+    """The span in words, starting where the data starts when that is later ("July 2025 to September 2025")."""
+    start = data_start(table, event)
+    if start is not None and start > span.start:
+        return Span(start, span.end).label()
+    return span.label()
+
+
+def count_in_span(table: pd.DataFrame, event: str, span: Span, id_field: str | None = None) -> int | None:
+    """Rows (or distinct ids) in the span; None when the data does not reach back to its start."""
+    if not fully_covered(table, event, span):
+        return None
+    rows = table[span.contains(table[event])]
+    return int(rows[id_field].nunique()) if id_field else len(rows)
+
+
+def rolling_totals(table: pd.DataFrame, event: str, period: Period, window: int = 12, points: int = 12,
+                   id_field: str | None = None, where: pd.Series | None = None) -> pd.DataFrame:
+    """Totals over the ``window`` quarters ending with each of the last ``points`` quarters.
+
+    Only windows that the data covers from their first day are kept (an incomplete window would
+    understate the total). Returns columns ``quarter`` (the window's last quarter), ``label`` (the
+    window in words) and ``count``.
+    """
+    rows = []
+    for quarter in trailing_quarters(period, points):
+        span = trailing_span(quarter, window)
+        if not fully_covered(table, event, span):
+            continue
+        chosen = table if where is None else table[where.reindex(table.index, fill_value=False).fillna(False).astype(bool)]
+        inside = chosen[span.contains(chosen[event])]
+        rows.append({"quarter": quarter.code, "label": span.label(),
+                     "count": int(inside[id_field].nunique()) if id_field else len(inside)})
+    return pd.DataFrame(rows, columns=["quarter", "label", "count"])
+
+
+def calendar_years(table: pd.DataFrame, event: str, period: Period) -> list[tuple[str, Span]]:
+    """Each calendar year from the data's first year to the period's end, with its label.
+
+    A year the data covers in part says so: "2026 (January to September)".
+    """
+    start = data_start(table, event)
+    if start is None:
+        return []
+    end = period.end
+    years = []
+    for year in range(start.year, _shift_months(end, -1).year + 1):
+        span = Span(max(date(year, 1, 1), start), min(date(year + 1, 1, 1), end))
+        label = str(year) if span.months == 12 else f"{year} ({span.label().replace(f' {year}', '')})"
+        years.append((label, span))
+    return years
+
+
+# --- Officers, shown only as a distribution ------------------------------------------------------------
+
+BANDS = ("1", "2", "3", "4 or more")
+
+
+def officer_distribution(rows: pd.DataFrame, unit_field: str, noun: str, officer_field: str = "officer_id") -> pd.Series:
+    """How many officers had 1, 2, 3, or 4 or more ``unit_field`` events (distinct ids) in ``rows``.
+
+    Officers are never named or listed: the result is a count of officers per band, labelled
+    "1 incident" ... "4 or more incidents" with ``noun`` as the unit. Rows without an officer are left out.
+    """
+    known = rows[rows[officer_field].notna()]
+    per_officer = known.groupby(officer_field)[unit_field].nunique()
+    banded = per_officer.clip(upper=4).map({1: BANDS[0], 2: BANDS[1], 3: BANDS[2], 4: BANDS[3]})
+    counts = banded.value_counts().reindex(list(BANDS), fill_value=0).astype("int64")
+    counts.index = [f"{band} {noun if band == '1' else noun + 's'}" for band in BANDS]
+    return counts
+
+
+# --- Rates, with a range that allows for chance -------------------------------------------------------
+
+
+def _poisson_cdf(k: int, mean: float) -> float:
+    """P(X <= k) for a Poisson count with this mean (summed in log space, stable for large k)."""
+    if mean <= 0:
+        return 1.0
+    i = np.arange(k + 1)
+    log_terms = i * math.log(mean) - mean - np.array([math.lgamma(v + 1) for v in i])
+    top = log_terms.max()
+    return float(min(1.0, math.exp(top) * np.exp(log_terms - top).sum()))
+
+
+def _solve(target, low: float, high: float, increasing: bool) -> float:
+    for _ in range(200):
+        middle = (low + high) / 2
+        if (target(middle) > 0) == increasing:
+            high = middle
+        else:
+            low = middle
+        if high - low < 1e-9 * max(1.0, high):
+            break
+    return (low + high) / 2
+
+
+def poisson_interval(count: int, confidence: float = 1 - ALPHA) -> tuple[float, float]:
+    """Exact (Garwood) interval for the mean of a Poisson count: the range of true means that would
+    give a count like this one at least ``1 - confidence`` of the time, split equally between the ends.
+
+    For 0 it is ``(0, 3.69)``; for 10, ``(4.80, 18.39)``.
+    """
+    if count < 0 or int(count) != count:
+        raise ValueError(f"a count must be a whole number of at least 0, got {count!r}")
+    count = int(count)
+    tail = (1 - confidence) / 2
+    high_start = count + 10 * math.sqrt(count + 1) + 10
+    # Upper end: the mean at which seeing ``count`` or fewer has probability ``tail``.
+    upper = _solve(lambda m: tail - _poisson_cdf(count, m), count, high_start, increasing=True)
+    if count == 0:
+        return 0.0, upper
+    # Lower end: the mean at which seeing ``count`` or more has probability ``tail``.
+    lower = _solve(lambda m: (1 - _poisson_cdf(count - 1, m)) - tail, 0.0, count, increasing=True)
+    return lower, upper
+
+
+@dataclass(frozen=True)
+class Rate:
+    """``count`` per ``per`` of ``denominator``, with its likely range (a 95% exact Poisson interval)."""
+
+    count: int
+    denominator: float
+    per: int
+
+    @property
+    def value(self) -> float:
+        return self.count * self.per / self.denominator
+
+    @property
+    def interval(self) -> tuple[float, float]:
+        low, high = poisson_interval(self.count)
+        return low * self.per / self.denominator, high * self.per / self.denominator
+
+
+def rate(count: int | None, denominator: float | None, per: int) -> Rate | None:
+    """A :class:`Rate`, or None when the count or the denominator is missing or the denominator is 0."""
+    if count is None or not denominator:
+        return None
+    return Rate(int(count), float(denominator), per)
+
+
+def rate_judgement(current: Rate, previous: Rate) -> str:
+    """"within normal variation" or "a change larger than normal variation" for two rates.
+
+    Given the two counts' total, the exact conditional Poisson test splits it in proportion to the
+    denominators (the same test as for counts, with the denominators in place of the periods' lengths).
+    """
+    return poisson_change(current.count, previous.count, current.denominator, previous.denominator).judgement()
+
+
+def rate_sentence(current: Rate | None, template: str, min_count: int, previous: Rate | None = None,
+                  previous_label: str = "the previous quarter", decimals: int = 1) -> str:
+    """A rate in words with its likely range: ``template`` holds ``{rate}``, such as
+    "For every 100 sworn officers, {rate} officers were assaulted." The range follows:
+    "Allowing for chance, the rate is likely between 8.8 and 15.7." With a previous rate the comparison
+    and its judgement follow too. Nothing is said when the count is a small number (the rate would reveal it).
+    """
+    if current is None or suppress_value(current.count, min_count) is None:
+        return ""
+    low, high = current.interval
+    sentences = [template.format(rate=fmt.number(current.value, decimals)),
+                 f"Allowing for chance, the rate is likely between {fmt.number(low, decimals)} and {fmt.number(high, decimals)}."]
+    if previous is not None and suppress_value(previous.count, min_count) is not None:
+        sentences.append(f"In {previous_label} it was {fmt.number(previous.value, decimals)}, so the change is "
+                         f"{rate_judgement(current, previous)}.")
+    return " ".join(sentences)
+
+
+def rates_by_period(sec: Section, count_label: str, denominator_label: str, rate_label: str, per: int,
+                    count_for, denominator_for, decimals: int = 1) -> pd.DataFrame | None:
+    """Rows for this period, the previous one and the same period last year: the count, the denominator,
+    the rate and its likely range. ``count_for(period)`` and ``denominator_for(period)`` give raw numbers
+    (None when not available); periods without both are left out."""
+    prior_words, year_words = analysis.quarter_words(sec.period)
+    rows = []
+    for words, period in (("This period", sec.period), (prior_words.capitalize(), sec.prior), (year_words.capitalize(), sec.last_year)):
+        count, denominator = count_for(period), denominator_for(period)
+        made = rate(count, denominator, per)
+        if made is None:
+            continue
+        low, high = made.interval
+        rows.append({"Period": f"{words} ({period.code})", count_label: made.count, denominator_label: denominator,
+                     rate_label: round(made.value, decimals), "Likely range, low": round(low, decimals),
+                     "Likely range, high": round(high, decimals)})
+    if not rows:
+        return None
+    table = pd.DataFrame(rows).set_index("Period")
+    for column in (rate_label, "Likely range, low", "Likely range, high"):
+        table[column] = table[column].astype("Float64")
+    table[denominator_label] = table[denominator_label].astype("Int64")
+    return table
+
+
+def sworn_officers(sec: Section) -> int | None:
+    """The agency's sworn strength from its configuration (``sworn_officers``), or None."""
+    return sec.agency.model.sworn_officers
+
+
+# --- Words and labels ----------------------------------------------------------------------------------
+
+
+def tidy_label(value: object) -> str:
+    """An agency's category for a reader: ALL-CAPS words in sentence case ("HANDS, FISTS, FEET" -> "Hands,
+    fists, feet"), all-lower-case words with a capital ("speeding" -> "Speeding"); short codes (DUI, K9) and
+    mixed-case labels are kept as they are."""
+    text = str(value).strip()
+    if text.isupper() and len(text) > 4:
+        return text[0] + text[1:].lower()
+    if text.islower():
+        return text[0].upper() + text[1:]
+    return text
+
+
+def tidy_index(table: pd.DataFrame) -> pd.DataFrame:
+    """The table with its row labels tidied (labels that become equal are added together)."""
+    name = table.index.name
+    tidied = table.groupby([tidy_label(v) for v in table.index], sort=False).sum()
+    tidied.index.name = name
+    return tidied
+
+
+def change_sentences(sec: Section, label: str, singular: str, id_field: str | None = None,
+                     where: pd.Series | None = None) -> list[str]:
+    """The count for the period against the previous period and the same period last year, each with a
+    judgement of whether the change is beyond normal variation (small counts never printed)."""
+    prior_words, year_words = analysis.quarter_words(sec.period)
+    current = sec.count(sec.period, id_field, where)
+    compared = analysis.compare_sentence(current, sec.count(sec.last_year, id_field, where), year_words, sec.min_count,
+                                         sec.period.days, sec.last_year.days)
+    # analysis.compare_sentence writes a zero as "0" after a hidden count; a person writes "none".
+    compared = compared.replace(f"In {year_words} there were 0.", f"In {year_words} there were none.")
+    return [s for s in (
+        analysis.change_sentence(label, current, sec.count(sec.prior, id_field, where), prior_words, sec.min_count,
+                                 sec.period.days, sec.prior.days, singular=singular),
+        compared,
+    ) if s]
+
+
+def share_text(part: int | None, whole: int | None, min_count: int) -> str | None:
+    """"12 (23.5%)", or None when either count may not be shown or the whole is 0."""
+    if part is None or whole is None or whole == 0:
+        return None
+    if suppress_value(part, min_count) is None or suppress_value(whole, min_count) is None:
+        return None
+    return f"{fmt.count(part, min_count)} ({fmt.pct(part / whole)})"
+
+
+def duplicates_sentence(sec: Section) -> str:
+    """Say how many exact copies the agency's files held; each record is counted once."""
+    copies = int(sec.loaded.excluded.get("duplicate_row", 0))
+    if not copies:
+        return ""
+    return (f"The department's files repeated {copies:,} {'record' if copies == 1 else 'records'} exactly. Each record is "
+            "counted once here, and the copies are counted in the data-quality appendix.")
+
+
+# --- A published list of records (no counts to suppress) ------------------------------------------------
+
+
+def listing(sec: Section, frame: pd.DataFrame, name: str, caption: str, note: str | None = None,
+            empty: str = "There are no records to list for this period.") -> pd.DataFrame | None:
+    """Publish a list of records (one row per event, no counts): write the CSV, show the table.
+
+    :meth:`Section.table` needs count columns to suppress; a list has none. The caller chooses columns
+    that may be published (never names, addresses, exact dates or narratives).
+    """
+    from IPython.display import display
+
+    if frame is None or frame.empty:
+        sec.say(empty)
+        return None
+    if not name.replace("_", "").isalnum():
+        raise ValueError(f"table name '{name}' must be letters, digits and underscores")
+    table = frame.reset_index(drop=True)
+    path = sec.output_dir / "tables" / f"{sec.dataset}__{name}.csv"
+    write_csv(table, path)
+    sec.tables.append({"name": name, "caption": caption, "file": f"tables/{path.name}", "suppressed": 0})
+    markup = charts.table_html(table, caption, note=note)
+    download = f'<p class="table-download">Download this table: <a href="tables/{html.escape(path.name)}">{html.escape(path.name)}</a></p>'
+    display({"text/html": markup + download, "text/plain": f"[Table] {caption}"}, raw=True)
+    return table
+
+
+#: Rows that are not a category of their own, so a chart title never calls them the largest.
+NOT_CATEGORIES = ("All other", "Not recorded")
+
+
+def nothing_published(published: pd.DataFrame | None, columns: list[str]) -> bool:
+    """True when a table was not published or every figure in these columns is hidden (a chart would be empty)."""
+    if published is None or published.empty:
+        return True
+    return all(v is None for column in columns for v in published_values(published, column))
+
+
+def leaders(published: pd.DataFrame | None, column: str) -> list[str]:
+    """The labels that share the largest published value of a column (empty when nothing is published).
+    "All other" and "Not recorded" are never leaders."""
+    if published is None:
+        return []
+    values = pd.to_numeric(published[column], errors="coerce").astype("float64").dropna()
+    values = values[[str(label) not in NOT_CATEGORIES for label in values.index]]
+    if values.empty or values.max() == 0:
+        return []
+    return [str(label) for label, value in values.items() if value == values.max()]
+
+
+def most_title(published: pd.DataFrame | None, column: str, one: str, fallback: str, many: str | None = None) -> str:
+    """A chart title that names the largest category, or every category tied for largest:
+    "South had the most officers assaulted", "North and South had the most ...". ``one`` follows a single
+    label, ``many`` (default ``one``) follows several; ``fallback`` when nothing is published."""
+    labels = leaders(published, column)
+    if not labels:
+        return fallback
+    if len(labels) > 3:
+        return fallback
+    return f"{fmt.join_words(labels)} {one if len(labels) == 1 else (many or one)}"
+
+
+def judged_trend_title(noun: str, published: pd.DataFrame, column: str) -> str:
+    """A trend chart's title that states the finding and whether it is beyond normal variation:
+    "Vehicle pursuits rose from 13 in 2024Q4 to 14 in 2026Q3, within normal variation".
+
+    The first and last published quarters are compared with the exact Poisson test (their lengths taken into
+    account), so a title never presents chance as a trend. ``published`` is indexed by quarter code.
+    """
+    from ..periods import parse_period
+
+    frame = published.reset_index()
+    frame = frame.rename(columns={frame.columns[0]: "quarter"})
+    title = analysis.trend_title(noun, frame, column)
+    known = [(q, v) for q, v in zip(frame["quarter"], published_values(published, column)) if v is not None]
+    if len(known) < 2 or known[0][1] == known[-1][1]:
+        return title
+    (first_code, first), (last_code, last) = known[0], known[-1]
+    first_days, last_days = parse_period(str(first_code))[0].days, parse_period(str(last_code))[0].days
+    return f"{title}, {poisson_change(int(last), int(first), last_days, first_days).judgement()}"
+
+
+def published_values(published: pd.DataFrame | None, column: str) -> list:
+    """A published column as plain numbers, with None where a figure is hidden."""
+    if published is None:
+        return []
+    return [None if pd.isna(v) else (int(v) if float(v).is_integer() else float(v)) for v in published[column]]

@@ -1,0 +1,345 @@
+"""The officer-involved shootings section: shootings and deaths, the people shot at, and a list of the
+period's shootings with the fields that may be published.
+
+Shootings are rare, so one quarter's count rises and falls by chance. Besides the quarter's figures the
+section shows three-year totals (the three years that end with the period, against the three years
+before) and a count per year, and it breaks the people shot at down over the three years, not the quarter.
+
+An incident is one event (distinct ``incident_id``). A person shot at is one subject in one incident:
+distinct ``(incident_id, subject_id)`` when the agency records a person identifier, otherwise one row
+(the agency's file then has one row per person; a file with one row per person and officer needs
+``subject_id`` to be counted right).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .. import analysis, charts, fmt, registry
+from ..section import Section
+from ..suppress import suppress_value
+from . import _common
+from ._common import listing
+from .use_of_force import bar, titled
+
+NOUN = "shootings by officers"
+SINGULAR = "shooting by an officer"
+SOURCE_NOTE = ("Source: the department's records of shootings by officers. A shooting is counted once however "
+               "many officers fired or people were shot at.")
+WINDOW_QUARTERS = 12  # three years
+
+# Most serious first: a person who died in any of an incident's rows died.
+OUTCOME_ORDER = ["fatal", "injured", "uninjured", "unknown"]
+OUTCOME_WORDS = {"fatal": "Died", "injured": "Injured", "uninjured": "Not injured", "unknown": "Not recorded"}
+ARMED_WORDS = {True: "Armed", False: "Unarmed"}
+
+__all__ = [
+    "armed", "benchmark_note", "by_year", "by_year_chart", "district_chart", "districts", "incident_list", "incidents", "listing", "outcomes",
+    "race_chart", "rolling", "rolling_chart", "rolling_deaths", "subject_race", "subjects", "summary", "weapons", "window", "window_words",
+]
+
+
+# --- One row per person, one row per incident -----------------------------------------------------------
+
+
+def _most_serious(outcomes: pd.Series) -> str:
+    present = set(outcomes.dropna())
+    return next((o for o in OUTCOME_ORDER if o in present), "unknown")
+
+
+def _armed(values: pd.Series) -> object:
+    """True when any row says armed, False when rows say unarmed and none armed, else missing."""
+    known = values.dropna()
+    if known.empty:
+        return pd.NA
+    return bool(known.astype(bool).any())
+
+
+def subjects(rows: pd.DataFrame) -> pd.DataFrame:
+    """One row per person shot at, with the most serious outcome and whether they were armed.
+
+    A person is ``(incident_id, subject_id)`` when ``subject_id`` is recorded (rows without it count one
+    person each), otherwise one row.
+    """
+    frame = rows.copy()
+    if "subject_id" in frame:
+        fallback = "row-" + pd.Series(range(len(frame)), index=frame.index).astype(str)
+        frame["_person"] = frame["incident_id"].astype(str) + "|" + frame["subject_id"].astype("string").fillna(fallback)
+    else:
+        frame["_person"] = pd.Series(range(len(frame)), index=frame.index).astype(str)
+    aggregations = {"incident_id": ("incident_id", "first")}
+    if "subject_outcome" in frame:
+        aggregations["outcome"] = ("subject_outcome", _most_serious)
+    if "subject_armed" in frame:
+        aggregations["armed"] = ("subject_armed", _armed)
+    for field_name, column in (("subject_weapon", "weapon"), ("subject_race", "race"), ("district", "district")):
+        if field_name in frame:
+            aggregations[column] = (field_name, lambda s: s.dropna().iloc[0] if s.notna().any() else pd.NA)
+    people = frame.groupby("_person", sort=False).agg(**aggregations)
+    if "armed" in people:
+        people["armed"] = people["armed"].astype("boolean")
+    return people.reset_index(drop=True)
+
+
+def incidents(rows: pd.DataFrame) -> pd.DataFrame:
+    """One row per incident: when (its first time), where, the most serious outcome, whether anyone was armed."""
+    frame = rows.sort_values("occurred_at", kind="stable")
+    aggregations = {"occurred_at": ("occurred_at", "min")}
+    if "district" in frame:
+        aggregations["district"] = ("district", lambda s: s.dropna().iloc[0] if s.notna().any() else pd.NA)
+    if "subject_outcome" in frame:
+        aggregations["outcome"] = ("subject_outcome", _most_serious)
+    if "subject_armed" in frame:
+        aggregations["armed"] = ("subject_armed", _armed)
+    table = frame.groupby("incident_id", sort=False).agg(**aggregations).sort_values("occurred_at", kind="stable")
+    if "armed" in table:
+        table["armed"] = table["armed"].astype("boolean")
+    return table
+
+
+def _fatal(sec: Section) -> pd.Series | None:
+    return sec.data["subject_outcome"].eq("fatal").fillna(False) if sec.recorded("subject_outcome") else None
+
+
+# --- The window of three years ---------------------------------------------------------------------------
+
+
+def window(sec: Section) -> _common.Span:
+    """The three years (twelve quarters) that end with the period."""
+    return _common.trailing_span(sec.period, WINDOW_QUARTERS)
+
+
+def window_rows(sec: Section) -> pd.DataFrame:
+    return sec.data[window(sec).contains(sec.data[sec.event])]
+
+
+def window_words(sec: Section) -> str:
+    """The three years in words, or the part of them the data covers."""
+    return _common.covered_words(sec.data, sec.event, window(sec))
+
+
+# --- Summary --------------------------------------------------------------------------------------------
+
+
+def summary(sec: Section) -> list[str]:
+    """The quarter against the earlier periods, deaths, and the three-year totals, in plain words."""
+    sentences = _common.change_sentences(sec, NOUN, SINGULAR, "incident_id")
+    current = sec.count(sec.period, "incident_id")
+    fatal = _fatal(sec)
+    if fatal is not None and current:
+        died = sec.count(sec.period, "incident_id", fatal)
+        if died == 0:
+            sentences.append("No one died in this period's shootings.")
+        else:
+            sentences.append(f"In {fmt.count(died, sec.min_count)} of this period's shootings, a person died.")
+    sentences.append("Shootings are rare, so the number in one quarter goes up and down by chance. "
+                     "Totals over three years are a steadier guide.")
+    span = window(sec)
+    before = span.previous()
+    now3 = _common.count_in_span(sec.data, sec.event, span, "incident_id")
+    if now3 is None:
+        sentences.append(f"The data does not reach back three years, to {_common.MONTHS[span.start.month - 1]} {span.start.year}, "
+                         "so there is no three-year total yet.")
+        return sentences
+    before3 = _common.count_in_span(sec.data, sec.event, before, "incident_id")
+    sentences.append(analysis.change_sentence(
+        f"{NOUN} in the three years from {span.label()}", now3, before3, "the three years before",
+        sec.min_count, span.days, before.days, singular=f"{SINGULAR} in the three years from {span.label()}"))
+    if fatal is not None and now3:
+        died3 = int(sec.data.loc[fatal & span.contains(sec.data[sec.event]), "incident_id"].nunique())
+        shown = suppress_value(died3, sec.min_count)
+        if died3 == 0:
+            sentences.append("No one died in them.")
+        elif shown is None:
+            sentences.append(f"In fewer than {sec.min_count} of them, a person died.")
+        else:
+            sentences.append(f"In {fmt.count(died3, sec.min_count)} of them, a person died.")
+    return sentences
+
+
+# --- Tables and charts -----------------------------------------------------------------------------------
+
+
+def rolling(sec: Section, points: int = 8) -> pd.DataFrame | None:
+    """Shootings in the three years that end with each recent quarter."""
+    totals = _common.rolling_totals(sec.data, sec.event, sec.period, WINDOW_QUARTERS, points, "incident_id")
+    if totals.empty:
+        return None
+    return totals.rename(columns={"quarter": "Three years ending", "label": "Months", "count": "Shootings"}).set_index("Three years ending")
+
+
+def rolling_deaths(sec: Section, points: int = 8) -> pd.DataFrame | None:
+    """Shootings in which a person died, in the three years that end with each recent quarter.
+
+    A table of its own: beside the shootings, its smaller counts would force most of both columns to be
+    hidden, although the two columns are not parts of one total.
+    """
+    fatal = _fatal(sec)
+    if fatal is None:
+        return None
+    totals = _common.rolling_totals(sec.data, sec.event, sec.period, WINDOW_QUARTERS, points, "incident_id", where=fatal)
+    if totals.empty:
+        return None
+    return (totals.rename(columns={"quarter": "Three years ending", "label": "Months", "count": "Shootings in which a person died"})
+            .set_index("Three years ending"))
+
+
+def rolling_chart(published: pd.DataFrame | None, deaths: pd.DataFrame | None = None):
+    """A line chart of the three-year totals, one point per quarter, with deaths as a second line."""
+    if _common.nothing_published(published, ["Shootings"]):
+        return None
+    series = {"Shootings": _common.published_values(published, "Shootings")}
+    nouns = {"Shootings": "shootings"}
+    if deaths is not None and not _common.nothing_published(deaths, ["Shootings in which a person died"]):
+        by_quarter = dict(zip(deaths.index, _common.published_values(deaths, "Shootings in which a person died")))
+        series["With a death"] = [by_quarter.get(q) for q in published.index]
+        nouns["With a death"] = "shootings in which a person died"
+    frame = published.reset_index().rename(columns={"Three years ending": "quarter"})
+    title = analysis.trend_title("shootings in the three years to each quarter", frame, "Shootings")
+    fig = charts.line_chart(list(published.index), series, title=title, value_label="Shootings in three years (count)",
+                            x_label="Last quarter of the three years", note=SOURCE_NOTE)
+    alt = " ".join(analysis.series_alt("Line chart", f"{nouns[name]} in the three years to each quarter", list(published.index), values)
+                   for name, values in series.items())
+    return titled(fig, alt)
+
+
+def by_year(sec: Section) -> pd.DataFrame | None:
+    """Shootings in each calendar year the data covers.
+
+    Deaths are not split by year: a year holds few shootings, and a second column of smaller counts
+    would force most of the table to be hidden. The three-year totals show deaths instead.
+    """
+    years = _common.calendar_years(sec.data, sec.event, sec.period)
+    if not years:
+        return None
+    rows = [{"Year": label, "Shootings": int(sec.data.loc[span.contains(sec.data[sec.event]), "incident_id"].nunique())}
+            for label, span in years]
+    return pd.DataFrame(rows).set_index("Year")
+
+
+def by_year_chart(published: pd.DataFrame | None):
+    if _common.nothing_published(published, ["Shootings"]):
+        return None
+    labels = [str(i) for i in published.index]
+    series = {c: _common.published_values(published, c) for c in published.columns}
+    title = _common.most_title(published, "Shootings", "had the most shootings of the years shown", "Shootings per year")
+    fig = charts.bar_chart(labels, series, title=title, value_label="Shootings (count)", note=SOURCE_NOTE)
+    alt = " ".join(analysis.series_alt("Bar chart", f"{name.lower()} per year", labels, values) for name, values in series.items())
+    return titled(fig, alt)
+
+
+def outcomes(sec: Section) -> pd.DataFrame | None:
+    """People shot at in the three years, by what happened to them."""
+    if not sec.recorded("subject_outcome"):
+        return None
+    people = subjects(window_rows(sec))
+    counts = people["outcome"].value_counts().reindex(OUTCOME_ORDER, fill_value=0).astype("int64")
+    table = pd.DataFrame({"What happened to the person": [OUTCOME_WORDS[o] for o in OUTCOME_ORDER], "People": counts.to_numpy()})
+    table = table[(table["People"] > 0) | (table["What happened to the person"] != OUTCOME_WORDS["unknown"])]
+    return _with_share(table.set_index("What happened to the person"), "People")
+
+
+def armed(sec: Section) -> pd.DataFrame | None:
+    """People shot at in the three years: armed, unarmed, or not recorded."""
+    if not sec.recorded("subject_armed"):
+        return None
+    people = subjects(window_rows(sec))
+    words = people["armed"].map(lambda v: "Not recorded" if pd.isna(v) else ARMED_WORDS[bool(v)])
+    counts = words.value_counts().reindex(["Armed", "Unarmed", "Not recorded"], fill_value=0).astype("int64")
+    table = pd.DataFrame({"Armed": counts.index, "People": counts.to_numpy()}).set_index("Armed")
+    table = table[(table["People"] > 0) | (table.index != "Not recorded")]
+    return _with_share(table, "People")
+
+
+def weapons(sec: Section, top: int = 6) -> pd.DataFrame | None:
+    """People shot at in the three years, by the weapon the department recorded (largest first)."""
+    if not sec.recorded("subject_weapon"):
+        return None
+    people = subjects(window_rows(sec))
+    table = analysis.breakdown(people, "weapon", label="Weapon", count_label="People", top=top)
+    return _common.tidy_index(table)
+
+
+def subject_race(sec: Section) -> pd.DataFrame | None:
+    """People shot at in the three years by race, beside each group's share of residents."""
+    if not sec.recorded("subject_race"):
+        return None
+    people = subjects(window_rows(sec))
+    races = list(registry.enums()["race"].values)
+    population = sec.agency.model.population
+    by_race = population.by_race if population else {}
+    table = analysis.breakdown(people, "race", label="Race", count_label="People", order=races)
+    table = table[(table["People"] > 0) | table.index.isin(list(by_race))]
+    total = int(table["People"].sum())
+    table["Share of people shot at (%)"] = pd.array([round(100 * n / total, 1) if total else None for n in table["People"]], dtype="Float64")
+    if by_race:
+        residents = sum(by_race.values())
+        table["Share of residents (%)"] = pd.array(
+            [round(100 * by_race[r] / residents, 1) if r in by_race else None for r in table.index], dtype="Float64")
+    return table
+
+
+def benchmark_note(sec: Section) -> str:
+    """Say so when the agency gives no population by race to compare with ("" when it does)."""
+    population = sec.agency.model.population
+    if sec.recorded("subject_race") and not (population and population.by_race):
+        return "The department gives no population figures by race, so there is no comparison with residents."
+    return ""
+
+
+def race_chart(published: pd.DataFrame | None):
+    """Grouped bars: each group's share of people shot at beside its share of residents."""
+    if published is None or "Share of residents (%)" not in published or _common.nothing_published(published, ["People"]):
+        return None
+    shown = published[published["Share of residents (%)"].notna()]
+    labels = [str(i) for i in shown.index]
+    people = _common.published_values(shown, "Share of people shot at (%)")
+    residents = _common.published_values(shown, "Share of residents (%)")
+    gaps = [(p / r, label, p, r) for label, p, r in zip(labels, people, residents) if p is not None and r]
+    if gaps:
+        _, label, p, r = max(gaps)
+        title = f"{label} people were {fmt.number(p)}% of people shot at and {fmt.number(r)}% of residents"
+    else:
+        title = "People shot at, by race, beside residents"
+    fig = charts.bar_chart(labels, {"People shot at": people, "Residents": residents}, title=title,
+                           value_label="Share (%)", value_format="percent",
+                           note=SOURCE_NOTE + " Residents: the population estimate named in the methodology.")
+    alt = " ".join([analysis.series_alt("Bar chart", "share of people shot at by race", labels, people, "%"),
+                    analysis.series_alt("Bar chart", "share of residents by race", labels, residents, "%")])
+    return titled(fig, alt)
+
+
+def districts(sec: Section) -> pd.DataFrame | None:
+    """Shootings in the three years by district."""
+    if not sec.recorded("district"):
+        return None
+    return _common.tidy_index(analysis.breakdown(window_rows(sec), "district", "incident_id", label="District", count_label="Shootings"))
+
+
+def district_chart(published: pd.DataFrame | None):
+    if published is None:
+        return None
+    title = _common.most_title(published, "Shootings", "had the most shootings in the three years", "Shootings by district")
+    return bar(published, "Shootings", title=title,
+               value_label="Shootings (count)", noun="shootings in the three years by district", note=SOURCE_NOTE)
+
+
+def incident_list(sec: Section) -> pd.DataFrame:
+    """The period's shootings, one row each, with the fields that may be published: month, district, the most
+    serious outcome, and whether anyone shot at was armed. Never names, addresses, exact dates or narratives."""
+    events = incidents(sec.rows)
+    table = pd.DataFrame({"Month": events["occurred_at"].map(lambda t: f"{_common.MONTHS[t.month - 1]} {t.year}")})
+    if "district" in events:
+        table["District"] = events["district"].astype("string").fillna("Not recorded").map(_common.tidy_label)
+    if "outcome" in events:
+        table["Most serious outcome"] = events["outcome"].map(
+            {"fatal": "A person died", "injured": "A person was injured", "uninjured": "No one was injured", "unknown": "Not recorded"})
+    if "armed" in events:
+        table["Person armed"] = events["armed"].map(lambda v: "Not recorded" if pd.isna(v) else ("Yes" if v else "No"))
+    return table.reset_index(drop=True)
+
+
+def _with_share(table: pd.DataFrame, column: str) -> pd.DataFrame:
+    total = int(table[column].sum())
+    table["Share (%)"] = pd.array([round(100 * n / total, 1) if total else None for n in table[column]], dtype="Float64")
+    return table
