@@ -336,7 +336,8 @@ def test_chart_svg_uses_one_font_palette_and_is_reproducible():
     plt.close("all")
     assert first == second
     assert charts.COLORS[0].lower() in first.lower() and charts.COLORS[1].lower() in first.lower()
-    assert "DejaVuSans" in first  # text drawn with DejaVu Sans glyphs
+    assert "DejaVu Sans" in first  # text set in DejaVu Sans, as real text
+    assert "<text" in first
     assert "<dc:date>" not in first
 
 

@@ -97,9 +97,11 @@ def apply_style() -> None:
             "legend.frameon": False,
             "figure.dpi": 100,
             "savefig.dpi": 150,
-            # Text as paths: the chart looks the same in every browser and in the PDF, whatever
-            # fonts the reader has; the words are carried by the alt text.
-            "svg.fonttype": "path",
+            # Text as text, not as one path per letter: WeasyPrint draws a chart about 4 times faster
+            # and the SVG is about 4 times smaller; the words are real text in the PDF (they can be
+            # selected and searched). The PDF embeds DejaVu Sans; a browser without it uses its own
+            # sans-serif, so labels may sit a little differently on screen.
+            "svg.fonttype": "none",
             # Fixed ids inside the SVG so that the same chart gives the same bytes (stable PDFs).
             "svg.hashsalt": "transparency-report",
         }
