@@ -29,6 +29,15 @@ build: setup ## build a report: make build AGENCY=name PERIOD=2025Q3 [DATASETS=x
 validate: setup ## check an agency's data: make validate AGENCY=name [PERIOD=2025Q3]
 	$(BIN)/transparency validate --agency $(AGENCY) $(if $(PERIOD),--period $(PERIOD))
 
+review: setup ## what to check before releasing: make review AGENCY=name PERIOD=2025Q3
+	$(BIN)/transparency review --agency $(AGENCY) --period $(or $(PERIOD),latest)
+
+release: setup ## freeze a reviewed build: make release AGENCY=name PERIOD=2025Q3 [CORRECTION="why"]
+	$(BIN)/transparency release --agency $(AGENCY) --period $(or $(PERIOD),latest) $(if $(CORRECTION),--correction "$(CORRECTION)")
+
+verify: setup ## check released files against RELEASE.json: make verify AGENCY=name [PERIOD=2025Q3] [REBUILD=1]
+	$(BIN)/transparency verify --agency $(AGENCY) $(if $(PERIOD),--period $(PERIOD)) $(if $(REBUILD),--rebuild)
+
 test: setup-dev ## set up and run every test
 	$(BIN)/python -m pytest -q
 
@@ -40,7 +49,8 @@ lab: ## open the notebooks in JupyterLab (installs it into .venv the first time)
 	$(BIN)/python -m pip install --quiet -r requirements-authoring.txt
 	$(BIN)/jupyter lab notebooks/
 
-clean: ## remove generated reports and the sample agency's raw files (not the venv)
-	rm -rf reports/*/ data/sample/raw
+clean: ## remove draft reports and the sample agency's raw files (never released versions, nor the venv)
+	[ ! -d reports ] || find reports -mindepth 2 -maxdepth 2 ! -name released ! -name index.html ! -name data.json -exec rm -rf {} +
+	rm -rf data/sample/raw
 
-.PHONY: help setup setup-dev sample report build validate test lint lab clean
+.PHONY: help setup setup-dev sample report build validate review release verify test lint lab clean

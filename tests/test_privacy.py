@@ -90,3 +90,33 @@ def test_config_declares_private_columns(make_agency):
     agency = load_agency(folder)
     values = collect_values(agency, ["use_of_force"])
     assert values == {"agatha featherstonehaugh": ("u.csv", "WITNESS")}
+
+
+def test_a_leak_fails_the_build_and_publishes_nothing(planted, tmp_path):
+    """A notebook that shows a canary (an analyst's mistake) makes the build fail, leaving no report."""
+    import json
+
+    from transparency.build import PrivacyError
+
+    _, agency = planted
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    nb = json.loads((REPO / "notebooks" / "use_of_force.ipynb").read_text())
+    nb["cells"].insert(4, {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "id": "leak",
+                           "source": f"section.say('Officer {CANARY_NAME} was involved.')"})
+    (notebooks / "use_of_force.ipynb").write_text(json.dumps(nb))
+    root = tmp_path / "root"
+    with pytest.raises(PrivacyError) as err:
+        build_period(agency, parse_period("2026Q1")[0], root, ["use_of_force"], 1, ("html",), lambda _: None, notebooks)
+    assert "would hold personal data" in str(err.value) and "OFFICER_NAME" in str(err.value)
+    assert CANARY_NAME not in str(err.value)
+    reports = root / "reports" / "sample"
+    assert not (reports / "2026Q1").exists() and not list(reports.glob(".2026Q1-*"))
+
+
+def test_street_names_alone_are_not_searched_but_addresses_are(make_agency):
+    folder = make_agency(agency_config({"use_of_force": {
+        "files": ["u.csv"], "columns": {"incident_id": "ID", "occurred_at": "DATE", "force_type": "TYPE"}}}),
+        {"u.csv": "ID,DATE,TYPE,STREET,Address\n1,2021-01-01,Taser,CENTRAL,1200 Quillfeather Lane\n"})
+    values = collect_values(load_agency(folder), ["use_of_force"])
+    assert values == {"1200 quillfeather lane": ("u.csv", "Address")}

@@ -7,6 +7,7 @@ previous complete report as it was. One failing notebook does not stop the other
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
@@ -30,6 +31,8 @@ from .periods import Period
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 NOTEBOOK_TIMEOUT = 600  # seconds for one notebook, kernel start included
+RELEASED = "released"  # reports/<agency>/released/<period>/v<N>/: frozen versions, never touched by a build
+REPORT_SOURCE = "report-source.json"  # what the report was assembled from, so a release re-renders it as released
 
 # What the headline figure of each dataset counts, for the "At a glance" table.
 HEADLINE_WORDS = {
@@ -43,9 +46,13 @@ HEADLINE_WORDS = {
     "calls_for_service": "Calls",
     "arrests": "Arrests",
     "community_meetings": "Meetings",
-    "community_surveys": "Responses",
+    "community_surveys": "Residents who answered",
     "training": "Officers trained",
 }
+
+
+# Words for figures that stand in for a dataset's usual headline.
+FIGURE_WORDS = {"respondents": "Residents who answered", "responses": "Answers", "measures": "Published scores"}
 
 
 @dataclass
@@ -87,6 +94,36 @@ def _git_commit() -> str | None:
     dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=NOTEBOOKS.parent,
                            capture_output=True, text=True, timeout=10).stdout.strip()
     return done.stdout.strip() + ("-modified" if dirty else "")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def package_sha256() -> str:
+    """One hash of the package's code, templates and dataset registry (what the installed version runs)."""
+    package = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix in (".py", ".yml", ".j2", ".css", ".json", ".tpl"):
+            digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def recipe(agency: Agency, datasets: list[str], notebooks: Path = NOTEBOOKS) -> dict:
+    """What a build is made from besides the input files: agency.yml, the notebooks, the package.
+
+    Recorded in manifest.json; `transparency release` compares it with the current one to refuse a stale build.
+    """
+    return {
+        "config_sha256": _sha256(agency.config_path),
+        "notebooks": {n: _sha256(notebooks / f"{n}.ipynb") for n in datasets if (notebooks / f"{n}.ipynb").is_file()},
+        "package": {"version": __version__, "sha256": package_sha256()},
+    }
 
 
 def _json(path: Path, data) -> None:
@@ -143,7 +180,9 @@ def build_period(
             say(f"  no section notebook yet for: {', '.join(unwritten)} (left out of the report)")
     reports = root / "reports" / agency.slug
     reports.mkdir(parents=True, exist_ok=True)
+    _refuse_released(reports, period)
     _restore_interrupted(reports, period.code)
+    made_from = recipe(agency, names, notebooks)  # before the notebooks run: an edit during the build makes it stale
     staging = reports / f".{period.code}-building-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
@@ -204,8 +243,17 @@ def build_period(
             outcome.section = json.loads(facts.read_text(encoding="utf-8"))
         timings["execute"] = time.perf_counter() - started
 
-        _publish(agency, period, outcomes, staging, formats, timings, say)
+        _publish(agency, period, outcomes, staging, formats, timings, say, made_from)
         shutil.rmtree(staging / "sections", ignore_errors=True)
+
+        # Nothing is called complete before every file it would publish is searched for personal data.
+        started = time.perf_counter()
+        _privacy_check(agency, [o.dataset for o in outcomes.values() if o.load is not None], staging)
+        timings["privacy_scan"] = time.perf_counter() - started
+        manifest_path = staging / "manifest.json"
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        manifest["timings_seconds"]["privacy_scan"] = round(timings["privacy_scan"], 3)
+        _json(manifest_path, manifest)
 
         # Swap into place: the old report moves aside, the new one in, then the old one goes.
         final = reports / period.code
@@ -220,9 +268,21 @@ def build_period(
     return list(outcomes.values())
 
 
+def _refuse_released(reports: Path, period: Period) -> None:
+    """A build writes only the draft folder: never through a link, never into a released version."""
+    final = reports / period.code
+    released = (reports / RELEASED).resolve()
+    if final.is_symlink() or released == final.resolve() or released in final.resolve().parents:
+        raise TransparencyError(
+            f"{final} is a link or lies inside {reports / RELEASED}: a build never writes into a released report. "
+            f"Remove the link (the released versions stay in {reports / RELEASED / period.code}) and build again."
+        )
+
+
 def _publish(agency: Agency, period: Period, outcomes: dict[str, Outcome], staging: Path,
-             formats: tuple[str, ...], timings: dict[str, float], say: Callable[[str], None]) -> None:
-    """Write the sections, report.html, report.pdf, metrics.json and manifest.json into staging."""
+             formats: tuple[str, ...], timings: dict[str, float], say: Callable[[str], None],
+             made_from: dict | None = None) -> None:
+    """Write the sections, report.html, report.pdf, metrics.json, manifest.json and report-source.json into staging."""
     from .render import assemble_report, html_to_pdf, notebook_section_html, section_page
 
     started = time.perf_counter()
@@ -246,11 +306,13 @@ def _publish(agency: Agency, period: Period, outcomes: dict[str, Outcome], stagi
             entry["message"] = _public_message(outcome)
         sections.append(entry)
         if outcome.status == "ok" and outcome.metrics is not None:
-            key = HEADLINE[name] if HEADLINE[name] in outcome.metrics.values else next(iter(outcome.metrics.values))
-            if name == "community_surveys" and "responses" not in outcome.metrics.values:
-                key = "measures"
+            # The headline figure, or the first one the agency's data supports (surveys: people who
+            # answered; published survey scores: the number of scores).
+            fallbacks = {"community_surveys": ["respondents", "responses", "measures"]}
+            candidates = [HEADLINE[name], *fallbacks.get(name, [])]
+            key = next((k for k in candidates if k in outcome.metrics.values), next(iter(outcome.metrics.values)))
             rows.append({
-                "title": spec.title, "id": name, "measure": HEADLINE_WORDS.get(name, key.replace("_", " ").capitalize()),
+                "title": spec.title, "id": name, "measure": FIGURE_WORDS.get(key, HEADLINE_WORDS.get(name, key.replace("_", " ").capitalize())),
                 "value": outcome.metrics.values.get(key), "prior": outcome.metrics.values.get(f"{key}_prior"),
                 "last_year": outcome.metrics.values.get(f"{key}_last_year"), "decimals": 1,
             })
@@ -282,13 +344,16 @@ def _publish(agency: Agency, period: Period, outcomes: dict[str, Outcome], stagi
         "about": about(agency, period, not_published, f"transparency {__version__}", not_covered),
     }
     report = assemble_report(meta, sections, front, back)
+    pdf_title = f"{agency.name}: transparency report, {period.title()}"
     if "html" in formats:
         (staging / "report.html").write_text(report, encoding="utf-8")
+        # Private (never published): lets `transparency release` re-render this very report as released.
+        _json(staging / REPORT_SOURCE, {"meta": meta, "sections": sections, "front": front, "back": back,
+                                        "pdf": {"title": pdf_title, "page_size": agency.model.page_size}})
     timings["html"] = time.perf_counter() - started
     if "pdf" in formats:
         started = time.perf_counter()
-        html_to_pdf(report, staging / "report.pdf", f"{agency.name}: transparency report, {period.title()}",
-                    page_size=agency.model.page_size, draft=True)
+        html_to_pdf(report, staging / "report.pdf", pdf_title, page_size=agency.model.page_size, draft=True)
         timings["pdf"] = time.perf_counter() - started
 
     metrics_out = {"agency": agency.name, "period": period.code, "datasets": {}}
@@ -313,11 +378,14 @@ def _publish(agency: Agency, period: Period, outcomes: dict[str, Outcome], stagi
         "built_at": built_on.isoformat(),
         "versions": _versions(),
         "git_commit": _git_commit(),
+        "recipe": made_from or {},
         "timings_seconds": {k: round(v, 3) for k, v in timings.items()},
         "datasets": {
             name: {
                 "status": o.status, "message": o.message, "notebook_seconds": round(o.seconds, 3),
                 "inputs": [f.to_dict() for f in o.load.files] if o.load is not None else [],
+                "unmapped": o.load.unmapped if o.load is not None else {},
+                "issues": o.load.issues if o.load is not None else {},
                 "tables": o.section.get("tables", []),
                 "suppressed_cells": o.suppressed_cells,
             }
@@ -364,6 +432,31 @@ def summary_table(period: Period, outcomes: list[Outcome]) -> str:
     return "\n".join(lines)
 
 
+class PrivacyError(TransparencyError):
+    """A published file would hold a raw value of an identifying input column: the build is refused."""
+
+
+def _privacy_check(agency: Agency, datasets: list[str], staging: Path) -> None:
+    """Search the staged report for raw identifying values (see transparency.privacy); raise on any.
+
+    The PDF is read through pdftotext when poppler-utils is installed; it is made from report.html,
+    which is always searched.
+    """
+    from .privacy import collect_values, scan
+
+    values = collect_values(agency, datasets)
+    skip_pdf = shutil.which("pdftotext") is None
+    leaks = scan(staging, values, skip_pdf=skip_pdf)
+    if leaks:
+        shown = "\n  ".join(str(leak) for leak in leaks[:10])
+        more = f"\n  and {len(leaks) - 10} more" if len(leaks) > 10 else ""
+        raise PrivacyError(
+            f"the report was not published: {len(leaks)} published file(s) would hold personal data from the "
+            f"agency's files:\n  {shown}{more}\nRemove the column from the table or chart that shows it, or stop "
+            "mapping it in agency.yml."
+        )
+
+
 def build(agency: Agency, periods: list[Period], root: Path, datasets: list[str] | None = None,
           workers: int | None = None, formats: tuple[str, ...] = ("html", "pdf"),
           say: Callable[[str], None] = print) -> int:
@@ -372,7 +465,12 @@ def build(agency: Agency, periods: list[Period], root: Path, datasets: list[str]
     for period in periods:
         say(f"Building {agency.name}, {period.title()}")
         started = time.perf_counter()
-        outcomes = build_period(agency, period, root, datasets, workers, formats, say)
+        try:
+            outcomes = build_period(agency, period, root, datasets, workers, formats, say)
+        except PrivacyError as exc:
+            say(f"error: {exc}")
+            failed = True
+            continue
         say(summary_table(period, outcomes))
         out = root / "reports" / agency.slug / period.code
         bad = [o.dataset for o in outcomes if o.status == "failed"]
@@ -380,6 +478,10 @@ def build(agency: Agency, periods: list[Period], root: Path, datasets: list[str]
         if bad:
             failed = True
             say(f"Failed: {', '.join(bad)}")
+        released = root / "reports" / agency.slug / RELEASED / period.code
+        if released.is_dir():
+            say(f"Note: {period.code} is already released ({released}); this draft does not change it. To publish it "
+                f"as a correction: transparency review, then transparency release --correction \"why\".")
     return 1 if failed else 0
 
 

@@ -80,6 +80,45 @@ def cmd_build(args: argparse.Namespace) -> int:
     return build(agency, periods, project_root(), datasets, args.jobs, formats, say=lambda line: print(line, flush=True))
 
 
+def _one_period(text: str, agency, command: str):
+    periods = _periods(text, agency)
+    if len(periods) != 1:
+        raise UsageError(f"{command} takes one period (a quarter or a year), not a range")
+    return periods[0]
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    from .review import review
+
+    agency = _agency(args.agency)
+    return review(agency, _one_period(args.period, agency, "review"), project_root(), say=print)
+
+
+def cmd_release(args: argparse.Namespace) -> int:
+    from .release import release
+
+    agency = _agency(args.agency)
+    period = _one_period(args.period, agency, "release")
+    release(agency, period, project_root(), correction=args.correction, by=args.by, say=print)
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from .release import verify
+
+    agency = _agency(args.agency)
+    period = _one_period(args.period, agency, "verify") if args.period else None
+    return verify(agency, project_root(), period, rebuild=args.rebuild, say=lambda line: print(line, flush=True))
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from .publish_index import write_index
+
+    index, catalog = write_index(_agency(args.agency), project_root())
+    print(f"wrote {index} and {catalog}")
+    return 0
+
+
 def cmd_sample_data(args: argparse.Namespace) -> int:
     from .keys import create_key
     from .sample import generate
@@ -141,6 +180,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=None, help="notebooks run at once (default: one per core)")
     p.add_argument("--formats", default="html,pdf", help="html, pdf, or html,pdf (default)")
     p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("review", help="the page to read before releasing a period: failures, exclusions, "
+                                      "suppression, unusual changes, what blocks the release (exit 1 when blocked)")
+    p.add_argument("--agency", required=True, help="a name under data/ or a folder holding agency.yml")
+    p.add_argument("--period", required=True, help="the period built, e.g. 2025Q3 or latest")
+    p.set_defaults(func=cmd_review)
+
+    p = sub.add_parser("release", help="freeze the period's build as a read-only released version with RELEASE.json")
+    p.add_argument("--agency", required=True, help="a name under data/ or a folder holding agency.yml")
+    p.add_argument("--period", required=True, help="the period built, e.g. 2025Q3 or latest")
+    p.add_argument("--correction", metavar="WHY",
+                   help="publish a released period again as the next version, with the reason shown in the report")
+    p.add_argument("--by", help="who releases (default: the login name, $LOGNAME or $USER)")
+    p.set_defaults(func=cmd_release)
+
+    p = sub.add_parser("verify", help="re-hash released files against RELEASE.json; --rebuild reproduces them")
+    p.add_argument("--agency", required=True, help="a name under data/ or a folder holding agency.yml")
+    p.add_argument("--period", help="one released period (default: every one)")
+    p.add_argument("--rebuild", action="store_true",
+                   help="also build the latest version again from its recorded inputs and compare byte for byte")
+    p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("index", help="write reports/<agency>/index.html and data.json from the released versions")
+    p.add_argument("--agency", required=True, help="a name under data/ or a folder holding agency.yml")
+    p.set_defaults(func=cmd_index)
 
     p = sub.add_parser("sample-data", help="generate the fictional sample agency's raw files into data/sample/raw")
     p.add_argument("--through", help="last quarter to cover (default: the last complete quarter)")

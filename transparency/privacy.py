@@ -29,8 +29,11 @@ from .config import Agency
 from .load import _glob, read_raw
 
 # Parts of column names that mark a column as identifying (compared in lower case, as substrings).
+# Address-like columns identify a place only with a number in it: a street name alone ("Main",
+# "Central Expressway") is an ordinary word that reports use for districts and streets.
+ADDRESS_HINTS = ("address", "addr", "street", "block", "location")
 IDENTIFYING_HINTS = (
-    "name", "address", "addr", "street", "narrative", "birth", "dob", "badge", "phone", "email", "ssn",
+    *ADDRESS_HINTS, "name", "narrative", "birth", "dob", "badge", "phone", "email", "ssn",
     "comment", "remark", "summary_text", "description", "call_taker", "calltaker", "dispatcher", "officer_id",
     "offnum", "officerid", "subjectid", "citnum",
 )
@@ -97,9 +100,13 @@ def collect_values(agency: Agency, datasets: list[str], missing: tuple[str, ...]
             for path in _glob(agency, group.glob):
                 frame, _, _ = read_raw(path, group.encoding, group.sheet, group.delimiter)
                 for column in identifying_columns(agency, dataset, list(frame.columns)):
+                    address = any(hint in column.lower() for hint in ADDRESS_HINTS) and column not in (
+                        agency.dataset(dataset).private_columns or [])
                     for value in pd.unique(frame[column]):
                         text = str(value).strip()
                         if text in group_missing or not _searchable(text):
+                            continue
+                        if address and not any(ch.isdigit() for ch in text):
                             continue
                         values.setdefault(text.lower(), (str(path.relative_to(agency.raw_root)), column))
     return values
@@ -115,8 +122,11 @@ def published_text(path: Path) -> str:
     return path.read_text(encoding="utf-8", errors="replace")
 
 
-def scan(folder: Path, values: dict[str, tuple[str, str]]) -> list[Leak]:
-    """Search every published file under ``folder`` for the values; return what was found."""
+def scan(folder: Path, values: dict[str, tuple[str, str]], skip_pdf: bool = False) -> list[Leak]:
+    """Search every published file under ``folder`` for the values; return what was found.
+
+    ``skip_pdf`` leaves PDFs out (when pdftotext is not installed; the PDF is made from report.html).
+    """
     by_first_token: dict[str, list[str]] = {}
     for value in values:
         tokens = _TOKEN.findall(value)
@@ -125,6 +135,8 @@ def scan(folder: Path, values: dict[str, tuple[str, str]]) -> list[Leak]:
     leaks = []
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         if path.suffix.lower() not in (".html", ".pdf", ".csv", ".json", ".ipynb", ".txt", ".md"):
+            continue
+        if skip_pdf and path.suffix.lower() == ".pdf":
             continue
         text = published_text(path).lower()
         present = set(_TOKEN.findall(text))

@@ -635,7 +635,10 @@ def html_to_pdf(
     draft : bool
         Mark every page as a draft.
     base_url : str, optional
-        For relative links and images; defaults to the PDF's folder.
+        Resolves relative links and images. By default there is none: relative links stay relative
+        in the PDF (``tables/x.csv`` opens the file beside the PDF wherever it is published), and
+        images are embedded data URIs anyway. Resolving against the folder being written would
+        point the links at a temporary build folder that is gone after the build.
 
     Returns
     -------
@@ -658,7 +661,7 @@ def html_to_pdf(
     else:
         html = print_style + html
     options = {"pdf_variant": "pdf/ua-1", "pdf_tags": True, "pdf_identifier": True}
-    document = HTML(string=html, base_url=base_url or str(pdf_path.parent.resolve())).render(
+    document = HTML(string=html, base_url=base_url).render(
         font_config=FontConfiguration(), **options
     )
     document.metadata.title = " ".join(str(title).split())

@@ -1,0 +1,274 @@
+"""The pages people open, opened in a real browser: the public index and the released report.html.
+
+What this guards: in headless Chromium, every link on the public index and in the released reports
+resolves to a file that exists (or an element of the page), every image loads, the console stays free of
+errors, and axe-core (the accessibility checker, pinned in tests/browser/package-lock.json) finds no
+serious or critical violation. A screenshot of the index is taken as a reader sees it.
+
+Chromium is driven directly over its DevTools pipe (``--remote-debugging-pipe``: JSON messages on file
+descriptors 3 and 4), so no browser download and no network is needed. Set-up: ``scripts/setup.sh dev``
+installs Debian's ``chromium`` (as root, with apt-get) and ``npm ci`` installs axe-core into
+``tests/browser/node_modules``; without them these tests skip and say why.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import select
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+from conftest import REPO
+
+AXE = REPO / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
+#: The flags the machine needs: headless, no sandbox (root in a container), no network chatter, a new profile.
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--hide-scrollbars", "--mute-audio", "--window-size=1280,900"]
+
+
+def chromium_binary() -> str | None:
+    """``$TRANSPARENCY_CHROMIUM``, Debian's binary behind its wrapper script, or chromium on the PATH."""
+    candidates = [os.environ.get("TRANSPARENCY_CHROMIUM"), "/usr/lib/chromium/chromium",
+                  shutil.which("chromium"), shutil.which("chromium-browser"), shutil.which("google-chrome")]
+    return next((c for c in candidates if c and os.access(c, os.X_OK)), None)
+
+
+def _skip_reason() -> str | None:
+    if chromium_binary() is None:
+        return ("chromium is not installed: run `scripts/setup.sh dev` as root (it runs apt-get install chromium), "
+                "or set TRANSPARENCY_CHROMIUM to a Chromium binary")
+    if not AXE.is_file():
+        return "axe-core is not installed: run `npm ci --prefix tests/browser` (scripts/setup.sh dev does)"
+    return None
+
+
+pytestmark = pytest.mark.skipif(_skip_reason() is not None, reason=_skip_reason() or "")
+
+
+class Browser:
+    """Headless Chromium over the DevTools pipe: open a page, evaluate JavaScript, take a screenshot."""
+
+    def __init__(self, binary: str, timeout: float = 60):
+        self.timeout = timeout
+        self.profile = tempfile.mkdtemp(prefix="transparency-chromium-")  # a new, empty profile every time
+        to_browser_r, self._to_browser = os.pipe()
+        self._from_browser, from_browser_w = os.pipe()
+
+        def wire_pipes() -> None:  # in the child: the browser reads commands on fd 3 and answers on fd 4
+            read_end = fcntl.fcntl(to_browser_r, fcntl.F_DUPFD, 10)
+            write_end = fcntl.fcntl(from_browser_w, fcntl.F_DUPFD, 10)
+            os.dup2(read_end, 3)
+            os.dup2(write_end, 4)
+
+        self.process = subprocess.Popen(
+            [binary, *FLAGS, f"--user-data-dir={self.profile}", "--remote-debugging-pipe", "about:blank"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            close_fds=False, preexec_fn=wire_pipes,
+        )
+        os.close(to_browser_r)
+        os.close(from_browser_w)
+        self._buffer = b""
+        self._next_id = 0
+        self.events: list[dict] = []
+
+    # -- the protocol --------------------------------------------------------------------------------
+
+    def _read(self, deadline: float) -> dict:
+        while b"\0" not in self._buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("Chromium did not answer in time")
+            ready, _, _ = select.select([self._from_browser], [], [], remaining)
+            if ready:
+                chunk = os.read(self._from_browser, 1 << 20)
+                if not chunk:
+                    raise RuntimeError(f"Chromium closed the pipe (exit code {self.process.poll()})")
+                self._buffer += chunk
+        message, _, self._buffer = self._buffer.partition(b"\0")
+        return json.loads(message)
+
+    def send(self, method: str, params: dict | None = None, session: str | None = None) -> dict:
+        self._next_id += 1
+        message = {"id": self._next_id, "method": method, "params": params or {}}
+        if session:
+            message["sessionId"] = session
+        os.write(self._to_browser, json.dumps(message).encode() + b"\0")
+        deadline = time.monotonic() + self.timeout
+        while True:
+            answer = self._read(deadline)
+            if answer.get("id") == self._next_id:
+                if "error" in answer:
+                    raise RuntimeError(f"{method}: {answer['error']}")
+                return answer.get("result", {})
+            self.events.append(answer)
+
+    def wait_for(self, method: str, session: str) -> dict:
+        deadline = time.monotonic() + self.timeout
+        while True:
+            for event in self.events:
+                if event.get("method") == method and event.get("sessionId") == session:
+                    return event
+            self.events.append(self._read(deadline))
+
+    def evaluate(self, session: str, expression: str):
+        result = self.send("Runtime.evaluate", {"expression": expression, "awaitPromise": True,
+                                                "returnByValue": True}, session)
+        if "exceptionDetails" in result:
+            raise RuntimeError(f"JavaScript failed: {result['exceptionDetails']}")
+        return result["result"].get("value")
+
+    # -- pages ---------------------------------------------------------------------------------------
+
+    def open(self, path: Path) -> str:
+        """Open a file in a new tab and wait for it to load; return the tab's session id."""
+        target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+        session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+        for domain in ("Page", "Runtime", "Log"):
+            self.send(f"{domain}.enable", session=session)
+        self.send("Emulation.setDeviceMetricsOverride",
+                  {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False}, session)
+        navigated = self.send("Page.navigate", {"url": path.resolve().as_uri()}, session)
+        if navigated.get("errorText"):
+            raise RuntimeError(f"{path}: {navigated['errorText']}")
+        self.wait_for("Page.loadEventFired", session)
+        return session
+
+    def console_errors(self, session: str) -> list[str]:
+        errors = []
+        for event in self.events:
+            if event.get("sessionId") != session:
+                continue
+            params = event.get("params", {})
+            if event.get("method") == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert"):
+                errors.append(" ".join(str(a.get("value", a.get("description", ""))) for a in params.get("args", [])))
+            elif event.get("method") == "Runtime.exceptionThrown":
+                errors.append(str(params.get("exceptionDetails", {}).get("text")))
+            elif event.get("method") == "Log.entryAdded" and params.get("entry", {}).get("level") == "error":
+                errors.append(f"{params['entry'].get('text')} {params['entry'].get('url', '')}".strip())
+        return errors
+
+    def screenshot(self, session: str, path: Path) -> Path:
+        import base64
+
+        size = self.send("Page.getLayoutMetrics", session=session)["cssContentSize"]
+        shot = self.send("Page.captureScreenshot", {
+            "format": "png", "captureBeyondViewport": True,
+            "clip": {"x": 0, "y": 0, "width": size["width"], "height": min(size["height"], 6000), "scale": 1},
+        }, session)
+        path.write_bytes(base64.b64decode(shot["data"]))
+        return path
+
+    def close(self) -> None:
+        try:
+            self.send("Browser.close")
+        except (RuntimeError, TimeoutError, OSError):
+            pass
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        for fd in (self._to_browser, self._from_browser):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        shutil.rmtree(self.profile, ignore_errors=True)
+
+
+LINKS = """[...document.querySelectorAll('a[href]')].map(a => ({href: a.href, text: a.textContent.trim().slice(0, 80),
+  missingTarget: a.hash.length > 1 && a.pathname === location.pathname && !document.getElementById(decodeURIComponent(a.hash.slice(1)))}))"""
+BROKEN_IMAGES = "[...document.images].filter(i => !i.complete || i.naturalWidth === 0).map(i => (i.alt || i.src).slice(0, 80))"
+AXE_RUN = """axe.run(document, {resultTypes: ['violations']}).then(r => r.violations.map(v => ({
+  id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))})))"""
+
+
+def check_page(browser: Browser, path: Path) -> dict:
+    """Open a page; return its links that lead nowhere, broken images, console errors and axe violations."""
+    session = browser.open(path)
+    dead = []
+    for link in browser.evaluate(session, LINKS):
+        url = urlsplit(link["href"])
+        if link["missingTarget"]:
+            dead.append(f"{link['text']!r} -> #{url.fragment} (no such element)")
+        elif url.scheme == "file" and not Path(unquote(url.path)).is_file():
+            dead.append(f"{link['text']!r} -> {unquote(url.path)} (no such file)")
+        elif url.scheme not in ("file", "http", "https", "mailto"):
+            dead.append(f"{link['text']!r} -> {link['href']} (unexpected scheme)")
+    browser.evaluate(session, AXE.read_text(encoding="utf-8") + "; true")
+    violations = browser.evaluate(session, AXE_RUN)
+    return {
+        "session": session,
+        "links": browser.evaluate(session, "document.querySelectorAll('a[href]').length"),
+        "dead": dead,
+        "broken_images": browser.evaluate(session, BROKEN_IMAGES),
+        "console": browser.console_errors(session),
+        "serious": [v for v in violations if v["impact"] in ("serious", "critical")],
+        "other": [f"{v['id']} ({v['impact']})" for v in violations if v["impact"] not in ("serious", "critical")],
+    }
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    from test_release import released_project
+
+    return released_project(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    started = Browser(chromium_binary())
+    yield started
+    started.close()
+
+
+def _pages(project) -> dict[str, Path]:
+    reports = project.reports
+    return {
+        "index": reports / "index.html",
+        "report v2": reports / "released" / "2026Q2" / "v2" / "report.html",
+        "report v1": reports / "released" / "2026Q2" / "v1" / "report.html",
+        "section page": reports / "released" / "2026Q2" / "v2" / "use_of_force.html",
+        "review": reports / "2026Q2" / "review.html",
+    }
+
+
+@pytest.mark.parametrize("page", ["index", "report v2", "report v1", "section page", "review"])
+def test_page_in_a_real_browser(project, browser, page):
+    if page == "review":
+        from transparency.review import review
+
+        review(project.agency, project.period, project.root, project.notebooks, say=lambda _: None)
+    result = check_page(browser, _pages(project)[page])
+    assert result["links"] > 0 or page in ("section page", "review")
+    assert result["dead"] == [], result["dead"]
+    assert result["broken_images"] == [], result["broken_images"]
+    assert result["console"] == [], result["console"]
+    assert result["serious"] == [], json.dumps(result["serious"], indent=1)
+
+
+def test_index_links_reach_every_released_file_a_reader_needs(project, browser):
+    session = browser.open(_pages(project)["index"])
+    hrefs = {unquote(urlsplit(link["href"]).path) for link in browser.evaluate(session, LINKS)}
+    v1, v2 = project.v1.folder.resolve(), project.v2.folder.resolve()
+    for wanted in [v2 / "report.pdf", v2 / "report.html", v1 / "report.pdf", v1 / "report.html",
+                   v2 / "tables" / "use_of_force__force_types.csv", project.reports.resolve() / "data.json"]:
+        assert str(wanted) in hrefs, wanted
+    text = browser.evaluate(session, "document.body.innerText")
+    assert "Two use-of-force incidents were entered twice" in text and "is due by" in text
+
+
+def test_screenshot_of_the_index(project, browser, tmp_path_factory):
+    session = browser.open(_pages(project)["index"])
+    path = browser.screenshot(session, tmp_path_factory.mktemp("screens") / "index.png")
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
+    assert int.from_bytes(data[16:20], "big") == 1280, "the page is as wide as the window"
