@@ -38,6 +38,9 @@ release: setup ## freeze a reviewed build: make release AGENCY=name PERIOD=2025Q
 verify: setup ## check released files against RELEASE.json: make verify AGENCY=name [PERIOD=2025Q3] [REBUILD=1]
 	$(BIN)/transparency verify --agency $(AGENCY) $(if $(PERIOD),--period $(PERIOD)) $(if $(REBUILD),--rebuild)
 
+bench: sample ## measure the build against the naive chain and the compute floor (writes reports/bench.json)
+	$(BIN)/python scripts/bench.py --runs $(or $(RUNS),3)
+
 test: setup-dev ## set up and run every test
 	$(BIN)/python -m pytest -q
 
@@ -53,4 +56,4 @@ clean: ## remove draft reports and the sample agency's raw files (never released
 	[ ! -d reports ] || find reports -mindepth 2 -maxdepth 2 ! -name released ! -name index.html ! -name data.json -exec rm -rf {} +
 	rm -rf data/sample/raw
 
-.PHONY: help setup setup-dev sample report build validate review release verify test lint lab clean
+.PHONY: help setup setup-dev sample report build validate review release verify bench test lint lab clean
