@@ -120,3 +120,11 @@ def test_street_names_alone_are_not_searched_but_addresses_are(make_agency):
         {"u.csv": "ID,DATE,TYPE,STREET,Address\n1,2021-01-01,Taser,CENTRAL,1200 Quillfeather Lane\n"})
     values = collect_values(load_agency(folder), ["use_of_force"])
     assert values == {"1200 quillfeather lane": ("u.csv", "Address")}
+
+
+def test_a_column_mapped_to_a_published_field_is_not_searched(make_agency):
+    folder = make_agency(agency_config({"citations": {
+        "files": ["c.csv"], "columns": {"citation_id": "ID", "issued_at": "DATE", "violation": "OFFENSE_DESCRIPTION"}}}),
+        {"c.csv": "ID,DATE,OFFENSE_DESCRIPTION,NARRATIVE_DESCRIPTION\n1,2021-01-01,Trespass,Seen near the Quillfeather house\n"})
+    values = collect_values(load_agency(folder), ["citations"])
+    assert values == {"seen near the quillfeather house": ("c.csv", "NARRATIVE_DESCRIPTION")}

@@ -5,7 +5,9 @@ executed notebooks) is searched for the raw values of the identifying columns of
 
 - the source columns of person identifiers (fields of type ``pseudonym``: officer and subject ids);
 - columns the agency declares private (``private_columns`` in a dataset's configuration);
-- columns whose names say what they hold (name, address, street, narrative, birth, badge, phone, ...).
+- columns the configuration does not map whose names say what they hold (name, address, street,
+  narrative, birth, badge, phone, ...). A column mapped to a published field (an offense description
+  mapped to ``violation``) is published on purpose and not searched for.
 
 Which values are searched for: text values of at least four characters with a letter in them, and
 number-only values of at least six digits. Shorter number-only values (a four-digit badge number) cannot
@@ -65,15 +67,18 @@ def identifying_columns(agency: Agency, dataset: str, columns: list[str]) -> lis
     """The columns of one input file whose values must never be published."""
     spec = registry.dataset(dataset)
     chosen: set[str] = set()
+    published: set[str] = set()  # columns mapped to a category, a date...: published on purpose
     for group in agency.file_groups[dataset]:
         for field_name, source in group.columns.items():
             if spec.fields[field_name].type == "pseudonym":
                 chosen.update(source.source_columns())
+            else:
+                published.update(source.source_columns())
     config = agency.dataset(dataset)
     chosen.update(getattr(config, "private_columns", None) or [])
     for column in columns:
         lower = column.lower().replace(" ", "_")
-        if any(hint in lower for hint in IDENTIFYING_HINTS):
+        if column not in published and any(hint in lower for hint in IDENTIFYING_HINTS):
             chosen.add(column)
     return [c for c in columns if c in chosen]
 
