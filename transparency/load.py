@@ -411,7 +411,8 @@ def _first_present(ctx: _Context, source: FieldSource, field_name: str) -> tuple
     """Alternatives: per row, the first listed column that exists in the file and is not empty."""
     present = [c for c in source.columns if c in ctx.frame.columns]
     if not present:
-        ctx.column(source.columns[0], field_name) if len(source.columns) == 1 else None
+        if len(source.columns) == 1:
+            ctx.column(source.columns[0], field_name)  # raises the one-column message (with a separator hint)
         raise DataError(
             str(ctx.path),
             f"has none of the columns {', '.join(repr(c) for c in source.columns)} (configured for {field_name}); "
