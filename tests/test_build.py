@@ -237,3 +237,16 @@ def test_real_agencies_build(tmp_path, agency_name, dataset, period, metric):
     assert metrics["datasets"][dataset]["metrics"][metric] == expected
     text = poppler("pdftotext", str(tmp_path / "reports" / agency.slug / period / "report.pdf"), "-")
     assert "Traceback" not in text and "NaN" not in text
+
+
+def test_at_a_glance_says_hidden_not_unavailable():
+    from transparency.build import _hidden_words
+    from transparency.metrics import Metrics
+
+    metrics = Metrics(values={"incidents": None, "incidents_prior": 12, "incidents_last_year": None},
+                      suppressed={"incidents": "small count"})
+    assert _hidden_words(metrics, "incidents", 5) == {
+        "value": "Fewer than 5", "vs_prior": "Not shown (small numbers)", "vs_last_year": "Not shown (small numbers)"}
+    shown = Metrics(values={"incidents": 40, "incidents_prior": None, "incidents_last_year": 30},
+                    suppressed={"incidents_prior": "small count"})
+    assert _hidden_words(shown, "incidents", 5) == {"vs_prior": "Not shown (small numbers)"}

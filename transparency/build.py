@@ -315,6 +315,7 @@ def _publish(agency: Agency, period: Period, outcomes: dict[str, Outcome], stagi
                 "title": spec.title, "id": name, "measure": FIGURE_WORDS.get(key, HEADLINE_WORDS.get(name, key.replace("_", " ").capitalize())),
                 "value": outcome.metrics.values.get(key), "prior": outcome.metrics.values.get(f"{key}_prior"),
                 "last_year": outcome.metrics.values.get(f"{key}_last_year"), "decimals": 1,
+                **_hidden_words(outcome.metrics, key, agency.min_count),
             })
     configured = [o.dataset for o in outcomes.values()]
     not_published = [n for n in registry.datasets() if n not in agency.model.datasets]
@@ -332,7 +333,8 @@ def _publish(agency: Agency, period: Period, outcomes: dict[str, Outcome], stagi
         "rows": rows,
         "intro": "<p>" + "This page gives one headline figure for each topic, and how it changed. "
                  "Each figure links to its section, which explains it. “Not available” means the data "
-                 "does not go back that far; “—” means the figure is hidden to protect privacy." + "</p>",
+                 "does not go back that far; “fewer than” and “not shown” mark figures hidden to protect privacy."
+                 + "</p>",
         "value_label": "This quarter" if period.kind in ("quarter", "fiscal_quarter") else "This period",
         "prior_label": "Change from the previous quarter" if period.kind in ("quarter", "fiscal_quarter") else "Change from the previous period",
         "last_year_label": "Change from the same quarter last year" if period.kind in ("quarter", "fiscal_quarter") else "Change from a year earlier",
@@ -393,6 +395,18 @@ def _publish(agency: Agency, period: Period, outcomes: dict[str, Outcome], stagi
         },
     }
     _json(staging / "manifest.json", manifest)
+
+
+def _hidden_words(metrics: Metrics, key: str, min_count: int) -> dict[str, str]:
+    """At-a-glance words for figures hidden to protect privacy, which must not read as "not available"."""
+    words: dict[str, str] = {}
+    hidden = metrics.suppressed
+    if key in hidden:
+        words["value"] = f"Fewer than {min_count}" if hidden[key] == "small count" else "Not shown"
+    for column, suffix in (("vs_prior", "_prior"), ("vs_last_year", "_last_year")):
+        if key in hidden or key + suffix in hidden:
+            words[column] = "Not shown (small numbers)"
+    return words
 
 
 def _public_message(outcome: Outcome) -> str:
