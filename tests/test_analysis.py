@@ -59,3 +59,9 @@ def test_trend_title_and_alt_text_state_the_numbers():
     assert analysis.trend_title("incidents", table, "Incidents") == "Incidents fell from 40 in 2025Q2 to 31 in 2025Q3"
     alt = analysis.series_alt("Line chart", "incidents per quarter", ["2025Q2", "2025Q3"], [40, None])
     assert alt == "Line chart of incidents per quarter: 2025Q2 40; 2025Q3 not shown."
+
+
+def test_largest_never_names_a_catch_all_row():
+    table = pd.DataFrame({"Stops": [40, 90, 12, None]}, index=["North", "Not recorded", "South", "East"])
+    assert analysis.largest(table, "Stops") == "North"
+    assert analysis.largest(table.loc[["Not recorded"]], "Stops") is None

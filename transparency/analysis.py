@@ -67,6 +67,17 @@ def breakdown(rows: pd.DataFrame, field: str, id_field: str | None = None, label
     return frame.set_index(label)
 
 
+#: Rows that are not a category of their own, so a title never calls them "the most common".
+CATCH_ALL = ("Not recorded", "All other", "Unknown", "Other or not recorded")
+
+
+def largest(published: pd.DataFrame, column: str) -> str | None:
+    """The label of the largest published value among real categories (None when nothing is published)."""
+    values = pd.to_numeric(published[column], errors="coerce").dropna()
+    values = values[[str(i) not in CATCH_ALL for i in values.index]]
+    return None if values.empty else str(values.idxmax())
+
+
 def race_benchmark(rows: pd.DataFrame, field: str, population: dict[str, int] | None, id_field: str | None = None,
                    count_label: str = "Count") -> pd.DataFrame:
     """Counts by race beside each group's share of residents and its rate per 1,000 residents.

@@ -372,8 +372,6 @@ def listing(sec: Section, frame: pd.DataFrame, name: str, caption: str, note: st
     return table
 
 
-#: Rows that are not a category of their own, so a chart title never calls them the largest.
-NOT_CATEGORIES = ("All other", "Not recorded")
 
 
 def nothing_published(published: pd.DataFrame | None, columns: list[str]) -> bool:
@@ -389,7 +387,7 @@ def leaders(published: pd.DataFrame | None, column: str) -> list[str]:
     if published is None:
         return []
     values = pd.to_numeric(published[column], errors="coerce").astype("float64").dropna()
-    values = values[[str(label) not in NOT_CATEGORIES for label in values.index]]
+    values = values[[str(label) not in analysis.CATCH_ALL for label in values.index]]
     if values.empty or values.max() == 0:
         return []
     return [str(label) for label, value in values.items() if value == values.max()]

@@ -257,15 +257,8 @@ def bar(published_table: pd.DataFrame | None, column: str, *, title: str, value_
     return fig, analysis.series_alt("Bar chart", noun, labels, values, unit=unit)
 
 
-#: Rows that are not a category of their own, never named as "the most common".
-CATCH_ALL = ("Not recorded", "All other", "Unknown", "Other or not recorded")
-
-
-def largest(published_table: pd.DataFrame, column: str) -> str | None:
-    """The label of the largest published value among real categories (None when nothing is published)."""
-    values = pd.to_numeric(published_table[column], errors="coerce").dropna()
-    values = values[[str(i) not in CATCH_ALL for i in values.index]]
-    return None if values.empty else str(values.idxmax())
+# The one rule for naming the most common category, shared by every section.
+largest = analysis.largest
 
 
 def enough_quarters(published_table: pd.DataFrame | None, column: str) -> bool:

@@ -103,10 +103,7 @@ def district_chart(published: pd.DataFrame | None):
                value_label="Incidents (count)", noun="use-of-force incidents by district")
 
 
-def largest(published: pd.DataFrame, column: str) -> str | None:
-    """The label of the largest published value (None when nothing is published)."""
-    values = pd.to_numeric(published[column], errors="coerce").dropna()
-    return None if values.empty else str(values.idxmax())
+largest = analysis.largest  # the one rule for naming the most common category
 
 
 def subject_race(sec: Section) -> pd.DataFrame | None:
