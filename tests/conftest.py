@@ -55,6 +55,21 @@ def make_agency(tmp_path):
     return make
 
 
+def sample_project(root: Path, through: str | None = None, years: int = 4, scale: float = 0.3) -> Path:
+    """The sample agency (the committed agency.yml) generated small under ``root/data/sample``; returns that folder.
+
+    With ``through`` None only agency.yml is copied (no raw files are generated).
+    """
+    from transparency.sample import generate
+
+    folder = root / "data" / "sample"
+    folder.mkdir(parents=True)
+    shutil.copy(REPO / "data" / "sample" / "agency.yml", folder / "agency.yml")
+    if through is not None:
+        generate(folder, through=through, years=years, scale=scale)
+    return folder
+
+
 def agency_config(datasets: dict, **extra) -> dict:
     """A minimal valid agency.yml as a dict."""
     base = {"name": "Testville Police Department", "timezone": "America/Chicago", "datasets": datasets}

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -18,7 +17,7 @@ import time
 import pandas as pd
 import pytest
 import yaml
-from conftest import REPO, agency_config
+from conftest import agency_config, sample_project
 
 from transparency import cli
 from transparency.cache import cache_dir
@@ -188,12 +187,7 @@ def test_very_long_text_is_shortened_in_the_report(hostile_build):
 def test_a_build_killed_with_sigkill_leaves_the_last_report(tmp_path):
     """Start a build, kill it with SIGKILL while notebooks run, and check the previous report is intact."""
     root = tmp_path / "root"
-    agency_dir = root / "data" / "sample"
-    agency_dir.mkdir(parents=True)
-    shutil.copy(REPO / "data" / "sample" / "agency.yml", agency_dir / "agency.yml")
-    from transparency.sample import generate
-
-    generate(agency_dir, through="2026Q2", years=4, scale=0.2)
+    sample_project(root, through="2026Q2", years=4, scale=0.2)
     env = {**os.environ, "TRANSPARENCY_ROOT": str(root)}
     command = [sys.executable, "-m", "transparency.cli", "build", "--agency", "sample", "--period", "2026Q2",
                "--datasets", "use_of_force,complaints", "--formats", "html"]

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import REPO, pdf_objects, poppler
+from conftest import REPO, pdf_objects, poppler, sample_project
 
 from transparency import build as build_module
 from transparency.build import build, build_period
@@ -25,7 +25,6 @@ from transparency.config import load_agency
 from transparency.keys import create_key
 from transparency.load import load_dataset
 from transparency.periods import parse_period
-from transparency.sample import generate
 
 PERIOD = "2026Q2"
 DATASETS = ["use_of_force", "complaints"]
@@ -39,10 +38,7 @@ RAW_COLUMN_NAMES = [
 def project(tmp_path_factory):
     """A project folder with the sample agency generated through PERIOD, built once."""
     root = tmp_path_factory.mktemp("project")
-    agency_dir = root / "data" / "sample"
-    agency_dir.mkdir(parents=True)
-    shutil.copy(REPO / "data" / "sample" / "agency.yml", agency_dir / "agency.yml")
-    generate(agency_dir, through=PERIOD, years=4, scale=0.5)
+    agency_dir = sample_project(root, through=PERIOD, years=4, scale=0.5)
     agency = load_agency(agency_dir)
     create_key(agency.slug)
     lines: list[str] = []

@@ -12,13 +12,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import shutil
 from datetime import date
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO
+from conftest import sample_project
 
 from transparency.config import load_agency
 from transparency.periods import parse_period
@@ -33,10 +32,7 @@ EMAIL = re.compile(r"^mailto:[\w.-]+@[\w.-]+\.[\w.-]+$")
 
 @pytest.fixture
 def agency(tmp_path):
-    folder = tmp_path / "data" / "sample"
-    folder.mkdir(parents=True)
-    shutil.copy(REPO / "data" / "sample" / "agency.yml", folder / "agency.yml")
-    return load_agency(folder)
+    return load_agency(sample_project(tmp_path))
 
 
 def fake_release(root: Path, code: str, version: int, released_on: str, reason: str | None = None) -> Path:

@@ -3,18 +3,15 @@ and a planted leak is found and reported by file and column without printing the
 
 from __future__ import annotations
 
-import shutil
-
 import pandas as pd
 import pytest
-from conftest import REPO, SHARED_REAL, agency_config
+from conftest import REPO, SHARED_REAL, agency_config, sample_project
 
 from transparency.build import build_period
 from transparency.config import load_agency
 from transparency.keys import create_key
 from transparency.periods import parse_period
 from transparency.privacy import collect_values, identifying_columns, mask, scan
-from transparency.sample import generate
 
 CANARY_NAME = "Zebulon Quillfeather"
 CANARY_NARRATIVE = "canary narrative xq7 walked past the bakery"
@@ -25,10 +22,7 @@ CANARY_BADGE = "99887766"
 def planted(tmp_path_factory):
     """A small sample agency whose use-of-force files carry canary values in personal columns."""
     root = tmp_path_factory.mktemp("canary")
-    agency_dir = root / "data" / "sample"
-    agency_dir.mkdir(parents=True)
-    shutil.copy(REPO / "data" / "sample" / "agency.yml", agency_dir / "agency.yml")
-    generate(agency_dir, through="2026Q2", years=4, scale=0.3)
+    agency_dir = sample_project(root, through="2026Q2", years=4, scale=0.3)
     for path in sorted((agency_dir / "raw" / "use_of_force").glob("*.csv")):
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
         rows = frame.index[-3:]

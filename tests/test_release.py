@@ -27,7 +27,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from conftest import REPO, poppler
+from conftest import REPO, poppler, sample_project
 
 from transparency import cli
 from transparency.build import RELEASED, build_period
@@ -38,7 +38,6 @@ from transparency.periods import parse_period
 from transparency.publish_index import write_index
 from transparency.release import ReleaseRefused, check_build, release, verify
 from transparency.review import review
-from transparency.sample import generate
 
 PERIOD = "2026Q2"
 DATASETS = ["use_of_force", "complaints"]
@@ -58,10 +57,7 @@ def digest(folder: Path) -> dict[str, tuple[str, int]]:
 def new_project(base: Path) -> SimpleNamespace:
     """A project folder with the sample agency (generated small) and a private copy of the two notebooks."""
     root = base / "project"
-    agency_dir = root / "data" / "sample"
-    agency_dir.mkdir(parents=True)
-    shutil.copy(REPO / "data" / "sample" / "agency.yml", agency_dir / "agency.yml")
-    generate(agency_dir, through=PERIOD, years=3, scale=0.5)
+    agency_dir = sample_project(root, through=PERIOD, years=3, scale=0.5)
     notebooks = base / "notebooks"
     notebooks.mkdir()
     for name in DATASETS:

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import textstat
-from conftest import REPO, agency_config
+from conftest import REPO, agency_config, sample_project
 from scipy.stats import chi2_contingency
 from test_narrative import LOADED_WORDS, offline_textstat  # noqa: F401  (a fixture)
 
@@ -332,13 +331,9 @@ DATASETS = ["stops", "citations", "arrests", "calls_for_service"]
 def sample_build(tmp_path_factory):
     from transparency.build import build_period
     from transparency.periods import parse_period
-    from transparency.sample import generate
 
     root = tmp_path_factory.mktemp("enforcement")
-    folder = root / "data" / "sample"
-    folder.mkdir(parents=True)
-    shutil.copy(REPO / "data" / "sample" / "agency.yml", folder / "agency.yml")
-    generate(folder, through="2026Q2", years=2, scale=0.3)
+    folder = sample_project(root, through="2026Q2", years=2, scale=0.3)
     agency = load_agency(folder)
     create_key(agency.slug)
     outcomes = build_period(agency, parse_period("2026Q2")[0], root, datasets=DATASETS, workers=2, formats=("html",),
