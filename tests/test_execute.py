@@ -1,8 +1,9 @@
 """Tests of transparency.execute: notebooks run in parallel with papermill, each within a limit.
 
-One module-scoped run executes the four fixture notebooks (and one with a misspelt parameter)
-with two workers, a 3 s limit on the slow one, ``MPLBACKEND=Agg`` and a broken same-named kernel spec on
-``JUPYTER_PATH``; the tests then check what that run produced. About 6 s in all.
+One module-scoped run per engine (in-process and kernel) executes the four fixture notebooks (and
+one with a misspelt parameter) with two workers, a 3 s limit on the slow one, ``MPLBACKEND=Agg``
+and a broken same-named kernel spec on ``JUPYTER_PATH``; the tests then check what that run
+produced. About 12 s in all.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import nbformat
 import pytest
 
 from transparency.execute import (
+    ENGINES,
     NotebookJob,
     NotebookResult,
     clean_executed_notebook,
@@ -34,10 +36,10 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-@pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    """Run the fixture notebooks once; return (results by dataset, events, source hashes, jobs)."""
-    out = tmp_path_factory.mktemp("executed")
+@pytest.fixture(scope="module", params=ENGINES)
+def run(tmp_path_factory, request):
+    """Run the fixture notebooks once with an engine; return (results by dataset, events, source hashes, jobs)."""
+    out = tmp_path_factory.mktemp(f"executed-{request.param}")
     hijack = tmp_path_factory.mktemp("jupyter_path")
     # A kernel spec with our kernel's name (and a python3 one) that cannot start: if it were
     # used, every notebook would fail.
@@ -65,6 +67,7 @@ def run(tmp_path_factory):
             jobs, workers=2,
             progress=lambda dataset, state, seconds: events.append(
                 (dataset, state, seconds, time.monotonic() - started)),
+            engine=request.param,
         )
     return {r.dataset: r for r in results}, events, hashes, jobs
 
@@ -208,3 +211,31 @@ def test_clean_executed_notebook_removes_only_stderr(tmp_path):
     assert removed == "warning!\n" and stopped is None
     kept = nbformat.read(str(path), as_version=4).cells[0].outputs
     assert [o["output_type"] for o in kept] == ["stream", "error"]
+
+
+def _outputs(path: Path) -> list:
+    notebook = nbformat.read(str(path), as_version=4)
+    return [(c.get("execution_count"), c.get("outputs")) for c in notebook.cells if c.cell_type == "code"]
+
+
+def test_in_process_engine_gives_the_outputs_a_kernel_gives(tmp_path):
+    """Displays, charts, tables, the value of a last expression, stdout and a failing cell's error."""
+    outputs = {}
+    for engine in ENGINES:
+        jobs = [NotebookJob(name, FIXTURES / f"{name}.ipynb", tmp_path / engine / f"{name}.ipynb", {"period": "2025Q2"})
+                for name in ("sample", "noisy", "fails")]
+        results = {r.dataset: r for r in run_notebooks(jobs, workers=2, engine=engine)}
+        assert results["fails"].error.startswith("ValueError: no data for 2025Q2"), results["fails"].error
+        outputs[engine] = {name: _outputs(r.output) for name, r in results.items()}
+    for name in ("sample", "noisy"):
+        assert outputs["inprocess"][name] == outputs["kernel"][name], name
+    # A failed cell: the same error name and message, and the cells after it not run.
+    (count, failed), = [(n, o) for n, o in outputs["inprocess"]["fails"] if o and o[0]["output_type"] == "error"]
+    (kernel_count, kernel_failed), = [(n, o) for n, o in outputs["kernel"]["fails"] if o and o[0]["output_type"] == "error"]
+    assert (count, failed[0]["ename"], failed[0]["evalue"]) == (kernel_count, kernel_failed[0]["ename"], kernel_failed[0]["evalue"])
+    assert outputs["inprocess"]["fails"][-1] == outputs["kernel"]["fails"][-1] == (None, [])
+
+
+def test_an_unknown_engine_is_refused():
+    with pytest.raises(ValueError, match="unknown engine"):
+        run_notebooks([NotebookJob("x", FIXTURES / "sample.ipynb", Path("/tmp/never.ipynb"))], engine="fast")

@@ -122,3 +122,30 @@ def test_a_column_mapped_to_a_published_field_is_not_searched(make_agency):
         {"c.csv": "ID,DATE,OFFENSE_DESCRIPTION,NARRATIVE_DESCRIPTION\n1,2021-01-01,Trespass,Seen near the Quillfeather house\n"})
     values = collect_values(load_agency(folder), ["citations"])
     assert values == {"seen near the quillfeather house": ("c.csv", "NARRATIVE_DESCRIPTION")}
+
+
+def test_remembered_values_are_keyed_hashes_never_the_values(planted, tmp_path):
+    from transparency.keys import read_key
+    from transparency.privacy import collect_needles
+
+    _, agency = planted
+    key = read_key(agency.slug)
+    store = tmp_path / "store"
+    first = collect_needles(agency, ["use_of_force"], key, store)
+    assert first and collect_needles(agency, ["use_of_force"], key, store) == first  # the second time from the store
+    kept = " ".join(p.read_text() for p in store.rglob("*.json")).lower()
+    assert "quillfeather" not in kept and "zebulon" not in kept and CANARY_BADGE not in kept and "bakery" not in kept
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "r.html").write_text(f"<p>Seen: {CANARY_NAME.upper()}.</p>")
+    assert [leak.column for leak in scan(out, first, key=key)] == ["OFFICER_NAME"]
+    assert scan(out, first, key=b"another key" * 3) == []  # hashes are only comparable under their key
+
+
+def test_values_are_found_at_word_boundaries_only(tmp_path):
+    values = {"white, a.": ("f.csv", "NAME"), "smith": ("f.csv", "NAME"), "1200 oak st": ("f.csv", "ADDRESS")}
+    (tmp_path / "a.html").write_text("<p>People who were White, a higher share. The blacksmith, 1200 Oak Street.</p>")
+    assert scan(tmp_path, values) == []
+    (tmp_path / "b.html").write_text("<p>Officers WHITE, A. and Smith, at 1200 OAK  ST</p>")
+    found = sorted(leak.masked_value for leak in scan(tmp_path, values))
+    assert found == sorted(mask(v) for v in values)

@@ -7,7 +7,6 @@ previous complete report as it was. One failing notebook does not stop the other
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import platform
@@ -25,11 +24,12 @@ from .backmatter import about, data_quality, glossary, methodology
 from .cache import load_cached
 from .config import Agency
 from .errors import TransparencyError, UsageError
+from .hashing import file_sha256 as _sha256
+from .incremental import NOTEBOOKS, Keys, SectionStore, package_sha256, record_report, report_is_current
 from .load import LoadResult
 from .metrics import HEADLINE, Metrics, compute, coverage, covers
 from .periods import Period
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 NOTEBOOK_TIMEOUT = 600  # seconds for one notebook, kernel start included
 RELEASED = "released"  # reports/<agency>/released/<period>/v<N>/: frozen versions, never touched by a build
 REPORT_SOURCE = "report-source.json"  # what the report was assembled from, so a release re-renders it as released
@@ -67,6 +67,7 @@ class Outcome:
     rows_in_period: int = 0
     seconds: float = 0.0
     section: dict = field(default_factory=dict)
+    reused: bool = False  # the section's outputs were copied from the last build with the same section key
 
     @property
     def suppressed_cells(self) -> int:
@@ -94,24 +95,6 @@ def _git_commit() -> str | None:
     dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=NOTEBOOKS.parent,
                            capture_output=True, text=True, timeout=10).stdout.strip()
     return done.stdout.strip() + ("-modified" if dirty else "")
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def package_sha256() -> str:
-    """One hash of the package's code, templates and dataset registry (what the installed version runs)."""
-    package = Path(__file__).resolve().parent
-    digest = hashlib.sha256()
-    for path in sorted(package.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts and path.suffix in (".py", ".yml", ".j2", ".css", ".json", ".tpl"):
-            digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
 
 
 def recipe(agency: Agency, datasets: list[str], notebooks: Path = NOTEBOOKS) -> dict:
@@ -164,9 +147,17 @@ def build_period(
     say: Callable[[str], None] = print,
     notebooks: Path = NOTEBOOKS,
     timeout: int = NOTEBOOK_TIMEOUT,
+    engine: str = "inprocess",
+    force: bool = False,
 ) -> list[Outcome]:
-    """Build one period's report into ``root/reports/<agency>/<period>/``; return each dataset's outcome."""
-    from .execute import NotebookJob, run_notebooks
+    """Build one period's report into ``root/reports/<agency>/<period>/``; return each dataset's outcome.
+
+    ``engine`` is how notebooks run (see :mod:`transparency.execute`): "inprocess" (default) or
+    "kernel". The build is incremental (see :mod:`transparency.incremental`): a section whose
+    notebook, inputs, configuration and package are unchanged is copied from the last build, and
+    a report with nothing changed is left as it is; ``force`` runs everything.
+    """
+    from .execute import NotebookJob, run_notebooks, warm_up
 
     if datasets:
         missing = [n for n in datasets if not (notebooks / f"{n}.ipynb").exists()]
@@ -182,7 +173,18 @@ def build_period(
     reports.mkdir(parents=True, exist_ok=True)
     _refuse_released(reports, period)
     _restore_interrupted(reports, period.code)
+    keys = Keys(agency, notebooks)
+    report_key = keys.report(names, period.code, formats)
+    if not force and report_is_current(agency, period.code, report_key, reports / period.code):
+        keys.save()
+        say("  up to date: nothing changed since the last build (--force builds it again)")
+        return _outcomes_of(reports / period.code)
+    if engine == "inprocess":
+        warm_up()  # the notebook workers' server imports what they need while the data loads
     made_from = recipe(agency, names, notebooks)  # before the notebooks run: an edit during the build makes it stale
+    section_keys = {name: keys.section(name, period.code) for name in names}
+    keys.save()
+    kept = SectionStore(agency, period.code)
     staging = reports / f".{period.code}-building-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
@@ -218,6 +220,11 @@ def build_period(
             if not source.exists():
                 outcome.status, outcome.message = "failed", f"there is no notebook {source.name} in {notebooks}"
                 continue
+            facts = None if force else kept.restore(name, section_keys[name], staging)
+            if facts is not None:
+                outcome.section, outcome.reused = facts, True
+                say(f"  {name:<28} unchanged (reused)")
+                continue
             jobs.append(NotebookJob(
                 dataset=name, source=source, output=staging / "notebooks" / f"{name}.ipynb",
                 parameters={"agency": str(agency.folder.resolve()), "period": period.code, "output_dir": str(staging)},
@@ -230,7 +237,7 @@ def build_period(
             elif state == "running":
                 say(f"  {dataset:<28} running")
 
-        for result in run_notebooks(jobs, workers=workers, progress=progress):
+        for result in run_notebooks(jobs, workers=workers, progress=progress, engine=engine):
             outcome = outcomes[result.dataset]
             outcome.seconds = result.seconds
             if not result.ok:
@@ -241,6 +248,7 @@ def build_period(
                 outcome.status, outcome.message = "failed", "the notebook did not call section.save()"
                 continue
             outcome.section = json.loads(facts.read_text(encoding="utf-8"))
+            kept.keep(result.dataset, section_keys[result.dataset], staging)
         timings["execute"] = time.perf_counter() - started
 
         _publish(agency, period, outcomes, staging, formats, timings, say, made_from)
@@ -262,10 +270,25 @@ def build_period(
             final.rename(aside)
         staging.rename(final)
         shutil.rmtree(aside, ignore_errors=True)
+        record_report(agency, period.code, report_key, final,
+                      complete=all(o.status != "failed" for o in outcomes.values()))
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return list(outcomes.values())
+
+
+def _outcomes_of(folder: Path) -> list[Outcome]:
+    """The outcomes of the build already in ``folder`` (for a build that found nothing to do)."""
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    metrics = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
+    outcomes = []
+    for name in manifest["parameters"]["datasets"]:  # the build's order (the manifest's keys are sorted)
+        entry = manifest["datasets"][name]
+        rows = metrics["datasets"].get(name, {}).get("rows_in_period", 0)
+        outcomes.append(Outcome(name, status=entry["status"], message=entry.get("message"), rows_in_period=rows,
+                                seconds=0.0, reused=True))
+    return outcomes
 
 
 def _refuse_released(reports: Path, period: Period) -> None:
@@ -384,7 +407,7 @@ def _publish(agency: Agency, period: Period, outcomes: dict[str, Outcome], stagi
         "timings_seconds": {k: round(v, 3) for k, v in timings.items()},
         "datasets": {
             name: {
-                "status": o.status, "message": o.message, "notebook_seconds": round(o.seconds, 3),
+                "status": o.status, "message": o.message, "notebook_seconds": round(o.seconds, 3), "reused": o.reused,
                 "inputs": [f.to_dict() for f in o.load.files] if o.load is not None else [],
                 "unmapped": o.load.unmapped if o.load is not None else {},
                 "issues": o.load.issues if o.load is not None else {},
@@ -441,7 +464,7 @@ def summary_table(period: Period, outcomes: list[Outcome]) -> str:
     """The terminal summary: one line per dataset."""
     lines = [f"{period.code}: {'dataset':<28} {'status':<8} {'rows':>8} {'seconds':>8}  note"]
     for o in outcomes:
-        note = (o.message or "").splitlines()[0][:100] if o.status != "ok" else ""
+        note = (o.message or "").splitlines()[0][:100] if o.status != "ok" else ("reused" if o.reused else "")
         lines.append(f"{'':{len(period.code)}}  {o.dataset:<28} {o.status:<8} {o.rows_in_period:>8,} {o.seconds:>8.1f}  {note}")
     return "\n".join(lines)
 
@@ -456,11 +479,17 @@ def _privacy_check(agency: Agency, datasets: list[str], staging: Path) -> None:
     The PDF is read through pdftotext when poppler-utils is installed; it is made from report.html,
     which is always searched.
     """
-    from .privacy import collect_values, scan
+    from .incremental import build_store
+    from .keys import key_path, read_key
+    from .privacy import collect_needles, collect_values, scan
 
-    values = collect_values(agency, datasets)
     skip_pdf = shutil.which("pdftotext") is None
-    leaks = scan(staging, values, skip_pdf=skip_pdf)
+    if key_path(agency.slug).exists():
+        # The identifying values are remembered per input file, as hashes made with the agency's key.
+        key = read_key(agency.slug)
+        leaks = scan(staging, collect_needles(agency, datasets, key, build_store(agency) / "privacy"), skip_pdf, key)
+    else:
+        leaks = scan(staging, collect_values(agency, datasets), skip_pdf=skip_pdf)
     if leaks:
         shown = "\n  ".join(str(leak) for leak in leaks[:10])
         more = f"\n  and {len(leaks) - 10} more" if len(leaks) > 10 else ""
@@ -473,14 +502,14 @@ def _privacy_check(agency: Agency, datasets: list[str], staging: Path) -> None:
 
 def build(agency: Agency, periods: list[Period], root: Path, datasets: list[str] | None = None,
           workers: int | None = None, formats: tuple[str, ...] = ("html", "pdf"),
-          say: Callable[[str], None] = print) -> int:
+          say: Callable[[str], None] = print, engine: str = "inprocess", force: bool = False) -> int:
     """Build every period; return the exit code (1 when any dataset failed)."""
     failed = False
     for period in periods:
         say(f"Building {agency.name}, {period.title()}")
         started = time.perf_counter()
         try:
-            outcomes = build_period(agency, period, root, datasets, workers, formats, say)
+            outcomes = build_period(agency, period, root, datasets, workers, formats, say, engine=engine, force=force)
         except PrivacyError as exc:
             say(f"error: {exc}")
             failed = True

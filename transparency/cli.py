@@ -27,8 +27,11 @@ def _periods(text: str, agency) -> list:
 
     if text.strip().lower() == "latest":
         from .build import latest_period
+        from .incremental import remember_latest
 
-        return [latest_period(agency)]
+        period = latest_period(agency)
+        remember_latest(agency, period.code)  # lets the next `build --period latest` find it without loading
+        return [period]
     return parse_period(text, fiscal_year_start=agency.model.fiscal_year_start)
 
 
@@ -64,10 +67,7 @@ def _dataset_list(text: str | None, agency) -> list[str] | None:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from .build import build
-
     agency = _agency(args.agency)
-    periods = _periods(args.period, agency)
     datasets = _dataset_list(args.datasets, agency)
     formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
     unknown = [f for f in formats if f not in ("html", "pdf")]
@@ -77,7 +77,22 @@ def cmd_build(args: argparse.Namespace) -> int:
         formats = ("html", "pdf")  # the PDF is made from the HTML report
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
-    return build(agency, periods, project_root(), datasets, args.jobs, formats, say=lambda line: print(line, flush=True))
+    if not args.force:
+        # Quick check before anything heavy is imported: is every period asked for built and current?
+        from .incremental import fresh_periods
+
+        codes = fresh_periods(agency, args.period, project_root(), datasets, formats)
+        if codes:
+            for code in codes:
+                out = project_root() / "reports" / agency.slug / code
+                print(f"{agency.name}, {code}: up to date, nothing changed since the last build (--force builds it again)")
+                print(f"Report: {out / 'report.pdf' if 'pdf' in formats else out / 'report.html'}")
+            return 0
+    from .build import build
+
+    periods = _periods(args.period, agency)
+    return build(agency, periods, project_root(), datasets, args.jobs, formats, say=lambda line: print(line, flush=True),
+                 engine=args.engine, force=args.force)
 
 
 def _one_period(text: str, agency, command: str):
@@ -179,6 +194,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--datasets", help="comma-separated dataset names (default: all configured)")
     p.add_argument("--jobs", type=int, default=None, help="notebooks run at once (default: one per core)")
     p.add_argument("--formats", default="html,pdf", help="html, pdf, or html,pdf (default)")
+    p.add_argument("--engine", choices=("inprocess", "kernel"), default="inprocess",
+                   help="run notebooks in warm worker processes (default, fast) or each on a Jupyter kernel")
+    p.add_argument("--force", action="store_true",
+                   help="run every notebook again, even when nothing changed since the last build")
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("review", help="the page to read before releasing a period: failures, exclusions, "

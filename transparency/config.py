@@ -22,6 +22,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from . import registry
 from .errors import ConfigError
 
+#: libyaml's safe loader when PyYAML was built with it (about ten times faster), else the Python one.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 DEFAULT_MISSING = ("", "NULL", "null", "NA", "N/A", "n/a", "NaN", "nan", "None", "none", "#N/A")
 DEFAULT_TRUE_FLAGS = ("y", "yes", "1", "true", "t", "x")
 
@@ -379,7 +382,7 @@ def load_agency(where: str | Path) -> Agency:
         raise ConfigError(str(path), "", "no agency.yml here")
     text = path.read_text(encoding="utf-8-sig", errors="strict")
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=_YAML_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where_txt = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""

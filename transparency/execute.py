@@ -1,8 +1,9 @@
-"""Run the dataset notebooks with papermill: in parallel, on a named kernel, each within a time limit.
+"""Run the dataset notebooks with papermill: in parallel, each in a process of its own, within a time limit.
 
-The public API is :func:`ensure_kernel`, :class:`NotebookJob`, :class:`NotebookResult` and
-:func:`run_notebooks`. The build calls it like this::
+The public API is :func:`ensure_kernel`, :func:`warm_up`, :class:`NotebookJob`, :class:`NotebookResult`
+and :func:`run_notebooks`. The build calls it like this::
 
+    warm_up()  # optional: starts the warm worker server while the caller does other work
     jobs = [NotebookJob("stops", Path("notebooks/stops.ipynb"), out / "notebooks/stops.ipynb",
                         {"agency": "sample", "period": "2025Q3"}, timeout=600)]
     results = run_notebooks(jobs, workers=2, progress=print)
@@ -10,21 +11,31 @@ The public API is :func:`ensure_kernel`, :class:`NotebookJob`, :class:`NotebookR
 
 How a notebook is run, and why:
 
-* Each notebook runs in its own worker process (started by a fork server that has papermill
-  already imported, so a start costs milliseconds), which calls ``papermill.execute_notebook``
-  in-process: about 3x faster than the papermill command line. At most ``workers`` run at once.
-  A worker that runs past its time limit is killed together with its kernel, so a time limit is a
-  real wall-clock limit for the whole notebook, and one hung, crashed or failing notebook never
-  stops the others.
-* The kernel is the one registered by :func:`ensure_kernel` under an explicit name, and the kernel
-  specs of this interpreter's prefix are searched first, so a ``python3`` (or same-named) kernel
-  spec found through ``JUPYTER_PATH`` or the user's directory cannot take over a build.
-* The kernel talks over IPC sockets, which avoids ipykernel's warning about unencrypted TCP.
-* The kernel's environment (see :func:`kernel_environment`) makes charts appear whatever
-  ``MPLBACKEND`` says (it is set to the inline backend; ``transparency.charts.show`` does not depend
-  on the backend at all), ignores warnings (``PYTHONWARNINGS=ignore``), fixes ``PYTHONHASHSEED``
-  so that set and dict orders, hence outputs, are the same from run to run, and puts this package
-  first on ``PYTHONPATH`` so notebooks import the code that runs the build.
+* Each notebook runs in its own worker process, which calls ``papermill.execute_notebook``. At most
+  ``workers`` run at once. A worker that runs past its time limit is killed (with its kernel, if it
+  has one), so a time limit is a real wall-clock limit for the whole notebook, and one hung,
+  crashed or failing notebook never stops the others.
+* Two engines run the cells (``engine=``):
+
+  - ``"inprocess"`` (the default): papermill with :class:`transparency.engine.InProcessEngine`,
+    which runs the cells in the worker's own IPython shell. Workers are forked from a server
+    that has already imported pandas, matplotlib, SciPy, statsmodels and this package
+    (:mod:`transparency.preload`), so a notebook starts in milliseconds, not the two seconds a
+    kernel's start and imports take; each still runs in a fresh process, so nothing leaks from
+    one notebook to the next. The outputs are those a kernel gives (a test compares them).
+  - ``"kernel"``: papermill's own engine with a Jupyter kernel, the one registered by
+    :func:`ensure_kernel` under an explicit name; the kernel specs of this interpreter's prefix
+    are searched first, so a ``python3`` (or same-named) kernel spec found through
+    ``JUPYTER_PATH`` or the user's directory cannot take over a build. The kernel talks over IPC
+    sockets, which avoids ipykernel's warning about unencrypted TCP. Slower; kept to check that
+    a notebook runs the same in Jupyter as in the build.
+
+* The environment (see :func:`kernel_environment`) makes charts appear whatever ``MPLBACKEND``
+  says (it is set to the inline backend; ``transparency.charts.show`` does not depend on the
+  backend at all), ignores warnings (``PYTHONWARNINGS=ignore``), fixes ``PYTHONHASHSEED`` so that
+  set and dict orders, hence outputs, are the same from run to run (the warm server is started
+  with it, and forked workers inherit it), and puts this package first on ``PYTHONPATH`` so
+  notebooks import the code that runs the build.
 * Source notebooks are only read; papermill writes the parameterized, executed copy to the job's
   ``output``. Afterwards every ``stderr`` stream output is removed from that copy (IPython shows
   some warnings even with warnings ignored), so the report never shows one; the removed text is
@@ -51,16 +62,20 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "ENGINES",
     "KERNEL_NAME",
     "NotebookJob",
     "NotebookResult",
     "ensure_kernel",
     "kernel_environment",
     "run_notebooks",
+    "warm_up",
 ]
 
 #: The kernel name used for builds.
 KERNEL_NAME = "transparency"
+#: The ways to run a notebook's cells; the first is the default.
+ENGINES = ("inprocess", "kernel")
 #: Seconds a killed worker gets to exit before SIGKILL.
 _KILL_GRACE = 3.0
 _PACKAGE_ROOT = Path(__file__).resolve().parent.parent
@@ -254,14 +269,12 @@ def _unknown_parameters(source: Path, parameters: dict[str, Any]) -> str | None:
     )
 
 
-def _execute(job: dict[str, Any], kernel_name: str) -> dict[str, Any]:
-    """Run one notebook in this process; return ``{"status", "error", "stderr"}`` (never raises)."""
-    import papermill
+def _kernel_arguments(ipc_dir: str) -> dict[str, Any]:
+    """papermill's arguments for running on a kernel that talks over IPC sockets in ``ipc_dir``."""
     from jupyter_client.manager import AsyncKernelManager
-    from papermill.exceptions import PapermillExecutionError
     from traitlets import default
 
-    socket_prefix = str(Path(job["ipc_dir"]) / "kernel")
+    socket_prefix = str(Path(ipc_dir) / "kernel")
 
     class IPCKernelManager(AsyncKernelManager):
         """A kernel manager whose kernel talks over IPC sockets (no unencrypted-TCP warning).
@@ -278,6 +291,15 @@ def _execute(job: dict[str, Any], kernel_name: str) -> dict[str, Any]:
         def _ip_default(self) -> str:
             return socket_prefix
 
+    Path(ipc_dir).mkdir(parents=True, exist_ok=True)
+    return {"kernel_manager_class": IPCKernelManager, "shutdown_kernel": "immediate"}
+
+
+def _execute(job: dict[str, Any], kernel_name: str, engine: str = "inprocess") -> dict[str, Any]:
+    """Run one notebook in this process; return ``{"status", "error", "stderr"}`` (never raises)."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
     source, output = Path(job["source"]), Path(job["output"])
     # A copy left by an earlier run must not pass for this run's.
     output.unlink(missing_ok=True)
@@ -288,6 +310,12 @@ def _execute(job: dict[str, Any], kernel_name: str) -> dict[str, Any]:
             error = f"ValueError: {problem}"
         else:
             output.parent.mkdir(parents=True, exist_ok=True)
+            if engine == "kernel":
+                how = _kernel_arguments(job["ipc_dir"])
+            else:
+                from .engine import ENGINE_NAME
+
+                how = {"engine_name": ENGINE_NAME}
             papermill.execute_notebook(
                 str(source),
                 str(output),
@@ -298,8 +326,7 @@ def _execute(job: dict[str, Any], kernel_name: str) -> dict[str, Any]:
                 start_timeout=min(60, job["timeout"]),
                 execution_timeout=job["timeout"],
                 cwd=str(source.parent),
-                kernel_manager_class=IPCKernelManager,
-                shutdown_kernel="immediate",
+                **how,
             )
     except PapermillExecutionError as exc:
         message = _first_line(exc.evalue) or "(no message)"
@@ -315,13 +342,13 @@ def _execute(job: dict[str, Any], kernel_name: str) -> dict[str, Any]:
     return {"status": "failed" if error else "ok", "error": error, "stderr": stderr}
 
 
-def _worker(job: dict[str, Any], kernel_name: str, env: dict[str, str], conn: Any) -> None:
+def _worker(job: dict[str, Any], kernel_name: str, env: dict[str, str], conn: Any, engine: str = "inprocess") -> None:
     """Entry point of a worker process: set the environment, run, send the result back."""
     os.environ.clear()
     os.environ.update(env)
     logging.getLogger("papermill").setLevel(logging.ERROR)
     try:
-        result = _execute(job, kernel_name)
+        result = _execute(job, kernel_name, engine)
     except BaseException as exc:  # noqa: BLE001 - the parent must always get an answer
         result = {"status": "failed", "error": f"{type(exc).__name__}: {_first_line(str(exc))}",
                   "stderr": ""}
@@ -332,6 +359,37 @@ def _worker(job: dict[str, Any], kernel_name: str, env: dict[str, str], conn: An
 # ----------------------------------------------------------------------------------------------
 # Many notebooks
 # ----------------------------------------------------------------------------------------------
+
+
+#: Variables read when an interpreter starts (or when the preloaded modules are imported), which the
+#: warm server must be started with; the rest of the environment is set in each worker.
+_SERVER_ENVIRONMENT = ("PYTHONHASHSEED", "PYTHONWARNINGS", "MPLBACKEND", "PYTHONPATH", "PYDEVD_DISABLE_FILE_VALIDATION")
+
+
+def warm_up() -> multiprocessing.context.BaseContext | None:
+    """Start the server that in-process workers are forked from, if it is not running; return its context.
+
+    The server imports :mod:`transparency.preload` (about 3 s) in a process of its own, so calling
+    this before other work (the build loads the data meanwhile) hides that time. Returns None where
+    there is no fork server (not POSIX); workers are then spawned, and import what they need.
+    """
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return None
+    from multiprocessing import forkserver
+
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["transparency.preload"])
+    env = kernel_environment()
+    saved = dict(os.environ)
+    try:
+        # The server is a new interpreter started with this process's environment: PYTHONHASHSEED
+        # must be set before it starts, and its forked workers inherit the seed.
+        os.environ.update({name: env[name] for name in _SERVER_ENVIRONMENT if name in env})
+        forkserver.ensure_running()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return context
 
 
 def _context() -> multiprocessing.context.BaseContext:
@@ -402,6 +460,7 @@ def run_notebooks(
     workers: int | None = None,
     progress: ProgressCallback | None = None,
     kernel_name: str = KERNEL_NAME,
+    engine: str = ENGINES[0],
 ) -> list[NotebookResult]:
     """Execute notebooks in parallel with papermill; one failure never stops the others.
 
@@ -417,6 +476,8 @@ def run_notebooks(
         the notebook took. Exceptions it raises are logged and ignored.
     kernel_name : str
         Registered with :func:`ensure_kernel` if missing.
+    engine : str
+        ``"inprocess"`` (default) or ``"kernel"``: see the module's description.
 
     Returns
     -------
@@ -426,8 +487,11 @@ def run_notebooks(
     Raises
     ------
     ValueError
-        If an output path would overwrite a source notebook or another job's output.
+        If an output path would overwrite a source notebook or another job's output, or the
+        engine is unknown.
     """
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
     jobs = list(jobs)
     sources = {job.source.resolve() for job in jobs}
     outputs = [job.output.resolve() for job in jobs]
@@ -445,15 +509,17 @@ def run_notebooks(
             workers = os.cpu_count() or 1
     workers = max(1, min(workers, len(jobs)))
 
-    ensure_kernel(kernel_name)
+    ensure_kernel(kernel_name)  # papermill records the kernel spec in the executed notebook either way
     env = kernel_environment()
-    # Imported here, once, so that forked workers start with them loaded.
-    import jupyter_client.manager  # noqa: F401
-    import nbformat  # noqa: F401
-    import papermill  # noqa: F401
-    import papermill.engines  # noqa: F401
+    context = warm_up() if engine == "inprocess" else None
+    if context is None:
+        # Imported here, once, so that forked workers start with them loaded.
+        import jupyter_client.manager  # noqa: F401
+        import nbformat  # noqa: F401
+        import papermill  # noqa: F401
+        import papermill.engines  # noqa: F401
 
-    context = _context()
+        context = _context()
     # Kernel sockets, one folder per job; short path (a Unix socket path has ~100 bytes at most).
     socket_root = Path(tempfile.mkdtemp(prefix="tr-"))
     results: list[NotebookResult | None] = [None] * len(jobs)
@@ -482,9 +548,8 @@ def run_notebooks(
                     "timeout": int(job.timeout),
                     "ipc_dir": str(socket_root / str(index)),
                 }
-                (socket_root / str(index)).mkdir()
                 process = context.Process(
-                    target=_worker, args=(payload, kernel_name, env, sender),
+                    target=_worker, args=(payload, kernel_name, env, sender, engine),
                     name=f"notebook-{job.dataset}", daemon=False,
                 )
                 started = time.monotonic()

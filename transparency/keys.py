@@ -7,10 +7,12 @@ import hmac
 import os
 import secrets
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from .errors import ConfigError
+
+if TYPE_CHECKING:  # pandas is imported where it is used: the quick paths of the command line do without it
+    import pandas as pd
 
 
 def keys_dir() -> Path:
@@ -64,6 +66,8 @@ def pseudonymise(values: pd.Series, key: bytes) -> pd.Series:
 
     Values are compared after trimming and upper-casing, so ``" 4521"`` and ``"4521"`` get one pseudonym.
     """
+    import pandas as pd
+
     normalised = values.astype("string").str.strip().str.upper()
     uniques = normalised.dropna().unique()
     mapping = {

@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from transparency.errors import UsageError
+
+if TYPE_CHECKING:  # pandas is imported where it is used: the quick paths of the command line do without it
+    import pandas as pd
 
 __all__ = [
     "KINDS",
@@ -229,6 +231,8 @@ class Period:
         TypeError
             If ``series`` does not hold datetimes (convert it with ``pandas.to_datetime`` first).
         """
+        import pandas as pd
+
         if len(series) == 0:
             return pd.Series(False, index=series.index, dtype=bool)
         if not pd.api.types.is_datetime64_any_dtype(series.dtype):

@@ -40,6 +40,7 @@ IDENTIFYING_HINTS = (
     "offnum", "officerid", "subjectid", "citnum",
 )
 _TOKEN = re.compile(r"[0-9a-z]+")
+_SPACES = re.compile(r"\s+")
 _ENUM_VALUES = {value for enum in registry.enums().values() for value in enum.values}
 
 
@@ -96,25 +97,140 @@ def _searchable(value: str) -> bool:
     return len(value) >= 4 and any(ch.isalpha() for ch in value)
 
 
-def collect_values(agency: Agency, datasets: list[str], missing: tuple[str, ...] = ()) -> dict[str, tuple[str, str]]:
-    """Identifying raw values of the datasets' input files: value (lower case) -> (source file, column)."""
-    values: dict[str, tuple[str, str]] = {}
+def _file_values(agency: Agency, dataset: str, group, path: Path, missing: set[str]) -> dict[str, str]:
+    """Identifying raw values of one input file: value (lower case) -> column."""
+    frame, _, _ = read_raw(path, group.encoding, group.sheet, group.delimiter)
+    found: dict[str, str] = {}
+    for column in identifying_columns(agency, dataset, list(frame.columns)):
+        address = any(hint in column.lower() for hint in ADDRESS_HINTS) and column not in (
+            agency.dataset(dataset).private_columns or [])
+        for value in pd.unique(frame[column]):
+            text = str(value).strip()
+            if text in missing or not _searchable(text):
+                continue
+            if address and not any(ch.isdigit() for ch in text):
+                continue
+            found.setdefault(text.lower(), column)
+    return found
+
+
+def _input_files(agency: Agency, datasets: list[str], missing: tuple[str, ...]):
+    """(dataset, file group, path, missing values) of every input file read for identifying values."""
     for dataset in datasets:
         group_missing = set(agency.file_groups[dataset][0].missing_values) | set(missing)
         for group in agency.file_groups[dataset]:
             for path in _glob(agency, group.glob):
-                frame, _, _ = read_raw(path, group.encoding, group.sheet, group.delimiter)
-                for column in identifying_columns(agency, dataset, list(frame.columns)):
-                    address = any(hint in column.lower() for hint in ADDRESS_HINTS) and column not in (
-                        agency.dataset(dataset).private_columns or [])
-                    for value in pd.unique(frame[column]):
-                        text = str(value).strip()
-                        if text in group_missing or not _searchable(text):
-                            continue
-                        if address and not any(ch.isdigit() for ch in text):
-                            continue
-                        values.setdefault(text.lower(), (str(path.relative_to(agency.raw_root)), column))
+                yield dataset, group, path, group_missing
+
+
+def collect_values(agency: Agency, datasets: list[str], missing: tuple[str, ...] = ()) -> dict[str, tuple[str, str]]:
+    """Identifying raw values of the datasets' input files: value (lower case) -> (source file, column)."""
+    values: dict[str, tuple[str, str]] = {}
+    for dataset, group, path, group_missing in _input_files(agency, datasets, missing):
+        source = str(path.relative_to(agency.raw_root))
+        for text, column in _file_values(agency, dataset, group, path, group_missing).items():
+            values.setdefault(text, (source, column))
     return values
+
+
+@dataclass(frozen=True)
+class Needle:
+    """One identifying value, held as keyed hashes, never as text.
+
+    ``tokens`` hashes its words (runs of letters and digits), which find where it may stand;
+    ``whole`` hashes the whole value with each run of white space made one space, which decides;
+    ``lead`` and ``trail`` count the characters before its first word and after its last
+    ("white, a." has 0 and 1).
+    """
+
+    tokens: tuple[str, ...]
+    whole: str
+    lead: int
+    trail: int
+    source: str
+    column: str
+    masked: str
+
+    def to_list(self) -> list:
+        return [list(self.tokens), self.whole, self.lead, self.trail, self.column, self.masked]
+
+    @classmethod
+    def from_list(cls, data: list, source: str) -> Needle:
+        tokens, whole, lead, trail, column, masked = data
+        return cls(tuple(tokens), whole, lead, trail, source, column, masked)
+
+
+def _hasher(key: bytes):
+    import hashlib
+
+    memo: dict[str, str] = {}
+
+    def digest(token: str) -> str:
+        found = memo.get(token)
+        if found is None:
+            found = memo[token] = hashlib.blake2b(token.encode(), key=key[:64], digest_size=10).hexdigest()
+        return found
+
+    return digest
+
+
+def needles(values: dict[str, tuple[str, str]], key: bytes) -> list[Needle]:
+    """The values of :func:`collect_values` as needles hashed with ``key``."""
+    digest = _hasher(key)
+    out = []
+    for value, (source, column) in values.items():
+        masked = mask(value)
+        value = _SPACES.sub(" ", value)
+        words = list(_TOKEN.finditer(value))
+        if words:
+            out.append(Needle(tuple(digest(w.group()) for w in words), digest(value), words[0].start(),
+                              len(value) - words[-1].end(), source, column, masked))
+    return out
+
+
+def collect_needles(agency: Agency, datasets: list[str], key: bytes, store: Path | None = None) -> list[Needle]:
+    """:func:`collect_values` as hashed needles, remembered per input file in ``store`` when given.
+
+    What is remembered is keyed hashes (with the agency's pseudonymisation key, which lives
+    elsewhere) and masks such as ``'Jo…' (10 characters)``, never a value: the cache folder holds
+    no copy of the personal data. An entry is used only for the same file bytes, dataset
+    configuration, package and key.
+    """
+    import hashlib
+    import json
+
+    from .hashing import FileHashes, atomic_write
+    from .incremental import package_sha256
+
+    hashes = FileHashes(store / "file-hashes.json") if store is not None else None
+    package = package_sha256() if store is not None else ""
+    key_id = hashlib.sha256(b"privacy:" + key).hexdigest()[:16]
+    found: list[Needle] = []
+    seen: set[str] = set()
+    for dataset, group, path, group_missing in _input_files(agency, datasets, ()):
+        source = str(path.relative_to(agency.raw_root))
+        entry = None
+        if store is not None:
+            name = hashlib.sha256(json.dumps([
+                hashes.sha256(path), dataset, agency.dataset(dataset).model_dump(mode="json", by_alias=True),
+                sorted(group_missing), package, key_id], sort_keys=True, default=str).encode()).hexdigest()[:32]
+            entry = store / f"{name}.json"
+            try:
+                kept = json.loads(entry.read_text())
+            except (OSError, ValueError):
+                kept = None
+            if kept is not None:
+                file_needles = [Needle.from_list(item, source) for item in kept]
+                found.extend(n for n in file_needles if n.whole not in seen and not seen.add(n.whole))
+                continue
+        values = {text: (source, column) for text, column in _file_values(agency, dataset, group, path, group_missing).items()}
+        file_needles = needles(values, key)
+        if entry is not None:
+            atomic_write(entry, json.dumps([n.to_list() for n in file_needles]).encode())
+        found.extend(n for n in file_needles if n.whole not in seen and not seen.add(n.whole))
+    if hashes is not None:
+        hashes.save()
+    return found
 
 
 def published_text(path: Path) -> str:
@@ -127,29 +243,50 @@ def published_text(path: Path) -> str:
     return path.read_text(encoding="utf-8", errors="replace")
 
 
-def scan(folder: Path, values: dict[str, tuple[str, str]], skip_pdf: bool = False) -> list[Leak]:
+def scan(folder: Path, values: dict[str, tuple[str, str]] | list[Needle], skip_pdf: bool = False,
+         key: bytes | None = None) -> list[Leak]:
     """Search every published file under ``folder`` for the values; return what was found.
 
-    ``skip_pdf`` leaves PDFs out (when pdftotext is not installed; the PDF is made from report.html).
+    ``values`` is :func:`collect_values`'s dict, or needles from :func:`collect_needles` with the
+    ``key`` they were hashed with. A value is found where the file's text, in lower case and with
+    each run of white space (a line break in the PDF) taken as one space, holds it starting and
+    ending at word boundaries: "Zebulon Quillfeather" is found in "ZEBULON\nQUILLFEATHER was
+    there", "smith" is not found in "blacksmith". ``skip_pdf`` leaves PDFs out (when pdftotext is not installed; the PDF is made from report.html).
     """
-    by_first_token: dict[str, list[str]] = {}
-    for value in values:
-        tokens = _TOKEN.findall(value)
-        if tokens:
-            by_first_token.setdefault(max(tokens, key=len), []).append(value)
+    if isinstance(values, dict):
+        import secrets
+
+        key = secrets.token_bytes(32)
+        values = needles(values, key)
+    if key is None:
+        raise ValueError("needles need the key they were hashed with")
+    digest = _hasher(key)
+    by_first: dict[str, list[Needle]] = {}
+    for needle in values:
+        by_first.setdefault(needle.tokens[0], []).append(needle)
     leaks = []
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         if path.suffix.lower() not in (".html", ".pdf", ".csv", ".json", ".ipynb", ".txt", ".md"):
             continue
         if skip_pdf and path.suffix.lower() == ".pdf":
             continue
-        text = published_text(path).lower()
-        present = set(_TOKEN.findall(text))
-        for token, candidates in by_first_token.items():
-            if token not in present:
-                continue
-            for value in candidates:
-                if value in text:
-                    source, column = values[value]
-                    leaks.append(Leak(str(path.relative_to(folder)), source, column, mask(value)))
+        text = _SPACES.sub(" ", published_text(path).lower())
+        spans = [(m.start(), m.end()) for m in _TOKEN.finditer(text)]
+        words = [digest(text[start:end]) for start, end in spans]
+        present = set(words)
+        starts = {first: [n for n in candidates if all(t in present for t in n.tokens)]
+                  for first, candidates in by_first.items() if first in present}
+        starts = {first: candidates for first, candidates in starts.items() if candidates}
+        if not starts:
+            continue
+        reported: set[str] = set()
+        for position, word in enumerate(words):
+            for needle in starts.get(word, ()):
+                size = len(needle.tokens)
+                if needle.whole in reported or tuple(words[position:position + size]) != needle.tokens:
+                    continue
+                start, end = spans[position][0] - needle.lead, spans[position + size - 1][1] + needle.trail
+                if start >= 0 and digest(text[start:end]) == needle.whole:
+                    reported.add(needle.whole)
+                    leaks.append(Leak(str(path.relative_to(folder)), needle.source, needle.column, needle.masked))
     return leaks

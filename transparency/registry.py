@@ -48,6 +48,7 @@ class Dataset:
     fields: dict[str, Field]
     unique: tuple[str, ...] = ()
     one_of_required: tuple[tuple[str, ...], ...] = field(default_factory=tuple)
+    uses: tuple[str, ...] = ()  # other datasets its section reads (denominators); part of its build key
 
     @property
     def required(self) -> list[str]:
@@ -75,7 +76,7 @@ def slug(value: str) -> str:
 
 @lru_cache(maxsize=1)
 def _read() -> tuple[dict[str, Enum], dict[str, Dataset]]:
-    raw = yaml.safe_load(_REGISTRY_FILE.read_text(encoding="utf-8"))
+    raw = yaml.load(_REGISTRY_FILE.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     enums = {
         name: Enum(name, tuple(str(v) for v in spec["values"]), str(spec["fallback"]))
         for name, spec in raw["enums"].items()
@@ -98,7 +99,12 @@ def _read() -> tuple[dict[str, Enum], dict[str, Dataset]]:
             fields=fields,
             unique=tuple(spec.get("unique", ())),
             one_of_required=tuple(tuple(group) for group in spec.get("one_of_required", ())),
+            uses=tuple(spec.get("uses", ())),
         )
+    for spec in datasets.values():
+        unknown = [name for name in spec.uses if name not in datasets]
+        if unknown:
+            raise KeyError(f"datasets.yml: {spec.name} uses unknown dataset(s) {', '.join(unknown)}")
     return enums, datasets
 
 
@@ -118,3 +124,4 @@ def dataset(name: str) -> Dataset:
 def enums() -> dict[str, Enum]:
     """The canonical value sets (race, sex, disposition, ...)."""
     return _read()[0]
+

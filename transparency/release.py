@@ -828,7 +828,7 @@ def _reproduce(agency: Agency, root: Path, period: Period, found: list[Version],
         os.environ["TRANSPARENCY_CACHE_DIR"] = str(scratch_root / "cache")  # from the raw files, not a cache
         try:
             build_period(agency, period, scratch_root, datasets or None, formats=("html",), say=lambda _: None,
-                         notebooks=notebooks)
+                         notebooks=notebooks, force=True)
         finally:
             if saved is None:
                 os.environ.pop("TRANSPARENCY_CACHE_DIR", None)

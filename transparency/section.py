@@ -158,7 +158,14 @@ class Section:
         return int(rows[id_field].nunique()) if id_field else len(rows)
 
     def other(self, dataset: str) -> pd.DataFrame | None:
-        """Another dataset of the same agency (for denominators such as arrests), or None if not published."""
+        """Another dataset of the same agency (for denominators such as arrests), or None if not published.
+
+        Only datasets the section declares in ``uses`` in datasets.yml: they are part of its build key, so
+        the section is built again when their inputs change (see transparency.incremental).
+        """
+        if dataset not in self.spec.uses:
+            raise ValueError(f"the {self.dataset} section reads {dataset} but does not declare it: add "
+                             f"`uses: [{dataset}]` to {self.dataset} in transparency/datasets.yml")
         if dataset not in self.agency.dataset_names:
             return None
         return load_cached(self.agency, dataset).table
