@@ -239,3 +239,26 @@ def test_in_process_engine_gives_the_outputs_a_kernel_gives(tmp_path):
 def test_an_unknown_engine_is_refused():
     with pytest.raises(ValueError, match="unknown engine"):
         run_notebooks([NotebookJob("x", FIXTURES / "sample.ipynb", Path("/tmp/never.ipynb"))], engine="fast")
+
+
+def test_background_returns_the_value_or_the_error():
+    import math
+    import operator
+
+    from transparency.execute import Background, BackgroundError
+
+    work = Background(math.factorial, 20)
+    assert work.result() == math.factorial(20) and work.seconds >= 0
+    with pytest.raises(BackgroundError, match="ZeroDivisionError"):
+        Background(operator.truediv, 1, 0).result()
+
+
+def test_background_can_be_cancelled():
+    from transparency.execute import Background, BackgroundError
+
+    work = Background(time.sleep, 60)
+    started = time.monotonic()
+    work.cancel()
+    with pytest.raises(BackgroundError, match="stopped unexpectedly"):
+        work.result()
+    assert time.monotonic() - started < 10

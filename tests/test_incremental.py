@@ -145,3 +145,23 @@ def test_latest_is_remembered_for_the_current_inputs_only(project):
     path = sorted((agency.folder / "raw" / "complaints").glob("*"))[-1]
     path.write_text(path.read_text(encoding="utf-8") + "\n", encoding="utf-8")
     assert fresh_periods(agency, "latest", root, DATASETS, ("html",), notebooks) is None
+
+
+def test_a_range_builds_each_quarter_with_its_pdf_while_the_next_runs(project):
+    from transparency.build import build
+
+    root, agency, notebooks = project
+    lines: list[str] = []
+    code = build(agency, parse_period("2025Q4:2026Q2"), root, ["complaints"], 2, ("html", "pdf"), lines.append)
+    assert code == 0, "\n".join(lines)
+    reports = root / "reports" / agency.slug
+    for quarter in ("2025Q4", "2026Q1", "2026Q2"):
+        assert (reports / quarter / "report.pdf").read_bytes().startswith(b"%PDF")
+        assert not list(reports.glob(f".{quarter}-*"))  # no staging folder left behind
+    # Each period's summary is printed once it is complete, in order.
+    summaries = [line.split(":")[0] for line in lines if line.startswith(("2025Q4:", "2026Q1:", "2026Q2:"))]
+    assert summaries == ["2025Q4", "2026Q1", "2026Q2"]
+    # The second quarter's notebook ran before the first quarter's summary was printed (its PDF was being drawn).
+    first_summary = next(i for i, line in enumerate(lines) if line.startswith("2025Q4:"))
+    second_start = next(i for i, line in enumerate(lines) if line.startswith("Building") and "2026" in line and "1" in line)
+    assert second_start < first_summary

@@ -137,7 +137,7 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def build_period(
+def _period_steps(
     agency: Agency,
     period: Period,
     root: Path,
@@ -156,6 +156,10 @@ def build_period(
     "kernel". The build is incremental (see :mod:`transparency.incremental`): a section whose
     notebook, inputs, configuration and package are unchanged is copied from the last build, and
     a report with nothing changed is left as it is; ``force`` runs everything.
+
+    A generator: it yields once, after the report's PDF has started drawing in a worker process,
+    and returns the outcomes when resumed, so that a build of many periods runs the next period's
+    notebooks while this period's PDF is drawn (:func:`build`). :func:`build_period` runs it to the end.
     """
     from .execute import NotebookJob, run_notebooks, warm_up
 
@@ -228,7 +232,7 @@ def build_period(
             jobs.append(NotebookJob(
                 dataset=name, source=source, output=staging / "notebooks" / f"{name}.ipynb",
                 parameters={"agency": str(agency.folder.resolve()), "period": period.code, "output_dir": str(staging)},
-                timeout=timeout,
+                timeout=timeout, fragment=staging / "sections" / f"{name}.html",
             ))
 
         def progress(dataset: str, state: str, seconds: float) -> None:
@@ -251,16 +255,25 @@ def build_period(
             kept.keep(result.dataset, section_keys[result.dataset], staging)
         timings["execute"] = time.perf_counter() - started
 
-        _publish(agency, period, outcomes, staging, formats, timings, say, made_from)
+        pdf = _publish(agency, period, outcomes, staging, formats, timings, say, made_from)
+        yield
+        try:
+            # Nothing is called complete before every file it would publish is searched for personal
+            # data; the other files are searched while the PDF is being drawn in a worker process.
+            started = time.perf_counter()
+            _privacy_check(agency, [o.dataset for o in outcomes.values() if o.load is not None], staging,
+                           pdf.result if pdf is not None else None, timings)
+        finally:
+            if pdf is not None:
+                pdf.cancel()
+                timings["pdf"] = pdf.seconds
         shutil.rmtree(staging / "sections", ignore_errors=True)
-
-        # Nothing is called complete before every file it would publish is searched for personal data.
-        started = time.perf_counter()
-        _privacy_check(agency, [o.dataset for o in outcomes.values() if o.load is not None], staging)
-        timings["privacy_scan"] = time.perf_counter() - started
+        timings["privacy_scan"] = time.perf_counter() - started - timings.get("pdf_wait", 0.0)
         manifest_path = staging / "manifest.json"
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        manifest["timings_seconds"]["privacy_scan"] = round(timings["privacy_scan"], 3)
+        for stage in ("pdf", "pdf_wait", "privacy_scan"):
+            if stage in timings:
+                manifest["timings_seconds"][stage] = round(timings[stage], 3)
         _json(manifest_path, manifest)
 
         # Swap into place: the old report moves aside, the new one in, then the old one goes.
@@ -276,6 +289,20 @@ def build_period(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return list(outcomes.values())
+
+
+def build_period(agency: Agency, period: Period, root: Path, *args, **kwargs) -> list[Outcome]:
+    """Build one period's report into ``root/reports/<agency>/<period>/``; return each dataset's outcome.
+
+    Takes the arguments of :func:`_period_steps` (datasets, workers, formats, say, notebooks,
+    timeout, engine, force), which it runs to the end.
+    """
+    steps = _period_steps(agency, period, root, *args, **kwargs)
+    try:
+        while True:
+            next(steps)
+    except StopIteration as done:
+        return done.value
 
 
 def _outcomes_of(folder: Path) -> list[Outcome]:
@@ -304,8 +331,12 @@ def _refuse_released(reports: Path, period: Period) -> None:
 
 def _publish(agency: Agency, period: Period, outcomes: dict[str, Outcome], staging: Path,
              formats: tuple[str, ...], timings: dict[str, float], say: Callable[[str], None],
-             made_from: dict | None = None) -> None:
-    """Write the sections, report.html, report.pdf, metrics.json, manifest.json and report-source.json into staging."""
+             made_from: dict | None = None):
+    """Write the sections, report.html, metrics.json, manifest.json and report-source.json into staging.
+
+    Returns the :class:`~transparency.execute.Background` drawing report.pdf (None without a PDF),
+    for the caller to wait for.
+    """
     from .render import assemble_report, html_to_pdf, notebook_section_html, section_page
 
     started = time.perf_counter()
@@ -315,7 +346,9 @@ def _publish(agency: Agency, period: Period, outcomes: dict[str, Outcome], stagi
         entry = {"id": name, "title": spec.title, "status": outcome.status}
         if outcome.status == "ok":
             try:
-                fragment = notebook_section_html(staging / "notebooks" / f"{name}.ipynb", name)
+                converted = staging / "sections" / f"{name}.html"  # by the notebook's worker
+                fragment = (converted.read_text(encoding="utf-8") if converted.is_file()
+                            else notebook_section_html(staging / "notebooks" / f"{name}.ipynb", name))
             except TransparencyError as exc:
                 outcome.status, outcome.message = "failed", str(exc)
                 entry["status"] = "failed"
@@ -376,10 +409,12 @@ def _publish(agency: Agency, period: Period, outcomes: dict[str, Outcome], stagi
         _json(staging / REPORT_SOURCE, {"meta": meta, "sections": sections, "front": front, "back": back,
                                         "pdf": {"title": pdf_title, "page_size": agency.model.page_size}})
     timings["html"] = time.perf_counter() - started
+    pdf = None
     if "pdf" in formats:
-        started = time.perf_counter()
-        html_to_pdf(report, staging / "report.pdf", pdf_title, page_size=agency.model.page_size, draft=True)
-        timings["pdf"] = time.perf_counter() - started
+        from .execute import Background
+
+        pdf = Background(html_to_pdf, report, staging / "report.pdf", pdf_title,
+                         page_size=agency.model.page_size, draft=True)
 
     metrics_out = {"agency": agency.name, "period": period.code, "datasets": {}}
     for name, outcome in outcomes.items():
@@ -418,6 +453,7 @@ def _publish(agency: Agency, period: Period, outcomes: dict[str, Outcome], stagi
         },
     }
     _json(staging / "manifest.json", manifest)
+    return pdf
 
 
 def _hidden_words(metrics: Metrics, key: str, min_count: int) -> dict[str, str]:
@@ -473,23 +509,36 @@ class PrivacyError(TransparencyError):
     """A published file would hold a raw value of an identifying input column: the build is refused."""
 
 
-def _privacy_check(agency: Agency, datasets: list[str], staging: Path) -> None:
+def _privacy_check(agency: Agency, datasets: list[str], staging: Path,
+                   wait_for_pdf: Callable[[], None] | None = None, timings: dict[str, float] | None = None) -> None:
     """Search the staged report for raw identifying values (see transparency.privacy); raise on any.
 
-    The PDF is read through pdftotext when poppler-utils is installed; it is made from report.html,
-    which is always searched.
+    Every file but the PDF is searched first; then ``wait_for_pdf`` (if given) is called and the PDF
+    is searched (its time waiting goes into ``timings["pdf_wait"]``). The PDF is read through
+    pdftotext when poppler-utils is installed; it is made from report.html, which is always searched.
     """
     from .incremental import build_store
     from .keys import key_path, read_key
-    from .privacy import collect_needles, collect_values, scan
+    from .privacy import collect_needles, collect_values, needles, scan
 
-    skip_pdf = shutil.which("pdftotext") is None
     if key_path(agency.slug).exists():
         # The identifying values are remembered per input file, as hashes made with the agency's key.
         key = read_key(agency.slug)
-        leaks = scan(staging, collect_needles(agency, datasets, key, build_store(agency) / "privacy"), skip_pdf, key)
+        found = collect_needles(agency, datasets, key, build_store(agency) / "privacy")
     else:
-        leaks = scan(staging, collect_values(agency, datasets), skip_pdf=skip_pdf)
+        import secrets
+
+        key = secrets.token_bytes(32)
+        found = needles(collect_values(agency, datasets), key)
+    pdfs = sorted(staging.rglob("*.pdf"))
+    leaks = scan(staging, found, key=key, skip=pdfs)
+    if wait_for_pdf is not None:
+        started = time.perf_counter()
+        wait_for_pdf()
+        if timings is not None:
+            timings["pdf_wait"] = time.perf_counter() - started
+    if shutil.which("pdftotext") is not None:
+        leaks += scan(staging, found, key=key, only=sorted(staging.rglob("*.pdf")))
     if leaks:
         shown = "\n  ".join(str(leak) for leak in leaks[:10])
         more = f"\n  and {len(leaks) - 10} more" if len(leaks) > 10 else ""
@@ -503,17 +552,26 @@ def _privacy_check(agency: Agency, datasets: list[str], staging: Path) -> None:
 def build(agency: Agency, periods: list[Period], root: Path, datasets: list[str] | None = None,
           workers: int | None = None, formats: tuple[str, ...] = ("html", "pdf"),
           say: Callable[[str], None] = print, engine: str = "inprocess", force: bool = False) -> int:
-    """Build every period; return the exit code (1 when any dataset failed)."""
+    """Build every period; return the exit code (1 when any dataset failed).
+
+    Periods overlap: while one period's PDF is drawn in a worker process, the next period's data is
+    loaded and its notebooks run; each period's summary is printed when it is complete.
+    """
     failed = False
-    for period in periods:
-        say(f"Building {agency.name}, {period.title()}")
-        started = time.perf_counter()
+    waiting: tuple | None = None  # (period, its steps, when it started), its PDF being drawn
+
+    def finish(period: Period, steps, started: float) -> None:
+        nonlocal failed
         try:
-            outcomes = build_period(agency, period, root, datasets, workers, formats, say, engine=engine, force=force)
+            next(steps)
+        except StopIteration as done:
+            outcomes = done.value
         except PrivacyError as exc:
             say(f"error: {exc}")
             failed = True
-            continue
+            return
+        else:  # pragma: no cover - the steps yield once
+            raise RuntimeError("a period's build yielded twice")
         say(summary_table(period, outcomes))
         out = root / "reports" / agency.slug / period.code
         bad = [o.dataset for o in outcomes if o.status == "failed"]
@@ -525,7 +583,39 @@ def build(agency: Agency, periods: list[Period], root: Path, datasets: list[str]
         if released.is_dir():
             say(f"Note: {period.code} is already released ({released}); this draft does not change it. To publish it "
                 f"as a correction: transparency review, then transparency release --correction \"why\".")
+
+    try:
+        for period in periods:
+            say(f"Building {agency.name}, {period.title()}")
+            started = time.perf_counter()
+            steps = _period_steps(agency, period, root, datasets, workers, formats, say, engine=engine, force=force)
+            try:
+                next(steps)  # load, run the notebooks, write the HTML, start the PDF
+            except StopIteration as done:  # nothing to do, or nothing to wait for
+                steps = iter(())
+                ready = done.value
+            else:
+                ready = None
+            if waiting is not None:
+                finish(*waiting)
+                waiting = None
+            if ready is None:
+                waiting = (period, steps, started)
+            else:
+                finish(period, _returning(ready), started)
+        if waiting is not None:
+            finish(*waiting)
+            waiting = None
+    finally:
+        if waiting is not None:
+            waiting[1].close()  # interrupted: remove that period's staging folder
     return 1 if failed else 0
+
+
+def _returning(value):
+    """A generator that returns ``value`` at once (a period that needed no second step)."""
+    return value
+    yield  # pragma: no cover
 
 
 __all__ = ["build", "build_period", "Outcome", "summary_table"]

@@ -63,6 +63,8 @@ from typing import Any
 
 __all__ = [
     "ENGINES",
+    "Background",
+    "BackgroundError",
     "KERNEL_NAME",
     "NotebookJob",
     "NotebookResult",
@@ -102,6 +104,10 @@ class NotebookJob:
         Values for the notebook's ``parameters`` cell (passed as Python values, no type guessing).
     timeout : int
         Wall-clock limit in seconds for the whole notebook, kernel start included.
+    fragment : Path, optional
+        Where to write the section's HTML fragment
+        (:func:`transparency.render.notebook_section_html`) after a successful run: the worker
+        converts its own notebook, so conversions run in parallel too.
     """
 
     dataset: str
@@ -109,6 +115,7 @@ class NotebookJob:
     output: Path
     parameters: dict[str, Any] = field(default_factory=dict)
     timeout: int = 600
+    fragment: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -339,6 +346,17 @@ def _execute(job: dict[str, Any], kernel_name: str, engine: str = "inprocess") -
             stderr, _ = clean_executed_notebook(output)
         except Exception as exc:  # noqa: BLE001 - report, do not crash the worker
             error = error or f"{type(exc).__name__}: cannot clean the executed notebook: {exc}"
+    if not error and job.get("fragment"):
+        from .errors import TransparencyError
+        from .render import notebook_section_html
+
+        try:
+            html = notebook_section_html(output, job["dataset"])
+        except TransparencyError as exc:
+            error = str(exc)
+        else:
+            Path(job["fragment"]).parent.mkdir(parents=True, exist_ok=True)
+            Path(job["fragment"]).write_text(html, encoding="utf-8")
     return {"status": "failed" if error else "ok", "error": error, "stderr": stderr}
 
 
@@ -412,6 +430,72 @@ def _context() -> multiprocessing.context.BaseContext:
                                         "jupyter_client", "nbclient"])
         return context
     return multiprocessing.get_context("spawn")
+
+
+def _background_main(function: Callable[..., Any], args: tuple, kwargs: dict, conn: Any) -> None:
+    started = time.perf_counter()
+    try:
+        answer = ("ok", function(*args, **kwargs))
+    except BaseException as exc:  # noqa: BLE001 - the parent must always get an answer
+        answer = ("error", f"{type(exc).__name__}: {exc}")
+    conn.send((*answer, time.perf_counter() - started))
+    conn.close()
+
+
+class Background:
+    """A function run in a worker process (forked from the warm server when there is one), in parallel.
+
+    The build renders the PDF this way while it searches the other files for personal data::
+
+        pdf = Background(html_to_pdf, html, path, title)
+        ...  # other work
+        pdf.result()  # waits; raises BackgroundError with the worker's message if it failed
+        pdf.seconds  # how long the function ran
+
+    ``function`` and its arguments must be picklable (a module-level function). :meth:`cancel`
+    ends the worker; an abandoned Background is ended when it is garbage-collected.
+    """
+
+    seconds: float = 0.0
+
+    def __init__(self, function: Callable[..., Any], *args: Any, **kwargs: Any):
+        context = warm_up() or multiprocessing.get_context("spawn")
+        self._conn, sender = context.Pipe(duplex=False)
+        self._process = context.Process(target=_background_main, args=(function, args, kwargs, sender),
+                                         name=f"background-{getattr(function, '__name__', 'task')}")
+        self._process.start()
+        sender.close()
+        self._answer: tuple[str, Any, float] | None = None
+
+    def result(self) -> Any:
+        """Wait for the function; return its value, or raise :class:`BackgroundError` with its error."""
+        if self._answer is None:
+            try:
+                self._answer = self._conn.recv()
+            except EOFError:
+                self._process.join(_KILL_GRACE)
+                self._answer = ("error", f"the worker process stopped unexpectedly (exit code {self._process.exitcode})", 0.0)
+            self._conn.close()
+            self._process.join(_KILL_GRACE)
+        status, value, self.seconds = self._answer
+        if status != "ok":
+            raise BackgroundError(value)
+        return value
+
+    def cancel(self) -> None:
+        """End the worker if it is still running."""
+        if self._process.is_alive():
+            _kill_tree(self._process)
+
+    def __del__(self) -> None:
+        try:
+            self.cancel()
+        except Exception:  # noqa: BLE001 - interpreter shutting down
+            pass
+
+
+class BackgroundError(RuntimeError):
+    """A :class:`Background` function raised; the message is its exception's type and text."""
 
 
 def _kill_tree(process: multiprocessing.process.BaseProcess) -> None:
@@ -542,6 +626,8 @@ def run_notebooks(
                 job = jobs[index]
                 receiver, sender = context.Pipe(duplex=False)
                 payload = {
+                    "dataset": job.dataset,
+                    "fragment": str(job.fragment) if job.fragment else None,
                     "source": str(job.source),
                     "output": str(job.output),
                     "parameters": dict(job.parameters),

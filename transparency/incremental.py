@@ -149,8 +149,9 @@ class Keys:
 
 
 def section_files(folder: Path, dataset: str) -> list[Path]:
-    """The files a section notebook writes into a build folder: its executed copy, tables and facts."""
-    found = [folder / "notebooks" / f"{dataset}.ipynb", folder / "sections" / f"{dataset}.json"]
+    """The files a section notebook writes into a build folder: its executed copy, tables, facts and HTML."""
+    found = [folder / "notebooks" / f"{dataset}.ipynb", folder / "sections" / f"{dataset}.json",
+             folder / "sections" / f"{dataset}.html"]
     found.extend(sorted((folder / "tables").glob(f"{dataset}__*")))
     return [p for p in found if p.is_file()]
 

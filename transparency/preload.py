@@ -1,8 +1,9 @@
 """Imported once by the notebook workers' fork server, so that every notebook starts warm.
 
 Importing this module imports what the section notebooks use (pandas, pyarrow, matplotlib, SciPy,
-statsmodels, IPython, papermill and this package's sections) and draws one small chart, which loads
-the fonts and fills matplotlib's text caches. A worker forked from a process that has done this
+statsmodels, IPython, papermill and this package's sections) and what turns an executed notebook
+into the section's HTML (nbconvert with the report template), and draws one small chart, which
+loads the fonts and fills matplotlib's text caches. A worker forked from a process that has done this
 starts a notebook in milliseconds instead of the two seconds a fresh kernel spends importing.
 
 Nothing here reads an agency's data or keeps state a notebook could see: the imports are the same
@@ -27,8 +28,9 @@ def _warm() -> None:
     import statsmodels.api  # noqa: F401
     import statsmodels.stats.proportion  # noqa: F401
     import statsmodels.stats.rates  # noqa: F401
+    import weasyprint  # noqa: F401 - the build renders its PDF in a worker forked from here too
 
-    from . import engine, execute, section, sections  # noqa: F401
+    from . import engine, execute, render, section, sections  # noqa: F401
 
     for module in pkgutil.iter_modules(sections.__path__):
         importlib.import_module(f"{sections.__name__}.{module.name}")
@@ -39,6 +41,7 @@ def _warm() -> None:
     fig = charts.bar_chart(["A", "B"], [1, 2], title="Warm-up", value_label="Count", note="Warm-up")
     charts.to_svg(fig)
     matplotlib.pyplot.close("all")
+    render.section_exporter()  # nbconvert's exporter with the report template, loaded once
 
 
 try:

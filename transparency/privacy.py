@@ -244,14 +244,15 @@ def published_text(path: Path) -> str:
 
 
 def scan(folder: Path, values: dict[str, tuple[str, str]] | list[Needle], skip_pdf: bool = False,
-         key: bytes | None = None) -> list[Leak]:
+         key: bytes | None = None, *, skip: list[Path] = (), only: list[Path] | None = None) -> list[Leak]:
     """Search every published file under ``folder`` for the values; return what was found.
 
     ``values`` is :func:`collect_values`'s dict, or needles from :func:`collect_needles` with the
     ``key`` they were hashed with. A value is found where the file's text, in lower case and with
     each run of white space (a line break in the PDF) taken as one space, holds it starting and
     ending at word boundaries: "Zebulon Quillfeather" is found in "ZEBULON\nQUILLFEATHER was
-    there", "smith" is not found in "blacksmith". ``skip_pdf`` leaves PDFs out (when pdftotext is not installed; the PDF is made from report.html).
+    there", "smith" is not found in "blacksmith". ``only`` searches just those files, ``skip``
+    leaves those out. ``skip_pdf`` leaves PDFs out (when pdftotext is not installed; the PDF is made from report.html).
     """
     if isinstance(values, dict):
         import secrets
@@ -265,7 +266,11 @@ def scan(folder: Path, values: dict[str, tuple[str, str]] | list[Needle], skip_p
     for needle in values:
         by_first.setdefault(needle.tokens[0], []).append(needle)
     leaks = []
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+    skipped = {p.resolve() for p in skip}
+    files = sorted(only) if only is not None else sorted(p for p in folder.rglob("*") if p.is_file())
+    for path in files:
+        if path.resolve() in skipped:
+            continue
         if path.suffix.lower() not in (".html", ".pdf", ".csv", ".json", ".ipynb", ".txt", ".md"):
             continue
         if skip_pdf and path.suffix.lower() == ".pdf":
