@@ -1,9 +1,15 @@
 """Benchmark a quarter's build against the naive chain and the compute floor (`make bench`).
 
-Measures, side by side on the same notebooks and data:
+Measures, side by side on the same notebooks and data (a copy of the sample agency in a temporary folder):
 
-(a) the project's build (`transparency build`), cold (empty cache) and warm, with the time of each stage
-    (from manifest.json) and the peak memory of the build and its notebook processes;
+(a) the project's build (`transparency build`), by stage (from manifest.json) with the peak memory of
+    its whole process tree:
+    - ``cold``: nothing cached: every raw file loaded and converted to Parquet, every notebook run;
+    - ``fresh``: the inputs already converted, every notebook run again (``--force``): a new report
+      from known data, the figure compared with (b) and (c);
+    - ``unchanged``: the same build again with nothing changed (does nothing);
+    - ``one_changed``: one dataset's input file changed (a pursuit fewer), so only its section runs;
+    - ``backfill``: 16 quarters in one command (``--force``), run once (``--backfill-runs``);
 (b) the naive chain an analyst would script: for each notebook in turn, the papermill command line,
     then `jupyter nbconvert --to html --no-input`, then the `weasyprint` command line;
 (c) the compute floor: the notebooks' code run once in one plain Python process (no kernels, no
@@ -26,6 +32,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from measure import measured as measure_tree
+
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
@@ -40,31 +48,23 @@ def run(cmd: list[str], env: dict[str, str], cwd: Path = REPO) -> float:
     return seconds
 
 
-def measured(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """(seconds, peak MiB of the command and everything it started), via a small wrapper process."""
-    wrapper = (
-        "import resource, subprocess, sys, time, json\n"
-        "t = time.perf_counter()\n"
-        "code = subprocess.run(sys.argv[1:]).returncode\n"
-        "s = time.perf_counter() - t\n"
-        "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024\n"
-        "print(json.dumps({'code': code, 'seconds': s, 'peak_mib': peak}))\n"
-    )
-    done = subprocess.run([sys.executable, "-c", wrapper, *cmd], cwd=REPO, env=env, capture_output=True, text=True)
-    last = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else "{}"
-    result = json.loads(last)
-    if result.get("code") != 0:
-        raise SystemExit(f"failed: {' '.join(cmd)}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
-    return result["seconds"], result["peak_mib"]
+def project_build(root: Path, env: dict[str, str], period: str, datasets: list[str], *extra: str) -> dict:
+    result = measure_tree([str(BIN / "transparency"), "build", "--agency", "sample", "--period", period,
+                           "--datasets", ",".join(datasets), *extra], env, REPO)
+    code = period.split(":")[-1]
+    manifest = json.loads((root / "reports" / "sample" / code / "manifest.json").read_text())
+    return {"seconds": result["seconds"], "peak_mib": result["peak_mib"], "stages": manifest["timings_seconds"]}
 
 
-def project_build(root: Path, env: dict[str, str], period: str, datasets: list[str], cold: bool) -> dict:
-    if cold:
-        shutil.rmtree(env["TRANSPARENCY_CACHE_DIR"], ignore_errors=True)
-    seconds, peak = measured([str(BIN / "transparency"), "build", "--agency", "sample", "--period", period,
-                              "--datasets", ",".join(datasets)], env)
-    manifest = json.loads((root / "reports" / "sample" / period / "manifest.json").read_text())
-    return {"seconds": seconds, "peak_mib": peak, "stages": manifest["timings_seconds"]}
+#: The input changed for ``one_changed``: one CSV that no other section reads.
+CHANGED_INPUT = Path("raw") / "pursuits" / "pursuits.csv"
+
+
+def change_one_input(agency_dir: Path) -> None:
+    """Drop the last row of the pursuits file (a small change to one dataset)."""
+    path = agency_dir / CHANGED_INPUT
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text("".join(lines[:-1]), encoding="utf-8")
 
 
 def naive_chain(work: Path, env: dict[str, str], period: str, datasets: list[str], agency: Path) -> float:
@@ -112,51 +112,70 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--period", default=None, help="the quarter (default: the sample's latest)")
     parser.add_argument("--runs", type=int, default=3, help="runs of each measurement (median reported)")
+    parser.add_argument("--backfill-runs", type=int, default=1, help="runs of the 16-quarter backfill (0: skip it)")
     parser.add_argument("--out", default=str(REPO / "reports" / "bench.json"), help="where to write the JSON results")
     args = parser.parse_args()
 
     sys.path.insert(0, str(REPO))
     from transparency.build import NOTEBOOKS, latest_period
     from transparency.config import load_agency
+    from transparency.periods import parse_period, trailing_quarters
 
-    agency_dir = REPO / "data" / "sample"
-    if not (agency_dir / "raw").is_dir():
+    source = REPO / "data" / "sample"
+    if not (source / "raw").is_dir():
         raise SystemExit("generate the sample agency first: make sample")
     work = Path(tempfile.mkdtemp(prefix="bench-"))
     root = work / "root"
-    (root / "data").mkdir(parents=True)
-    os.symlink(agency_dir, root / "data" / "sample")
+    agency_dir = root / "data" / "sample"
+    shutil.copytree(source, agency_dir, symlinks=True)  # a copy: one_changed edits an input
     env = {**os.environ, "TRANSPARENCY_ROOT": str(root), "TRANSPARENCY_CACHE_DIR": str(work / "cache")}
     agency = load_agency(agency_dir)
     period = args.period or latest_period(agency).code
+    quarters = trailing_quarters(parse_period(period)[0], 16)
+    backfill = f"{quarters[0].code}:{quarters[-1].code}"
     datasets = [n for n in agency.dataset_names if (NOTEBOOKS / f"{n}.ipynb").exists()]
-    print(f"benchmark: sample agency, {period}, {len(datasets)} notebooks ({', '.join(datasets)}), {args.runs} runs, {os.cpu_count()} cores")
+    print(f"benchmark: sample agency, {period}, {len(datasets)} notebooks ({', '.join(datasets)}), "
+          f"{args.runs} runs, {os.cpu_count()} cores")
 
-    cold, warm, naive, floor = [], [], [], []
+    runs: dict[str, list] = {"cold": [], "fresh": [], "unchanged": [], "one_changed": [], "naive": [], "floor": []}
     for number in range(args.runs):
-        cold.append(project_build(root, env, period, datasets, cold=True))
-        warm.append(project_build(root, env, period, datasets, cold=False))
-        naive.append(naive_chain(work, env, period, datasets, agency_dir))
-        floor.append(compute_floor(env, period, datasets, agency_dir, work))
-        print(f"  run {number + 1}: build cold {cold[-1]['seconds']:.1f} s, warm {warm[-1]['seconds']:.1f} s, "
-              f"naive chain {naive[-1]:.1f} s, compute floor {floor[-1]:.1f} s")
+        shutil.rmtree(env["TRANSPARENCY_CACHE_DIR"], ignore_errors=True)
+        runs["cold"].append(project_build(root, env, period, datasets))
+        runs["fresh"].append(project_build(root, env, period, datasets, "--force"))
+        runs["unchanged"].append(project_build(root, env, period, datasets))
+        original = agency_dir / CHANGED_INPUT
+        kept = original.read_bytes()
+        change_one_input(agency_dir)
+        runs["one_changed"].append(project_build(root, env, period, datasets))
+        original.write_bytes(kept)
+        runs["naive"].append(naive_chain(work, env, period, datasets, agency_dir))
+        runs["floor"].append(compute_floor(env, period, datasets, agency_dir, work))
+        print(f"  run {number + 1}: build cold {runs['cold'][-1]['seconds']:.1f} s, fresh {runs['fresh'][-1]['seconds']:.1f} s, "
+              f"unchanged {runs['unchanged'][-1]['seconds']:.2f} s, one input changed {runs['one_changed'][-1]['seconds']:.1f} s, "
+              f"naive chain {runs['naive'][-1]:.1f} s, compute floor {runs['floor'][-1]:.1f} s", flush=True)
+    backfills = []
+    for _ in range(args.backfill_runs):
+        backfills.append(project_build(root, env, backfill, datasets, "--force"))
+        print(f"  backfill {backfill} (16 quarters): {backfills[-1]['seconds']:.1f} s", flush=True)
 
     def median(values):
         return round(statistics.median(values), 3)
 
-    results = {
-        "period": period, "datasets": datasets, "runs": args.runs, "cores": os.cpu_count(),
-        "build_cold_seconds": median([r["seconds"] for r in cold]),
-        "build_warm_seconds": median([r["seconds"] for r in warm]),
-        "build_cold_stages": {k: median([r["stages"].get(k, 0) for r in cold]) for k in cold[0]["stages"]},
-        "build_warm_stages": {k: median([r["stages"].get(k, 0) for r in warm]) for k in warm[0]["stages"]},
-        "build_peak_mib": round(max(r["peak_mib"] for r in cold + warm), 1),
-        "naive_chain_seconds": median(naive),
-        "compute_floor_seconds": median(floor),
-    }
-    results["ratio_build_to_naive"] = round(results["build_warm_seconds"] / results["naive_chain_seconds"], 3)
-    results["ratio_build_to_floor"] = round(results["build_warm_seconds"] / results["compute_floor_seconds"], 3)
-    results["ratio_cold_build_to_naive"] = round(results["build_cold_seconds"] / results["naive_chain_seconds"], 3)
+    results = {"period": period, "datasets": datasets, "runs": args.runs, "cores": os.cpu_count()}
+    for name in ("cold", "fresh", "unchanged", "one_changed"):
+        measured = runs[name]
+        results[f"build_{name}_seconds"] = median([r["seconds"] for r in measured])
+        results[f"build_{name}_stages"] = {k: median([r["stages"].get(k, 0) for r in measured]) for k in measured[0]["stages"]}
+        results[f"build_{name}_peak_mib"] = round(max(r["peak_mib"] for r in measured), 1)
+    if backfills:
+        results["backfill_period"] = backfill
+        results["backfill_16_quarters_seconds"] = median([r["seconds"] for r in backfills])
+        results["backfill_peak_mib"] = round(max(r["peak_mib"] for r in backfills), 1)
+    results["naive_chain_seconds"] = median(runs["naive"])
+    results["compute_floor_seconds"] = median(runs["floor"])
+    for name in ("fresh", "cold"):
+        results[f"ratio_{name}_build_to_naive"] = round(results[f"build_{name}_seconds"] / results["naive_chain_seconds"], 3)
+        results[f"ratio_{name}_build_to_floor"] = round(results[f"build_{name}_seconds"] / results["compute_floor_seconds"], 3)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=1) + "\n")
     print(json.dumps(results, indent=1))

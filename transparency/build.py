@@ -21,7 +21,7 @@ from pathlib import Path
 
 from . import __version__, registry
 from .backmatter import about, data_quality, glossary, methodology
-from .cache import load_cached
+from .cache import read_cached
 from .config import Agency
 from .errors import TransparencyError, UsageError
 from .hashing import file_sha256 as _sha256
@@ -195,13 +195,17 @@ def _period_steps(
     timings: dict[str, float] = {}
     try:
         # Load (through the Parquet cache): a dataset that cannot be loaded fails here, the rest go on.
+        # Only the rows the figures compare are read (the period, the one before, the same one a year
+        # earlier), with the first and last rows of the data, which give its span of dates.
         started = time.perf_counter()
         outcomes: dict[str, Outcome] = {}
+        compared = (period, period.previous(), period.year_earlier())
+        first_day, end_day = min(p.start for p in compared), max(p.end for p in compared)
         for name in names:
             outcome = Outcome(name)
             outcomes[name] = outcome
             try:
-                outcome.load = load_cached(agency, name)
+                outcome.load = read_cached(agency, name, start=first_day, end=end_day)
             except TransparencyError as exc:
                 outcome.status, outcome.message = "failed", str(exc)
                 continue
@@ -476,16 +480,16 @@ def _public_message(outcome: Outcome) -> str:
 
 def latest_period(agency: Agency) -> Period:
     """The last complete quarter that the agency's data reaches into (never one still under way)."""
+    from .cache import cached
     from .periods import last_complete_quarter, quarter_of
 
     latest = last_complete_quarter(date.today())
     last_dates = []
     for name in agency.dataset_names:
         try:
-            table = load_cached(agency, name).table
+            span = cached(agency, name).span  # from the cache's metadata: the table is not read
         except TransparencyError:
             continue
-        span = coverage(table, name)
         if span is not None:
             last_dates.append(span[1])
     if not last_dates:

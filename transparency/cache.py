@@ -1,4 +1,11 @@
-"""Canonical tables cached as Parquet, keyed by the hashes of the inputs, the config and the package."""
+"""Canonical tables cached as Parquet, keyed by the hashes of the inputs, the config and the package.
+
+A table is stored compact (text fields whose values repeat dictionary-encoded), beside a JSON file with
+what readers need without reading the table: the load account, the number of rows, the first and last
+event dates, each column's dtype and the distinct values of the repetitive text fields. Readers take
+the whole table (:func:`load_cached`), or only the rows of a span of event dates and some of the
+columns (:func:`read_cached`), so a build of one quarter never holds ten million rows.
+"""
 
 from __future__ import annotations
 
@@ -7,60 +14,20 @@ import hashlib
 import json
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from . import __version__, registry
 from .config import Agency
-from .load import FileAccount, LoadResult, _glob, file_sha256, load_dataset
+from .hashing import FileHashes, atomic_write
+from .incremental import cache_root as cache_dir
+from .load import FileAccount, LoadResult, _glob, load_dataset
 
 _REGISTRY_TEXT = Path(registry.__file__).with_name("datasets.yml")
-
-
-def cache_dir() -> Path:
-    """``$TRANSPARENCY_CACHE_DIR``, else ``~/.cache/transparency``."""
-    configured = os.environ.get("TRANSPARENCY_CACHE_DIR")
-    if configured:
-        return Path(configured)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "transparency"
-
-
-class _HashCache:
-    """sha256 of input files, remembered by (size, modification time) so unchanged files are not re-read."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        try:
-            self.entries = json.loads(path.read_text())
-        except (OSError, ValueError):
-            self.entries = {}
-        self.dirty = False
-
-    def sha256(self, file: Path) -> str:
-        stat = file.stat()
-        key = str(file.resolve())
-        stamp = [stat.st_size, stat.st_mtime_ns]
-        entry = self.entries.get(key)
-        if entry and entry[0] == stamp:
-            return entry[1]
-        digest = file_sha256(file)
-        self.entries[key] = [stamp, digest]
-        self.dirty = True
-        return digest
-
-    def save(self) -> None:
-        if self.dirty:
-            _atomic_write(self.path, json.dumps(self.entries).encode())
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    os.replace(tmp, path)
+FORMAT = 2  # of the cached files (part of the key, so older caches are never misread)
+ROW_GROUP = 1 << 18  # rows per Parquet row group: a span of dates skips the groups outside it
 
 
 def input_files(agency: Agency, dataset: str) -> list[Path]:
@@ -74,10 +41,11 @@ def input_files(agency: Agency, dataset: str) -> list[Path]:
     return paths
 
 
-def cache_key(agency: Agency, dataset: str, hashes: _HashCache, key: bytes | None) -> str:
+def cache_key(agency: Agency, dataset: str, hashes: FileHashes, key: bytes | None) -> str:
     from .keys import fingerprint
 
     parts = {
+        "format": FORMAT,
         "version": __version__,
         "registry": hashlib.sha256(_REGISTRY_TEXT.read_bytes()).hexdigest(),
         "dataset": agency.dataset(dataset).model_dump(mode="json", by_alias=True),
@@ -91,35 +59,141 @@ def cache_key(agency: Agency, dataset: str, hashes: _HashCache, key: bytes | Non
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:24]
 
 
-def load_cached(agency: Agency, dataset: str) -> LoadResult:
-    """:func:`transparency.load.load_dataset` through the Parquet cache (same result, much faster the second time)."""
+@dataclass
+class Cached:
+    """A cached table's files and metadata (the table itself is not read)."""
+
+    dataset: str
+    table_path: Path
+    meta: dict
+
+    @property
+    def rows(self) -> int:
+        return self.meta["rows"]
+
+    @property
+    def span(self) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+        """First and last event date of the table (None when it has no rows)."""
+        span = self.meta["span"]
+        return None if span is None else (pd.Timestamp(span[0]), pd.Timestamp(span[1]))
+
+    def result(self, table: pd.DataFrame) -> LoadResult:
+        meta = self.meta
+        return LoadResult(
+            dataset=self.dataset, table=table, files=[FileAccount.from_dict(f) for f in meta["files"]],
+            unmapped=meta["unmapped"], issues=meta["issues"], notes=meta["notes"], recorded=meta["recorded"],
+            distinct=meta["distinct"],
+        )
+
+
+def cached(agency: Agency, dataset: str) -> Cached:
+    """The dataset's cache entry, made first (by loading the raw files) when it is missing or stale."""
     from .keys import key_path, read_key
 
     folder = cache_dir() / f"{agency.slug}-{hashlib.sha256(str(agency.folder.resolve()).encode()).hexdigest()[:8]}"
-    hashes = _HashCache(folder / "file-hashes.json")
+    hashes = FileHashes(folder / "file-hashes.json")
     key = read_key(agency.slug) if key_path(agency.slug).exists() else None
     digest = cache_key(agency, dataset, hashes, key)
     hashes.save()
     table_path = folder / f"{dataset}-{digest}.parquet"
     meta_path = folder / f"{dataset}-{digest}.json"
     if table_path.exists() and meta_path.exists():
-        meta = json.loads(meta_path.read_text())
-        return LoadResult(
-            dataset=dataset,
-            table=pd.read_parquet(table_path),
-            files=[FileAccount.from_dict(f) for f in meta["files"]],
-            unmapped=meta["unmapped"], issues=meta["issues"], notes=meta["notes"], recorded=meta["recorded"],
-        )
-    result = load_dataset(agency, dataset, key=key)
+        return Cached(dataset, table_path, json.loads(meta_path.read_text()))
+    result = load_dataset(agency, dataset, key=key, compact=True)
     for stale in folder.glob(f"{dataset}-*"):
         stale.unlink(missing_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
     buffer = tempfile.NamedTemporaryFile(dir=folder, prefix=".tmp-", suffix=".parquet", delete=False)
     buffer.close()
-    result.table.to_parquet(buffer.name, index=False)
+    _write_parquet(result.table, Path(buffer.name))
     os.replace(buffer.name, table_path)
     meta = {
         "files": [f.to_dict() for f in result.files], "unmapped": result.unmapped, "issues": result.issues,
-        "notes": result.notes, "recorded": result.recorded,
+        "notes": result.notes, "recorded": result.recorded, "distinct": result.distinct, **describe(result.table, dataset),
     }
-    _atomic_write(meta_path, json.dumps(meta, indent=1).encode())
-    return result
+    atomic_write(meta_path, json.dumps(meta, indent=1).encode())
+    return Cached(dataset, table_path, meta)
+
+
+def describe(table: pd.DataFrame, dataset: str) -> dict:
+    """What readers need to know of a table without reading it: its rows, the span of its event dates
+    and the canonical dtype of each column."""
+    from .load import _is_categorical
+
+    event = registry.dataset(dataset).event
+    dates = table[event].dropna() if event in table else pd.Series(dtype="datetime64[ns]")
+    return {
+        "rows": len(table),
+        "span": None if dates.empty else [dates.min().isoformat(), dates.max().isoformat()],
+        "dtypes": {c: "string" if _is_categorical(table[c]) else str(table[c].dtype) for c in table.columns},
+    }
+
+
+def _write_parquet(table: pd.DataFrame, path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.Table.from_pandas(table, preserve_index=False), path, row_group_size=ROW_GROUP)
+
+
+def load_cached(agency: Agency, dataset: str) -> LoadResult:
+    """:func:`transparency.load.load_dataset` through the Parquet cache (same result, much faster the second time)."""
+    return read_cached(agency, dataset)
+
+
+def read_cached(agency: Agency, dataset: str, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None,
+                columns: list[str] | None = None) -> LoadResult:
+    """The cached canonical table, or the part of it a section needs.
+
+    Parameters
+    ----------
+    start, end : Timestamp, optional
+        Keep the rows whose event date is in ``[start, end)``, and besides them the rows on the first
+        and on the last event date of the whole table, so that the table's span of dates (what
+        :func:`transparency.metrics.coverage` reads, and ``latest``) is the whole table's. Figures
+        for any period inside ``[start, end)`` are exactly those of the whole table.
+    columns : list of str, optional
+        Keep only these columns (and the event date); the others are not read.
+
+    Returns
+    -------
+    LoadResult
+        As :func:`transparency.load.load_dataset` returns it, with ``table`` cut as asked.
+    """
+    entry = cached(agency, dataset)
+    return entry.result(read_table(entry, start, end, columns))
+
+
+def read_table(entry: Cached, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None,
+               columns: list[str] | None = None) -> pd.DataFrame:
+    """The rows and columns of a cached table asked for (see :func:`read_cached`), in their stored order."""
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
+
+    event = registry.dataset(entry.dataset).event
+    dtypes = entry.meta["dtypes"]
+    if columns is not None:
+        wanted = set(columns) | ({event} if event in dtypes else set())
+        columns = [c for c in dtypes if c in wanted]
+    where = None
+    if (start is not None or end is not None) and entry.span is not None and event in dtypes:
+        date = ds.field(event)
+        inside = None
+        if start is not None:
+            inside = date >= pd.Timestamp(start)
+        if end is not None:
+            inside = (date < pd.Timestamp(end)) if inside is None else inside & (date < pd.Timestamp(end))
+        first, last = entry.span
+        where = inside | (date == first) | (date == last)
+    table = pq.read_table(entry.table_path, columns=columns, filters=where, use_threads=True)
+    # Text columns become ``string`` in Arrow (dictionary-encoded ones decoded there, much faster than
+    # pandas would); the others as the table's pandas metadata says.
+    text = {name: table.column(name) for name in table.column_names if dtypes.get(name) == "string"}
+    frame = table.drop_columns(list(text)).to_pandas()
+    del table
+    for name, column in text.items():
+        if pa.types.is_dictionary(column.type):
+            column = column.cast(column.type.value_type)
+        frame[name] = pd.Series(pd.arrays.ArrowStringArray(column.cast(pa.large_string())), index=frame.index, copy=False)
+    return frame[[c for c in dtypes if c in frame.columns]]

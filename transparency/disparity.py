@@ -3,7 +3,7 @@
 Functions take a canonical ``stops`` table (or any table with a group column and yes/no columns) and
 return raw figures; sections publish them through ``Section.table``, which suppresses small counts.
 The statistics are library code: Wilson intervals for shares (:func:`transparency.stats.wilson_interval`),
-exact Poisson intervals for rates per resident and the two-proportion test from statsmodels, and
+exact Poisson intervals for rates per resident (transparency.stats) and the two-proportion test from statsmodels, and
 statsmodels' logistic regression (with a patsy natural-spline basis for clock time) for the
 veil-of-darkness test, as the Stanford Open Policing Project runs it.
 
@@ -124,10 +124,10 @@ def rounded(value: float | None, digits: int = 1) -> float | None:
 
 def poisson_rate_interval(count: int, exposure: float, per: float = 1000) -> tuple[float, float]:
     """Exact (Garwood) 95% interval for ``count`` events among ``exposure`` people, per ``per`` people."""
-    from statsmodels.stats.rates import confint_poisson
+    from .stats import poisson_interval
 
-    low, high = confint_poisson(int(count), exposure / per, method="exact-c")
-    return float(low), float(high)
+    low, high = poisson_interval(int(count))
+    return low * per / exposure, high * per / exposure
 
 
 def population_rates(

@@ -55,7 +55,8 @@ _PACKAGE_SUFFIXES = (".py", ".yml", ".j2", ".css", ".json", ".tpl")
 
 
 def cache_root() -> Path:
-    """``$TRANSPARENCY_CACHE_DIR``, else ``$XDG_CACHE_HOME/transparency`` or ``~/.cache/transparency``."""
+    """Where caches live: ``$TRANSPARENCY_CACHE_DIR``, else ``$XDG_CACHE_HOME/transparency`` or
+    ``~/.cache/transparency`` (Parquet tables at the top, build records under ``builds/``)."""
     configured = os.environ.get("TRANSPARENCY_CACHE_DIR")
     if configured:
         return Path(configured)

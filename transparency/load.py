@@ -6,22 +6,30 @@ excluded (by reason). Columns the configuration does not map never leave this mo
 
 from __future__ import annotations
 
+import codecs
 import csv
+import dataclasses
 import datetime as dt
 import hashlib
 import io
 import re
 import zoneinfo
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+from pandas.api.types import union_categoricals
 
 from . import registry
 from .config import Agency, FieldSource, FileGroup
-from .errors import DataError
+from .errors import DataError, TransparencyError
+from .hashing import file_sha256
 
 # --- Results --------------------------------------------------------------------------------------------
 
@@ -68,7 +76,9 @@ class LoadResult:
     ``table`` holds one column per canonical field the agency records (fields it does not record are
     absent, so a metric built on them is omitted, never 0). ``unmapped`` counts source values that
     matched no canonical value, per field; ``issues`` counts problems in optional fields that did not
-    exclude the row; ``notes`` are sentences for the data-quality appendix.
+    exclude the row; ``notes`` are sentences for the data-quality appendix. ``distinct`` lists the
+    distinct values of the text fields that have few (at most 200), over all the rows, for readers of
+    a part of the table (see :func:`transparency.cache.read_cached`).
     """
 
     dataset: str
@@ -78,6 +88,7 @@ class LoadResult:
     issues: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     recorded: list[str] = field(default_factory=list)
+    distinct: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def main_files(self) -> list[FileAccount]:
@@ -110,14 +121,6 @@ class LoadResult:
 
 
 # --- Reading one file as text ---------------------------------------------------------------------------
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _row_of_offset(data: bytes, offset: int) -> int:
@@ -169,7 +172,20 @@ def _parser_problem(message: str) -> tuple[str, int | None]:
 def read_raw(path: Path, encoding: str | None = None, sheet=None, delimiter: str | None = None) -> tuple[pd.DataFrame, str, list[str]]:
     """Read a CSV/TSV/Excel file as text cells (no type guessing, nothing turned into NaN), trimmed.
 
-    Returns the frame (columns are the trimmed header names), the encoding used and warnings.
+    Returns the frame (columns are the trimmed header names), the encoding used and warnings. Plain
+    UTF-8 CSV files with rows of equal length are read with Arrow's multi-threaded reader; anything else
+    (other encodings, ragged or broken rows...) with pandas, whose messages name the bad row.
+    """
+    frame, encoding_used, warnings, _ = _read(path, encoding, sheet, delimiter, compact=False)
+    return frame, encoding_used, warnings
+
+
+def _read(path: Path, encoding: str | None, sheet, delimiter: str | None, compact: bool = True) -> tuple[pd.DataFrame, str, list[str], str]:
+    """:func:`read_raw`, and the file's sha256 (from the bytes read).
+
+    With ``compact``, a column whose values repeat (codes, categories, dates) is a pandas Categorical,
+    each distinct text held once, so the loader works on it once per distinct value; a column of mostly
+    distinct values (ids, timestamps) stays plain text.
     """
     suffix = path.suffix.lower()
     if path.stat().st_size == 0:
@@ -181,34 +197,286 @@ def read_raw(path: Path, encoding: str | None = None, sheet=None, delimiter: str
             raise DataError(str(path), f"cannot be read as an Excel workbook ({type(exc).__name__}: {exc})") from None
         frame = frame.fillna("").astype(str)
         encoding_used, warnings = "xlsx", []
+        digest = file_sha256(path)
     else:
         data = path.read_bytes()
+        digest = hashlib.sha256(data).hexdigest()
         if b"\x00" in data[:1 << 20] or b"\x00" in data:
             offset = data.find(b"\x00")
             raise DataError(str(path), "contains NUL bytes: it is binary, damaged, or UTF-16 (save it as UTF-8 CSV)", row=_row_of_offset(data, offset))
-        text, encoding_used, warnings = _decode(path, data, encoding)
-        if not text.strip():
-            raise DataError(str(path), "the file is empty (no header row)")
         sep = delimiter or ("\t" if suffix in (".tsv", ".tab") else ",")
-        try:
-            frame = pd.read_csv(
-                io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_filter=False,
-                skip_blank_lines=False, engine="c", quoting=csv.QUOTE_MINIMAL,
-            )
-        except pd.errors.ParserError as exc:
-            raise DataError(str(path), *_parser_problem(str(exc))) from None
-        except pd.errors.EmptyDataError:
-            raise DataError(str(path), "the file is empty (no header row)") from None
-        if not isinstance(frame.index, pd.RangeIndex):
-            # pandas takes a first column that the header does not name as the index: every row has a cell
-            # more than the header names, so the columns would be shifted by one.
-            raise DataError(str(path), f"is not a well-formed CSV file (the rows have {len(frame.columns) + 1} cells "
-                            f"but the header names {len(frame.columns)})", row=2)
+        fast = _read_csv_arrow(data, sep, encoding)
+        if fast is not None:
+            frame, encoding_used = fast
+            warnings = []
+        else:
+            frame, encoding_used, warnings = _read_csv_pandas(path, data, sep, encoding)
     frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
     for column in frame.columns:
-        # A short row leaves its last cells missing: they are empty cells, never the text "nan".
-        frame[column] = frame[column].fillna("").astype(str).str.strip()
-    return frame, encoding_used, warnings
+        frame[column] = _compact_text(frame[column]) if compact else _trimmed(frame[column])
+    return frame, encoding_used, warnings, digest
+
+
+def _read_csv_pandas(path: Path, data: bytes, sep: str, encoding: str | None) -> tuple[pd.DataFrame, str, list[str]]:
+    """Any CSV pandas can read: decoded as configured (or UTF-8, else Windows-1252), errors with the row."""
+    text, encoding_used, warnings = _decode(path, data, encoding)
+    if not text.strip():
+        raise DataError(str(path), "the file is empty (no header row)")
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_filter=False,
+            skip_blank_lines=False, engine="c", quoting=csv.QUOTE_MINIMAL,
+        )
+    except pd.errors.ParserError as exc:
+        raise DataError(str(path), *_parser_problem(str(exc))) from None
+    except pd.errors.EmptyDataError:
+        raise DataError(str(path), "the file is empty (no header row)") from None
+    if not isinstance(frame.index, pd.RangeIndex):
+        # pandas takes a first column that the header does not name as the index: every row has a cell
+        # more than the header names, so the columns would be shifted by one.
+        raise DataError(str(path), f"is not a well-formed CSV file (the rows have {len(frame.columns) + 1} cells "
+                        f"but the header names {len(frame.columns)})", row=2)
+    # A short row leaves its last cells missing: they are empty cells, never the text "nan".
+    return frame.fillna("").astype(str), encoding_used, warnings
+
+
+_BOM = b"\xef\xbb\xbf"
+
+
+def _read_csv_arrow(data: bytes, sep: str, encoding: str | None) -> tuple[pd.DataFrame, str] | None:
+    """The CSV read by Arrow, every cell as text, or None when the file needs pandas' reading.
+
+    Arrow and pandas agree on well-formed UTF-8 files (a blank line is a row of empty cells to both);
+    the files where they could differ go to pandas: another encoding, a header with empty or repeated
+    names (pandas renames them), blank lines in a one-column file, an odd number of quotes, and any
+    row Arrow cannot parse (ragged rows), where pandas gives the message that names the row.
+    """
+    try:
+        if encoding and codecs.lookup(encoding).name not in ("utf-8", "utf-8-sig"):
+            return None
+    except LookupError:
+        return None
+    bom = data.startswith(_BOM)
+    body = data[len(_BOM):] if bom else data
+    if not body[: 1 << 16].strip() or body[:1] in (b"\n", b"\r"):
+        return None
+    if not body.isascii():
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    head = body[: 1 << 16].decode("utf-8", errors="ignore")
+    try:
+        names = next(csv.reader(io.StringIO(head), delimiter=sep))
+    except (csv.Error, StopIteration):
+        return None
+    if len(body) > len(head) and "\n" not in head and "\r" not in head:
+        return None  # a header longer than the part looked at
+    if not names or any(not n for n in names) or len(set(names)) != len(names):
+        return None
+    # An odd number of quotes may be a quoted cell never closed, which Arrow would read to the end of
+    # the file where pandas names the row.
+    if body.count(b'"') % 2:
+        return None
+    # In a one-column file a blank line could be a row of one empty cell or nothing: left to pandas.
+    if len(names) == 1 and any(blank in body for blank in (b"\n\n", b"\r\r", b"\n\r\n")):
+        return None
+    try:
+        table = pacsv.read_csv(
+            pa.BufferReader(body),
+            read_options=pacsv.ReadOptions(use_threads=True),
+            parse_options=pacsv.ParseOptions(delimiter=sep, quote_char='"', double_quote=True, escape_char=False,
+                                             newlines_in_values=True, ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, strings_can_be_null=False,
+                                                 quoted_strings_can_be_null=False, null_values=[]),
+        )
+    except (pa.ArrowException, ValueError):
+        return None
+    if table.column_names != names or any(not pa.types.is_string(t) for t in table.schema.types):
+        return None
+    frame = pd.DataFrame({name: table.column(i).to_pandas() for i, name in enumerate(names)})
+    used = encoding or ("utf-8-sig" if bom else "utf-8")
+    return frame, used
+
+
+# A column is kept as categories when at most this share of its first rows is distinct.
+_REPETITIVE = 0.9
+_PROBE_ROWS = 1 << 16
+
+
+def _compact_text(series: pd.Series) -> pd.Series:
+    """A column of text cells, trimmed: categorical when its values repeat, else plain text."""
+    probe = series.iloc[:_PROBE_ROWS]
+    if len(probe) and probe.nunique() <= _REPETITIVE * len(probe):
+        codes, uniques = pd.factorize(series)
+        trimmed = pd.Index(uniques).str.strip()
+        if not trimmed.equals(pd.Index(uniques)):
+            recodes, trimmed = pd.factorize(trimmed)
+            codes = recodes[codes]
+        return pd.Series(pd.Categorical.from_codes(codes, categories=trimmed, validate=False), index=series.index)
+    return _trimmed(series)
+
+
+def _trimmed(series: pd.Series) -> pd.Series:
+    """A column of text cells with white space trimmed from both ends of each."""
+    series = series.astype(str)
+    return series.str.strip() if _may_need_trimming(series) else series
+
+
+def _may_need_trimming(series: pd.Series) -> bool:
+    """False when no cell starts or ends with a byte that could be white space (below "!" or not ASCII)."""
+    try:
+        chunks = _arrow_chunks(series)
+    except (pa.ArrowException, TypeError, ValueError):
+        return True
+    for chunk in chunks:
+        if chunk.null_count:
+            return True
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64)[chunk.offset: chunk.offset + len(chunk) + 1]
+        data = chunk.buffers()[2]
+        if data is None or not len(chunk):
+            continue
+        data = np.frombuffer(data, dtype=np.uint8)
+        lengths = np.diff(offsets)
+        full = lengths > 0
+        ends = np.concatenate([data[offsets[:-1][full]], data[offsets[1:][full] - 1]])
+        if ((ends < 0x21) | (ends >= 0x80)).any():
+            return True
+    return False
+
+
+# --- Columns held as categories -------------------------------------------------------------------------
+# Repetitive columns are pandas Categoricals (see read_raw): the work on them is done once per distinct
+# value and spread to the rows through the codes. A code of -1 (a missing cell) picks the last element
+# of an array, so each per-value array below ends with the value for a missing cell.
+
+
+def _is_categorical(series: pd.Series) -> bool:
+    return isinstance(series.dtype, pd.CategoricalDtype)
+
+
+def _plain(series: pd.Series) -> pd.Series:
+    """A categorical column as ordinary text (missing cells NaN); any other column as it is."""
+    return series.astype(series.cat.categories.dtype) if _is_categorical(series) else series
+
+
+def _as_string(series: pd.Series) -> pd.Series:
+    """Text for the converters: a categorical column stays categorical, any other becomes ``string``."""
+    return series if _is_categorical(series) else series.astype("string")
+
+
+def _canonical(series: pd.Series) -> pd.Series:
+    """The canonical dtype of a column: categorical text becomes ``string``."""
+    return series.astype("string") if _is_categorical(series) else series
+
+
+def _used_categories(series: pd.Series) -> pd.Series:
+    """A categorical column without the categories no row holds (``remove_unused_categories``, by counting)."""
+    codes = series.cat.codes.to_numpy()
+    used = np.bincount(codes[codes >= 0], minlength=len(series.cat.categories)) > 0
+    if used.all():
+        return series
+    renumber = np.append(np.cumsum(used) - 1, -1)
+    categories = series.cat.categories[used]
+    return pd.Series(pd.Categorical.from_codes(renumber[codes], categories=categories, validate=False), index=series.index)
+
+
+def _distinct(series: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """A categorical column as (its distinct values as ``string``, then one missing value; each row's code)."""
+    series = _used_categories(series)
+    values = pd.concat([pd.Series(series.cat.categories, dtype="string"), pd.Series([pd.NA], dtype="string")], ignore_index=True)
+    return values, series.cat.codes.to_numpy()
+
+
+def _per_value_mask(series: pd.Series, test) -> np.ndarray:
+    """``test(values)`` (a boolean per value) for every row; on a categorical column once per distinct value."""
+    if _is_categorical(series):
+        per_value = np.asarray(test(pd.Series(series.cat.categories)), dtype=bool)
+        return np.append(per_value, False)[series.cat.codes.to_numpy()]
+    return np.asarray(test(series), dtype=bool)
+
+
+def _on_distinct(ctx: _Context | None, series: pd.Series, convert) -> pd.Series:
+    """``convert(ctx, text)`` for a column; on a categorical column once per distinct value.
+
+    ``convert`` takes text (``string``, missing as NA) and returns a Series as long. Text results stay
+    categorical (the distinct results are the categories); other results are spread to every row.
+    Problems that ``convert`` notes on the context are noted row by row.
+    """
+    if not _is_categorical(series):
+        return convert(ctx, series)
+    values, codes = _distinct(series)
+    sub = dataclasses.replace(ctx, pending=[]) if ctx is not None else None
+    result = convert(sub, values)
+    if sub is not None:
+        for item in sub.pending:
+            rows = np.asarray(item[1], dtype=bool)[codes]
+            ctx.pending.append((item[0], rows, series) if len(item) == 3 else (item[0], rows))
+    if isinstance(result.dtype, pd.StringDtype):
+        result_codes, result_values = pd.factorize(result.array)
+        categories = pd.Index(result_values, dtype=result.dtype)
+        return pd.Series(pd.Categorical.from_codes(result_codes[codes], categories=categories, validate=False), index=series.index)
+    return pd.Series(result.array.take(codes), index=series.index)
+
+
+def _concat(frames: list[pd.DataFrame], consume: bool = False) -> pd.DataFrame:
+    """``pd.concat(frames, ignore_index=True)`` that keeps categorical columns categorical (categories joined).
+
+    ``consume`` empties the frames column by column as they are joined, so that the data is held about
+    once, not twice.
+    """
+    if len(frames) == 1:
+        return frames[0].reset_index(drop=True)
+    columns = list(frames[0].columns)
+    if any(set(f.columns) != set(columns) or len(f.columns) != len(columns) for f in frames):
+        return pd.concat([f.apply(_canonical) if len(f.columns) else f for f in frames], ignore_index=True)
+    out = {}
+    for column in columns:
+        parts = [f.pop(column) if consume else f[column] for f in frames]
+        if all(_is_categorical(p) for p in parts):
+            try:
+                out[column] = pd.Series(union_categoricals([p.array for p in parts]))
+                continue
+            except TypeError:  # categories of different types
+                pass
+        out[column] = pd.concat([_canonical(p) for p in parts], ignore_index=True)
+        del parts
+    return pd.DataFrame(out, copy=False)
+
+
+def _positions(parts: list[pd.Series], keys: pd.Index) -> list[np.ndarray]:
+    """For each part, each value's position in ``keys`` (distinct text), or -1 where it is not there.
+
+    One look-up for all the parts (the table of keys is built once); a categorical part is looked up
+    once per distinct value.
+    """
+    lookups = [pd.Series(p.cat.categories) if _is_categorical(p) else p for p in parts]
+    if len(keys) == 0 or not sum(len(x) for x in lookups):
+        return [np.full(len(p), -1, dtype=np.int64) for p in parts]
+    chunks = [chunk for x in lookups for chunk in _arrow_chunks(x)]
+    found = pc.index_in(pa.chunked_array(chunks, type=pa.large_string()), value_set=pa.concat_arrays(_arrow_chunks(keys)))
+    found = pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    out, start = [], 0
+    for part, lookup in zip(parts, lookups):
+        block = found[start: start + len(lookup)]
+        start += len(lookup)
+        out.append(np.append(block, -1)[part.cat.codes.to_numpy()] if _is_categorical(part) else block)
+    return out
+
+
+def _arrow_chunks(values) -> list[pa.Array]:
+    """Text as Arrow ``large_string`` arrays (without copying Arrow-backed text)."""
+    array = pa.array(pd.Series(values, copy=False).astype("string").array)
+    chunks = array.chunks if isinstance(array, pa.ChunkedArray) else [array]
+    return [c.cast(pa.large_string()) for c in chunks] or [pa.array([], type=pa.large_string())]
+
+
+def _take(series: pd.Series, positions: np.ndarray) -> pd.Series:
+    """The rows at ``positions``, missing where the position is -1."""
+    if _is_categorical(series):
+        codes = np.append(series.cat.codes.to_numpy(), -1)[positions]
+        return pd.Series(pd.Categorical.from_codes(codes, dtype=series.dtype, validate=False))
+    return pd.Series(series.array.take(positions, allow_fill=True))
 
 
 # --- Datetimes ------------------------------------------------------------------------------------------
@@ -280,12 +548,18 @@ def parse_datetimes(values: pd.Series, formats: tuple[str, ...], timezone: str, 
     converted, so a row's local date (and so its period) is never moved.
     Returns the parsed series and the formats used.
     """
+    if _is_categorical(values):  # once per distinct value
+        values = _used_categories(values)
+        parsed, used = parse_datetimes(pd.Series(values.cat.categories), formats, timezone, candidates)
+        out = np.append(parsed.to_numpy(dtype="datetime64[ns]"), np.datetime64("NaT", "ns"))[values.cat.codes.to_numpy()]
+        return pd.Series(out, index=values.index), used
     present = values.dropna()
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
     if present.empty:
         return out, []
     # Mostly-unique columns (timestamps) are parsed whole; repetitive ones (dates) once per distinct value.
-    repetitive = present.nunique() < 0.5 * len(present)
+    probe = present.iloc[:_PROBE_ROWS]
+    repetitive = probe.nunique() <= 0.9 * len(probe) and present.nunique() < 0.5 * len(present)
     uniques = pd.Series(present.unique()) if repetitive else present.reset_index(drop=True)
     probe = uniques.iloc[:: max(1, len(uniques) // 500)]
     has_offset = probe.str.contains(_OFFSET, regex=True).mean() > 0.5
@@ -323,6 +597,8 @@ def parse_datetimes(values: pd.Series, formats: tuple[str, ...], timezone: str, 
     if repetitive:
         lookup = pd.Series(parsed.values, index=uniques.values)
         out.loc[present.index] = present.map(lookup).astype("datetime64[ns]").values
+    elif len(present) == len(values):
+        out = pd.Series(parsed.to_numpy(dtype="datetime64[ns]"), index=values.index)
     else:
         out.loc[present.index] = parsed.values
     return out, used
@@ -383,6 +659,7 @@ class _Context:
                 values = values & self.first
             if len(item) == 3:  # unmapped values, counted by value
                 counts = item[2][values].value_counts()
+                counts = counts[counts > 0]
                 if len(counts):
                     self.unmapped.setdefault(name, Counter()).update({str(k): int(v) for k, v in counts.items()})
                 continue
@@ -421,7 +698,7 @@ def _first_present(ctx: _Context, source: FieldSource, field_name: str) -> tuple
     result = ctx.frame[present[0]].where(~ctx.missing_mask(ctx.frame[present[0]], source))
     for other in present[1:]:
         candidate = ctx.frame[other].where(~ctx.missing_mask(ctx.frame[other], source))
-        result = result.fillna(candidate)
+        result = _plain(result).fillna(_plain(candidate))
     return result, present[0]
 
 
@@ -435,16 +712,26 @@ def _text_field(ctx: _Context, field_name: str, source: FieldSource) -> tuple[pd
     if source.kind == "column":
         series, col = _first_present(ctx, source, field_name)
         if source.count_sep:
-            counts = series.str.split(source.count_sep, regex=False).map(
-                lambda items: sum(1 for item in items if item.strip()) if isinstance(items, list) else pd.NA
-            )
-            return counts.astype("Float64").astype("string"), col
-        return series.astype("string"), col
+            def count(_, text: pd.Series) -> pd.Series:
+                counts = text.str.split(source.count_sep, regex=False).map(
+                    lambda items: sum(1 for item in items if item.strip()) if isinstance(items, list) else pd.NA
+                )
+                return counts.astype("Float64").astype("string")
+
+            return _on_distinct(None, _as_string(series), count), col
+        return _as_string(series), col
     raise AssertionError(source.kind)
 
 
 def _convert(ctx: _Context, field_name: str, text: pd.Series, column: str) -> pd.Series:
-    """Typed canonical values from text; unmapped and unreadable values are counted, never dropped."""
+    """Typed canonical values from text; unmapped and unreadable values are counted, never dropped.
+
+    Text fields of a categorical column stay categorical (see :func:`_canonical`).
+    """
+    return _on_distinct(ctx, text, lambda sub, values: _convert_text(sub, field_name, values, column))
+
+
+def _convert_text(ctx: _Context, field_name: str, text: pd.Series, column: str) -> pd.Series:
     fspec = ctx.spec.fields[field_name]
     recodes = _recode(ctx, field_name)
     blank_recode = recodes.get("")
@@ -575,13 +862,13 @@ def _datetime_field(ctx: _Context, field_name: str, source: FieldSource) -> tupl
             numbers = {}
             for part in ("year", "month", "day"):
                 raw = ctx.column(parts[part], field_name)
-                numbers[part] = pd.to_numeric(raw.where(~ctx.missing_mask(raw, source)), errors="coerce")
+                numbers[part] = pd.to_numeric(_plain(raw.where(~ctx.missing_mask(raw, source))), errors="coerce")
             frame = pd.DataFrame(numbers)
             dates = pd.to_datetime(frame, errors="coerce").astype("datetime64[ns]")
             bad = dates.isna() & frame.notna().all(axis=1)
         if "time" in parts:
             raw_time = ctx.column(parts["time"], field_name)
-            time_text = raw_time.where(~ctx.missing_mask(raw_time, source))
+            time_text = _plain(raw_time.where(~ctx.missing_mask(raw_time, source)))
             present_times = time_text.dropna()
             if len(present_times) and present_times.str.fullmatch(r"\d{1,4}").all():
                 time_text = time_text.str.zfill(4)  # HHMM stored as an integer: 234 is 02:34
@@ -611,13 +898,17 @@ def _extract(ctx: _Context) -> tuple[pd.DataFrame, pd.Series]:
     spec, agency = ctx.spec, ctx.agency
     n = len(ctx.frame)
     out: dict[str, pd.Series] = {}
-    reason = pd.Series(pd.NA, index=ctx.frame.index, dtype="string")
+    reasons: list[str] = []  # each row's first reason: 0 none, i the reason reasons[i - 1]
+    reason_codes = np.zeros(n, dtype=np.int16)
     sources = ctx.group.columns
     event = spec.event
 
     def exclude(mask: pd.Series, why: str) -> None:
-        nonlocal reason
-        reason = reason.where(~(mask & reason.isna()), why)
+        rows = np.asarray(mask, dtype=bool) & (reason_codes == 0)
+        if rows.any():
+            if why not in reasons:
+                reasons.append(why)
+            reason_codes[rows] = reasons.index(why) + 1
 
     # The event date first: other fields (age from year of birth) depend on it.
     ordered = [event] + [f for f in sources if f != event]
@@ -627,8 +918,11 @@ def _extract(ctx: _Context) -> tuple[pd.DataFrame, pd.Series]:
         source = sources[field_name]
         fspec = spec.fields[field_name]
         if source.kind == "const":
-            text = pd.Series([str(source.const)] * n, index=ctx.frame.index, dtype="string")
-            out[field_name] = _convert(ctx, field_name, text, "(constant)") if fspec.type != "datetime" else pd.to_datetime(text)
+            if fspec.type == "datetime":
+                out[field_name] = pd.to_datetime(pd.Series([str(source.const)] * n, index=ctx.frame.index, dtype="string"))
+            else:
+                text = pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=pd.Index([str(source.const)], dtype="string"))
+                out[field_name] = _convert(ctx, field_name, pd.Series(text, index=ctx.frame.index), "(constant)")
             continue
         if source.kind == "synthetic":
             cols = list(source.columns) or [c for c in ctx.frame.columns if c not in _row_id_columns(agency, spec.name)]
@@ -659,11 +953,16 @@ def _extract(ctx: _Context) -> tuple[pd.DataFrame, pd.Series]:
             continue
         if source.kind == "race_ethnicity":
             race_text, col = _first_present(ctx, FieldSource("column", columns=source.columns, literal=source.literal, missing=source.missing), field_name)
-            race = _convert(ctx, field_name, race_text.astype("string"), col)
+            race = _convert(ctx, field_name, _as_string(race_text), col)
             eth_col = dict(source.parts)["ethnicity"]
-            ethnicity = ctx.column(eth_col, field_name)
-            hispanic = ethnicity.map(_norm_key).isin({_norm_key(v) for v in source.hispanic})
-            out[field_name] = race.where(~hispanic, "Hispanic").astype("string")
+            hispanic_codes = {_norm_key(v) for v in source.hispanic}
+            hispanic = _per_value_mask(ctx.column(eth_col, field_name), lambda values, codes=hispanic_codes: values.map(_norm_key).isin(codes))
+            if _is_categorical(race):
+                if "Hispanic" not in race.cat.categories:
+                    race = race.cat.add_categories(["Hispanic"])
+                out[field_name] = race.where(~hispanic, "Hispanic")
+            else:
+                out[field_name] = race.where(~hispanic, "Hispanic").astype("string")
             continue
         if source.kind == "first_of":
             label = pd.Series(pd.NA, index=ctx.frame.index, dtype="string")
@@ -677,6 +976,7 @@ def _extract(ctx: _Context) -> tuple[pd.DataFrame, pd.Series]:
             continue
         if source.kind == "year_of_birth":
             text, col = _first_present(ctx, FieldSource("column", columns=source.columns, missing=source.missing), field_name)
+            text = _plain(text)
             years = pd.to_numeric(text, errors="coerce")
             if ctx.event_dates is None:
                 raise DataError(str(ctx.path), f"{field_name} from a year of birth needs the event date {event}")
@@ -705,7 +1005,8 @@ def _extract(ctx: _Context) -> tuple[pd.DataFrame, pd.Series]:
         # Nothing can have happened after today (in the agency's time zone): a typed 2202 for 2022.
         today = pd.Timestamp(dt.datetime.now(zoneinfo.ZoneInfo(agency.timezone)).date())
         exclude(dates.notna() & (dates >= today + pd.Timedelta(days=1)), f"out_of_range_{event}")
-    return table, reason
+    reason = pd.Categorical.from_codes(reason_codes.astype(np.int64) - 1, categories=pd.Index(reasons, dtype="string"), validate=False)
+    return table, pd.Series(reason, index=ctx.frame.index).astype("string")
 
 
 def _require_some(ctx: _Context, values: pd.Series, column: str, field_name: str) -> None:
@@ -725,12 +1026,39 @@ def _row_id_columns(agency: Agency, dataset: str) -> list[str]:
 
 
 def _blank_and_header(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-    blank = (frame == "").all(axis=1)
-    names = pd.Series([c.casefold() for c in frame.columns], index=frame.columns)
-    equal = pd.DataFrame({c: frame[c].str.casefold() == names[c] for c in frame.columns})
-    nonempty = (frame != "").sum(axis=1)
-    header = (equal.sum(axis=1) >= min(2, len(frame.columns))) & (equal.sum(axis=1) == nonempty) & ~blank
-    return blank, header
+    """Rows whose every cell is empty, and rows that repeat the header (at least two cells equal to their
+    column names, ignoring case, and nothing else in the row)."""
+    nonempty = np.zeros(len(frame), dtype=np.int64)
+    equal = np.zeros(len(frame), dtype=np.int64)
+    for column in frame.columns:
+        name = column.casefold()
+        nonempty += _per_value_mask(frame[column], _nonempty)
+        equal += _per_value_mask(frame[column], lambda values, name=name: _casefold_equals(values, name))
+    blank = nonempty == 0
+    header = (equal >= min(2, len(frame.columns))) & (equal == nonempty) & ~blank
+    return pd.Series(blank, index=frame.index), pd.Series(header, index=frame.index)
+
+
+def _nonempty(values: pd.Series) -> np.ndarray:
+    return _arrow_lengths(values) > 0
+
+
+def _arrow_lengths(values: pd.Series) -> np.ndarray:
+    """The number of characters of each text (0 for a missing one)."""
+    if len(values) == 0:
+        return np.zeros(0, dtype=np.int64)
+    lengths = [pc.fill_null(pc.utf8_length(c), 0).to_numpy(zero_copy_only=False) for c in _arrow_chunks(values)]
+    return np.concatenate(lengths)
+
+
+def _casefold_equals(values: pd.Series, folded: str) -> np.ndarray:
+    """``values.str.casefold() == folded``, casefolding only the values short enough to match (casefolding
+    never makes a text shorter)."""
+    out = np.zeros(len(values), dtype=bool)
+    candidates = np.flatnonzero(_arrow_lengths(values) <= len(folded))
+    if len(candidates):
+        out[candidates] = (values.iloc[candidates].str.casefold() == folded).to_numpy(dtype=bool, na_value=False)
+    return out
 
 
 def _explode(frame: pd.DataFrame, rows: np.ndarray, spec, issues: Counter) -> tuple[pd.DataFrame, np.ndarray]:
@@ -798,73 +1126,167 @@ def _unpivot(frame: pd.DataFrame, rows: np.ndarray, spec, path: Path, missing: t
 # --- Related long tables ----------------------------------------------------------------------------------
 
 
+@dataclass
+class _Related:
+    """A related table aggregated per key: one value per distinct key, in the order keys first appear."""
+
+    main_key: str  # the main files' column that holds the key
+    keys: pd.Index
+    values: dict[str, pd.Series | np.ndarray]  # field -> one value per key
+    config: object
+    sizes: np.ndarray  # rows per key
+
+
 def _load_related(agency: Agency, dataset: str, key: bytes | None, files_out: list[FileAccount],
-                  unmapped: dict, issues: Counter) -> list[tuple[str, pd.DataFrame]]:
-    """Each related table aggregated per key: [(main key column, frame indexed by key, config, rows per key)]."""
+                  unmapped: dict, issues: Counter) -> list[_Related]:
+    """Each related table aggregated per key."""
     spec = registry.dataset(dataset)
     results = []
     for rel in agency.dataset(dataset).related:
         (rel_key, main_key), = rel.key.items()
         frames = []
-        for pattern in rel.files:
-            for path in _glob(agency, pattern):
-                frame, encoding_used, warnings = read_raw(path, rel.encoding, rel.sheet, rel.delimiter)
-                account = FileAccount(_display(agency, path), file_sha256(path), encoding_used, len(frame), role="related", warnings=warnings)
-                blank, header = _blank_and_header(frame)
-                account.excluded.update({"blank_row": int(blank.sum()), "header_row": int(header.sum())})
-                account.excluded = +account.excluded
-                frame = frame.loc[~(blank | header)]
-                if rel_key not in frame.columns:
-                    raise DataError(str(path), f"has no key column '{rel_key}' (configured in related)")
-                group = FileGroup(pattern, {}, (), None, None, tuple(rel.missing_values or agency.file_groups[dataset][0].missing_values), None)
-                ctx = _Context(agency, spec, group, path, frame, np.arange(len(frame)) + 2, unmapped, issues, key)
-                columns = {"__key": frame[rel_key]}
-                for field_name, rf in rel.fields.items():
-                    if rf.column:
-                        text = ctx.column(rf.column, field_name)
-                        text = text.where(~text.isin(set(group.missing_values))).astype("string")
-                        if rf.agg in ("any",):
-                            if spec.fields[field_name].type == "bool":
-                                columns[field_name] = _convert(ctx, field_name, text, rf.column).fillna(False).astype(bool)
-                            else:
-                                columns[field_name] = text.notna().astype(bool)
-                        elif rf.agg in ("sum", "max", "min"):
-                            columns[field_name] = pd.to_numeric(text, errors="coerce")
-                        elif rf.agg == "most_serious":
-                            recodes = _recode(ctx, field_name)
-                            columns[field_name] = text.map(lambda v, r=recodes: str(r.get(_norm_key(v), v)) if isinstance(v, str) else v)
+        paths = ((pattern, path) for pattern in rel.files for path in _glob(agency, pattern))
+        reads = _read_ahead(paths, lambda item, rel=rel: _read(item[1], rel.encoding, rel.sheet, rel.delimiter))
+        for (pattern, path), (frame, encoding_used, warnings, digest) in reads:
+            account = FileAccount(_display(agency, path), digest, encoding_used, len(frame), role="related", warnings=warnings)
+            blank, header = _blank_and_header(frame)
+            account.excluded.update({"blank_row": int(blank.sum()), "header_row": int(header.sum())})
+            account.excluded = +account.excluded
+            frame = frame.loc[~(blank | header)]
+            if rel_key not in frame.columns:
+                raise DataError(str(path), f"has no key column '{rel_key}' (configured in related)")
+            group = FileGroup(pattern, {}, (), None, None, tuple(rel.missing_values or agency.file_groups[dataset][0].missing_values), None)
+            ctx = _Context(agency, spec, group, path, frame, np.arange(len(frame)) + 2, unmapped, issues, key)
+            columns = {"__key": frame[rel_key]}
+            for field_name, rf in rel.fields.items():
+                if rf.column:
+                    text = ctx.column(rf.column, field_name)
+                    text = _as_string(text.where(~text.isin(set(group.missing_values))))
+                    if rf.agg in ("any",):
+                        if spec.fields[field_name].type == "bool":
+                            columns[field_name] = _convert(ctx, field_name, text, rf.column).fillna(False).astype(bool)
                         else:
-                            columns[field_name] = text
-                ctx.settle_issues()
-                frames.append(pd.DataFrame(columns))
-                files_out.append(account)
-        related = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({"__key": []})
-        grouped = related.groupby("__key", sort=False)
-        aggregated = {}
+                            columns[field_name] = text.notna().astype(bool)
+                    elif rf.agg in ("sum", "max", "min"):
+                        columns[field_name] = pd.to_numeric(_plain(text), errors="coerce")
+                    elif rf.agg == "most_serious":
+                        recodes = _recode(ctx, field_name)
+                        columns[field_name] = _on_distinct(None, text, lambda _, values, r=recodes: values.map(
+                            lambda v: str(r.get(_norm_key(v), v)) if isinstance(v, str) else v).astype("string"))
+                    else:
+                        columns[field_name] = text
+            ctx.settle_issues()
+            frames.append(pd.DataFrame(columns))
+            files_out.append(account)
+        related = _concat(frames) if frames else pd.DataFrame({"__key": pd.Series([], dtype="string")})
+        del frames
+        # Groups by the key's codes: keys in the order they first appear, as groupby(sort=False) has them.
+        codes, keys = pd.factorize(_plain(related.pop("__key")))
+        keys = pd.Index(keys)
+        sizes = np.bincount(codes, minlength=len(keys))
+        aggregated: dict[str, pd.Series | np.ndarray] = {}
         for field_name, rf in rel.fields.items():
             if rf.agg == "any_row":
-                aggregated[field_name] = grouped.size() > 0
+                aggregated[field_name] = sizes > 0
             elif rf.agg == "count":
-                aggregated[field_name] = grouped.size().astype("Float64")
+                aggregated[field_name] = sizes.astype(float)
             elif rf.agg == "any":
-                aggregated[field_name] = grouped[field_name].any()
+                aggregated[field_name] = np.bincount(codes, weights=related[field_name].to_numpy(dtype=bool), minlength=len(keys)) > 0
             elif rf.agg in ("sum", "max", "min"):
-                aggregated[field_name] = getattr(grouped[field_name], rf.agg)().astype("Float64")
+                per_key = getattr(related[field_name].groupby(codes), rf.agg)()
+                aggregated[field_name] = per_key.reindex(range(len(keys))).astype("Float64").reset_index(drop=True)
             elif rf.agg == "first":
-                aggregated[field_name] = grouped[field_name].first()
+                aggregated[field_name] = _canonical(related[field_name]).groupby(codes).first().reindex(range(len(keys))).reset_index(drop=True)
             elif rf.agg == "list":
-                aggregated[field_name] = grouped[field_name].agg(lambda s, sep=rf.sep: sep.join(sorted(set(s.dropna()))))
+                joined = _canonical(related[field_name]).groupby(codes).agg(lambda s, sep=rf.sep: sep.join(sorted(set(s.dropna()))))
+                aggregated[field_name] = joined.reindex(range(len(keys))).reset_index(drop=True)
             elif rf.agg == "most_serious":
-                # Rank by `order` (compared ignoring case and spaces); values not in it rank last.
+                # Rank by `order` (compared ignoring case and spaces); values not in it rank last. The value
+                # kept is that of the first row with the best rank.
                 rank = {_norm_key(value): i for i, value in enumerate(rf.order)}
-                ranks = related[field_name].map(lambda v, r=rank: r.get(_norm_key(v), len(r)) if isinstance(v, str) else np.nan)
-                best = related.assign(__rank=ranks).dropna(subset=["__rank"]).sort_values("__rank", kind="stable")
-                aggregated[field_name] = best.drop_duplicates("__key").set_index("__key")[field_name]
-        results.append((main_key, pd.DataFrame(aggregated), rel, grouped.size()))
+                values = related[field_name]
+                ranks = _per_value(values, lambda v, r=rank: np.array(
+                    [r.get(_norm_key(x), len(r)) if isinstance(x, str) else np.nan for x in v], dtype=float), np.nan)
+                # Per key the smallest (rank, row): one number, rank * rows + row.
+                valid = np.flatnonzero(~np.isnan(ranks))
+                score = ranks[valid].astype(np.int64) * len(values) + valid
+                best = np.full(len(keys), np.iinfo(np.int64).max, dtype=np.int64)
+                np.minimum.at(best, codes[valid], score)
+                chosen = np.where(best == np.iinfo(np.int64).max, -1, best % max(len(values), 1))
+                aggregated[field_name] = _take(values, chosen)
+        results.append(_Related(main_key, keys, aggregated, rel, sizes))
+        del related, codes
     return results
 
 
+def _per_value(series: pd.Series, compute, missing) -> np.ndarray:
+    """``compute(values)`` (a NumPy array, one element per value) for every row; on a categorical
+    column once per distinct value, with ``missing`` for missing cells."""
+    if _is_categorical(series):
+        per_value = np.asarray(compute(pd.Series(series.cat.categories)))
+        return np.append(per_value, np.array([missing], dtype=per_value.dtype))[series.cat.codes.to_numpy()]
+    return np.asarray(compute(series))
+
+
+def _join_related(ctx: _Context, work: pd.DataFrame, path: Path, related: list[_Related], matched: list[np.ndarray],
+                  table: pd.DataFrame, looked_up: list[np.ndarray | None]) -> None:
+    """Put each related table's aggregated fields on the main rows, by key; note which keys matched.
+
+    ``looked_up`` holds, per related table, each row's position in its keys when already looked up.
+    """
+    spec = ctx.spec
+    for number, rel in enumerate(related):
+        if rel.main_key not in work.columns:
+            raise DataError(str(path), f"has no column '{rel.main_key}' (the key of a related table)")
+        positions = looked_up[number]
+        if positions is None:
+            positions = _positions([work[rel.main_key]], rel.keys)[0]
+        found = positions >= 0
+        matched[number][positions[found]] = True
+        for field_name, rf in rel.config.fields.items():
+            per_key = rel.values[field_name]
+            if rf.agg in ("any", "any_row", "count"):
+                values = np.zeros(len(work), dtype=per_key.dtype)
+                values[found] = per_key[positions[found]]
+                values = pd.Series(values, index=work.index).astype("boolean" if rf.agg != "count" else "Float64")
+            else:
+                values = _take(per_key, positions)
+                values.index = work.index
+                if spec.fields[field_name].type == "enum":
+                    values = _convert(ctx, field_name, _as_string(values), rf.column or "")
+                elif spec.fields[field_name].type == "bool":
+                    values = values.astype("boolean")
+            table[field_name] = values
+
+
 # --- The dataset ------------------------------------------------------------------------------------------
+
+
+def _read_ahead(items, read):
+    """``(item, read(item))`` for each item in order, reading the next item in a thread meanwhile (Arrow
+    and the file system work without Python's lock, so the two cores share the work).
+
+    Errors come in the order a plain loop would raise them, the iteration's own (a glob that matches
+    nothing) after the earlier item's read.
+    """
+    items = iter(items)
+    pending = None
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        while True:
+            try:
+                item = next(items)
+            except StopIteration:
+                break
+            except BaseException:
+                if pending is not None:
+                    yield pending[0], pending[1].result()
+                raise
+            future = pool.submit(read, item)
+            if pending is not None:
+                yield pending[0], pending[1].result()
+            pending = (item, future)
+        if pending is not None:
+            yield pending[0], pending[1].result()
 
 
 def _glob(agency: Agency, pattern: str) -> list[Path]:
@@ -885,7 +1307,7 @@ def _display(agency: Agency, path: Path) -> str:
         return str(path)
 
 
-def load_dataset(agency: Agency, dataset: str, key: bytes | None = None) -> LoadResult:
+def load_dataset(agency: Agency, dataset: str, key: bytes | None = None, *, compact: bool = False) -> LoadResult:
     """Load one dataset of an agency into its canonical table.
 
     Parameters
@@ -897,6 +1319,10 @@ def load_dataset(agency: Agency, dataset: str, key: bytes | None = None) -> Load
     key : bytes, optional
         The pseudonymisation key; read from the agency's key file when the dataset maps a
         person identifier and no key is given.
+    compact : bool
+        Keep text fields whose values repeat as pandas Categoricals (each distinct value held once)
+        instead of ``string`` columns: the same values in a fraction of the memory, for the Parquet
+        cache (see :func:`canonical_table`).
 
     Raises
     ------
@@ -918,38 +1344,70 @@ def load_dataset(agency: Agency, dataset: str, key: bytes | None = None) -> Load
     files: list[FileAccount] = []
     row_ids = _row_id_columns(agency, dataset)
 
+    # The related tables first, so that their files and the main files are never in memory together;
+    # an error in them is raised after any in reading the main files (the order a reader would find them).
+    related_files: list[FileAccount] = []
+    related_error: TransparencyError | None = None
+    try:
+        related = _load_related(agency, dataset, key, related_files, unmapped, issues) if config.related else []
+    except TransparencyError as exc:
+        related, related_error = [], exc
+
     # Read every file first: duplicate rows are judged across the dataset's files.
     raw = []
     seen: dict[Path, str] = {}
-    for group in agency.file_groups[dataset]:
-        for path in _glob(agency, group.glob):
-            if path in seen:
-                raise DataError(str(path), f"is matched by two `files` entries ('{seen[path]}' and '{group.glob}'); "
-                                "each file may be read once")
-            seen[path] = group.glob
-            frame, encoding_used, warnings = read_raw(path, group.encoding, group.sheet, group.delimiter)
-            account = FileAccount(_display(agency, path), file_sha256(path), encoding_used, len(frame), warnings=warnings)
-            if frame.empty:
-                account.warnings.append("the file has a header but no rows")
-            blank, header = _blank_and_header(frame)
-            compare = [c for c in frame.columns if c not in row_ids]
-            hashes = pd.util.hash_pandas_object(frame[compare], index=False).to_numpy()
-            salt = np.uint64(int(hashlib.sha256("\x1f".join(compare).encode()).hexdigest()[:15], 16))
-            raw.append((group, path, frame, account, blank.to_numpy(), header.to_numpy(), hashes ^ salt))
-            files.append(account)
+
+    def main_files():
+        for group in agency.file_groups[dataset]:
+            for path in _glob(agency, group.glob):
+                if path in seen:
+                    raise DataError(str(path), f"is matched by two `files` entries ('{seen[path]}' and '{group.glob}'); "
+                                    "each file may be read once")
+                seen[path] = group.glob
+                yield group, path
+
+    def read(item):
+        group, path = item
+        return _read(path, group.encoding, group.sheet, group.delimiter)
+
+    for (group, path), (frame, encoding_used, warnings, digest) in _read_ahead(main_files(), read):
+        account = FileAccount(_display(agency, path), digest, encoding_used, len(frame), warnings=warnings)
+        if frame.empty:
+            account.warnings.append("the file has a header but no rows")
+        blank, header = _blank_and_header(frame)
+        compare = [c for c in frame.columns if c not in row_ids]
+        hashes = pd.util.hash_pandas_object(frame[compare], index=False, categorize=False).to_numpy()
+        salt = np.uint64(int(hashlib.sha256("\x1f".join(compare).encode()).hexdigest()[:15], 16))
+        raw.append([group, path, frame, account, blank.to_numpy(), header.to_numpy(), hashes ^ salt])
+        files.append(account)
     all_hashes = np.concatenate([r[6] for r in raw]) if raw else np.array([], dtype=np.uint64)
     eligible = np.concatenate([~(r[4] | r[5]) for r in raw]) if raw else np.array([], dtype=bool)
     duplicated = np.zeros(len(all_hashes), dtype=bool)
     if config.duplicate_rows == "exclude" and len(all_hashes):
         series = pd.Series(np.where(eligible, all_hashes, 0))
         duplicated = series.duplicated().to_numpy() & eligible
+    del all_hashes, eligible
 
-    related = _load_related(agency, dataset, key, files, unmapped, issues) if config.related else []
+    if related_error is not None:
+        raise related_error
+    files.extend(related_files)
+    matched = [np.zeros(len(r.keys), dtype=bool) for r in related]
+    # Each raw row's position in the related tables' keys, looked up for every file at once, except
+    # where list cells split the key column into several values (looked up per canonical row instead).
+    looked_up: list[list[np.ndarray | None]] = []
+    for rel in related:
+        usable = [r for r in raw if rel.main_key in r[2].columns]
+        if config.explode is not None and rel.main_key in config.explode.columns:
+            usable = []
+        found = iter(_positions([r[2][rel.main_key] for r in usable], rel.keys))
+        looked_up.append([next(found) if any(r is u for u in usable) else None for r in raw])
 
-    tables = []
+    accounts: list[tuple[FileAccount, np.ndarray]] = []
+    parts: list[pd.DataFrame] = []
     offset = 0
-    matched_keys: dict[int, set] = {}
-    for group, path, frame, account, blank, header, _ in raw:
+    for file_number, entry in enumerate(raw):
+        group, path, frame, account, blank, header, _ = entry
+        entry.clear()  # the raw frame is not needed once its rows are extracted
         n = len(frame)
         dup = duplicated[offset: offset + n]
         offset += n
@@ -959,7 +1417,8 @@ def load_dataset(agency: Agency, dataset: str, key: bytes | None = None) -> Load
         excluded_reason[dup & (excluded_reason == None)] = "duplicate_row"  # noqa: E711
         keep = excluded_reason == None  # noqa: E711
         rows = np.arange(n) + 2
-        work = frame.loc[keep].reset_index(drop=True)
+        work = frame.loc[keep].reset_index(drop=True) if not keep.all() else frame
+        del frame
         work_rows = rows[keep]
         if config.explode:
             work, work_rows = _explode(work, work_rows, config.explode, issues)
@@ -978,75 +1437,86 @@ def load_dataset(agency: Agency, dataset: str, key: bytes | None = None) -> Load
                 value_field = config.unpivot.value
                 table[value_field] = _convert(ctx, value_field, work["__value"].where(~no_flag).astype("string"), "(values)")
             reason = reason.where(~(pd.Series(no_flag, index=reason.index) & reason.isna()), f"no_{field_name}")
-        for number, (main_key, aggregated, rel, _) in enumerate(related):
-            if main_key not in work.columns:
-                raise DataError(str(path), f"has no column '{main_key}' (the key of a related table)")
-            keys = work[main_key]
-            matched_keys.setdefault(number, set()).update(keys.unique())
-            for field_name, rf in rel.fields.items():
-                values = keys.map(aggregated[field_name])
-                if rf.agg in ("any", "any_row"):
-                    values = values.fillna(False).astype("boolean")
-                elif rf.agg == "count":
-                    values = values.fillna(0).astype("Float64")
-                elif spec.fields[field_name].type == "enum":
-                    values = _convert(ctx, field_name, values.astype("string"), rf.column or "")
-                elif spec.fields[field_name].type == "bool":
-                    values = values.astype("boolean")
-                table[field_name] = values
+        positions = [None if per_file[file_number] is None else per_file[file_number][work_rows - 2] for per_file in looked_up]
+        _join_related(ctx, work, path, related, matched, table, positions)
         ctx.settle_issues(reason.isna().to_numpy())
         table["__row"] = work_rows
-        table["__file"] = len(tables)
+        table["__file"] = np.full(len(table), len(parts), dtype=np.int32)
         table["__reason"] = reason.to_numpy()
-        tables.append((account, table, excluded_reason))
+        parts.append(table)
+        accounts.append((account, excluded_reason))
+        del work, ctx, table
 
-    combined = pd.concat([t for _, t, _ in tables], ignore_index=True) if tables else pd.DataFrame()
+    # The files' tables are kept apart until the end (one copy of the data at a time): row i of the
+    # dataset is row i - starts[f] of parts[f].
+    starts = np.cumsum([0] + [len(p) for p in parts])
+
+    def file_of(i: int) -> tuple[pd.DataFrame, int]:
+        f = int(np.searchsorted(starts, i, side="right") - 1)
+        return parts[f], i - int(starts[f])
 
     # Unique ids across the whole dataset.
     unique_fields = list(spec.unique)
     if not unique_fields and "duplicate_ids" in config.model_fields_set:
         unique_fields = [spec.id_field]  # the agency declares its id unique
     for unique_field in unique_fields:
-        if unique_field not in combined:
+        if not any(unique_field in p.columns for p in parts):
             continue
-        live = combined["__reason"].isna() & combined[unique_field].notna()
-        repeated = combined[unique_field].where(live).duplicated(keep="first") & live
+        column = pd.concat([_canonical(p[unique_field]) if unique_field in p.columns else pd.Series(pd.NA, index=p.index, dtype="string")
+                            for p in parts], ignore_index=True)
+        ids, distinct = pd.factorize(column)  # -1 for a missing id
+        del column
+        live = np.concatenate([p["__reason"].isna().to_numpy() for p in parts]) & (ids >= 0)
+        first_live = np.full(len(distinct), len(ids), dtype=np.int64)  # each id's first live row
+        np.minimum.at(first_live, ids[live], np.flatnonzero(live))
+        repeated = live & (first_live[np.where(live, ids, 0)] != np.arange(len(ids)))
         if repeated.any():
             if config.duplicate_ids == "error":
-                i = int(np.flatnonzero(repeated.to_numpy())[0])
-                account = tables[int(combined["__file"].iloc[i])][0]
-                first = combined.index[(combined[unique_field] == combined[unique_field].iloc[i]) & live][0]
+                i = int(np.flatnonzero(repeated)[0])
+                first = int(first_live[ids[i]])
+                (part, row), (first_part, first_row) = file_of(i), file_of(first)
                 raise DataError(
-                    account.path,
-                    f"{unique_field} '{combined[unique_field].iloc[i]}' repeats row {int(combined['__row'].iloc[first])}"
-                    f" of {tables[int(combined['__file'].iloc[first])][0].path}; ids must be unique "
+                    accounts[int(part["__file"].iloc[row])][0].path,
+                    f"{unique_field} '{part[unique_field].iloc[row]}' repeats row {int(first_part['__row'].iloc[first_row])}"
+                    f" of {accounts[int(first_part['__file'].iloc[first_row])][0].path}; ids must be unique "
                     "(set duplicate_ids: exclude to keep the first and count the rest)",
-                    row=int(combined["__row"].iloc[i]), column=_source_column(agency, dataset, unique_field),
+                    row=int(part["__row"].iloc[row]), column=_source_column(agency, dataset, unique_field),
                 )
             if config.duplicate_ids == "exclude":
-                combined.loc[repeated, "__reason"] = "duplicate_id"
+                for f, part in enumerate(parts):
+                    mine = repeated[starts[f]: starts[f + 1]]
+                    if mine.any():
+                        part.loc[mine, "__reason"] = "duplicate_id"
 
     # Related rows whose key matches no main record are not lost: they are counted.
-    for number, (_, _, rel, sizes) in enumerate(related):
-        orphans = sizes[~sizes.index.isin(list(matched_keys.get(number, set())))]
-        if len(orphans):
-            issues[f"linked records: rows of {', '.join(rel.files)} that match no record"] += int(orphans.sum())
+    for rel, found in zip(related, matched):
+        orphans = int(rel.sizes[~found].sum())
+        if orphans:
+            issues[f"linked records: rows of {', '.join(rel.config.files)} that match no record"] += orphans
 
-    # Account for every raw row: used if any of its canonical rows is kept, else its first reason.
-    for file_index, (account, _, excluded_reason) in enumerate(tables):
+    # Account for every raw row: used if any of its canonical rows is kept, else its first reason. Then
+    # keep each file's used rows only.
+    for file_index, (account, excluded_reason) in enumerate(accounts):
         account.excluded.update(Counter(r for r in excluded_reason if r is not None))
-        part = combined.loc[combined["__file"] == file_index, ["__row", "__reason"]]
-        if part.empty:
-            continue
-        kept_rows = part.loc[part["__reason"].isna(), "__row"].unique()
-        dropped = part[~part["__row"].isin(kept_rows)].drop_duplicates("__row")
-        account.excluded.update({str(k): int(v) for k, v in dropped["__reason"].value_counts().items()})
-        account.excluded = +account.excluded
+        part = parts[file_index]
+        if not part.empty:
+            kept_rows = part.loc[part["__reason"].isna(), "__row"].unique()
+            dropped = part.loc[~part["__row"].isin(kept_rows), ["__row", "__reason"]].drop_duplicates("__row")
+            account.excluded.update({str(k): int(v) for k, v in dropped["__reason"].value_counts().items()})
+            account.excluded = +account.excluded
+            keep = part["__reason"].isna().to_numpy()
+            if not keep.all():
+                part = part[keep]
+        parts[file_index] = part.drop(columns=["__row", "__file", "__reason"])
+    del part
 
-    kept = combined[combined["__reason"].isna()] if len(combined) else combined
-    table = kept.drop(columns=["__row", "__file", "__reason"], errors="ignore").reset_index(drop=True)
+    table = _concat(parts, consume=True) if parts else pd.DataFrame()
+    parts.clear()
     recorded = [f for f in spec.fields if f in table.columns]
     table = table[recorded]
+    distinct = distinct_values(table)
+    if not compact:
+        table = canonical_table(table)
 
     for field_name, source in agency.file_groups[dataset][0].columns.items():
         if source.kind == "synthetic":
@@ -1062,7 +1532,34 @@ def load_dataset(agency: Agency, dataset: str, key: bytes | None = None) -> Load
         issues=dict(sorted(issues.items())),
         notes=notes,
         recorded=recorded,
+        distinct=distinct,
     )
+
+
+# Text fields with at most this many distinct values have them listed (LoadResult.distinct).
+DISTINCT_LISTED = 200
+
+
+def distinct_values(table: pd.DataFrame) -> dict[str, list[str]]:
+    """The distinct values (sorted) of each categorical text column that has few, over its rows."""
+    out = {}
+    for column in table.columns:
+        if _is_categorical(table[column]):
+            categories = _used_categories(table[column]).cat.categories
+            if len(categories) <= DISTINCT_LISTED:
+                out[column] = sorted(str(v) for v in categories)
+    return out
+
+
+def canonical_table(table: pd.DataFrame) -> pd.DataFrame:
+    """A table with its categorical text columns (see ``load_dataset(compact=True)``) as ``string``."""
+    categorical = [c for c in table.columns if _is_categorical(table[c])]
+    if not categorical:
+        return table
+    table = table.copy(deep=False)
+    for column in categorical:
+        table[column] = table[column].astype("string")
+    return table
 
 
 def _source_column(agency: Agency, dataset: str, field_name: str) -> str | None:

@@ -20,6 +20,7 @@ import io
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -107,16 +108,37 @@ class Section:
         ``2025Q3``, ``2025``, ``FY2025``..., or ``latest``.
     output_dir : str
         Where tables and the section's facts go; empty: a temporary folder (an analyst's preview).
+    columns : list of str, optional
+        Read only these fields (besides the event date) from the cache: for large datasets.
+    window : callable, optional
+        ``window(period) -> (first day, end day)``: read only the rows whose event date falls in it
+        (plus the first and last rows of the data, so that its span of dates, ``latest`` and the
+        coverage stay those of the whole table). The section's figures must look at nothing
+        outside it: the stops section, with millions of rows a year, reads its trend's quarters.
     """
 
-    def __init__(self, dataset: str, agency: str = "sample", period: str = "latest", output_dir: str = ""):
+    def __init__(self, dataset: str, agency: str = "sample", period: str = "latest", output_dir: str = "",
+                 *, columns: list[str] | tuple[str, ...] | None = None,
+                 window: Callable[[Period], tuple[date, date]] | None = None):
         self.spec = registry.dataset(dataset)
         self.dataset = dataset
         self.agency = resolve_agency(agency)
-        self.loaded = load_cached(self.agency, dataset)
-        self.data = self.loaded.table
         self.event = self.spec.event
-        self.period = resolve_period(period, self.agency, self.data, self.event)
+        #: True when ``data`` holds only a window of dates and some columns (see the class description).
+        self.partial = columns is not None or window is not None
+        if not self.partial:
+            self.loaded = load_cached(self.agency, dataset)
+            self.data = self.loaded.table
+            self.period = resolve_period(period, self.agency, self.data, self.event)
+        else:
+            from .cache import cached, read_table
+
+            entry = cached(self.agency, dataset)
+            last = pd.DataFrame({self.event: [entry.span[1]]}) if entry.span is not None else None
+            self.period = resolve_period(period, self.agency, last, self.event)
+            start, end = window(self.period) if window is not None else (None, None)
+            self.loaded = entry.result(read_table(entry, start, end, columns=list(columns) if columns is not None else None))
+            self.data = self.loaded.table
         self.prior = self.period.previous()
         self.last_year = self.period.year_earlier()
         self.min_count = self.agency.min_count
@@ -132,7 +154,7 @@ class Section:
 
     def recorded(self, field: str) -> bool:
         """Whether the agency records this field (else figures built on it are omitted, not 0)."""
-        return field in self.data.columns
+        return field in self.data.columns or (self.partial and field in self.loaded.recorded)
 
     def value(self, name: str):
         """A published figure by its metrics.json name (None when suppressed or not covered)."""

@@ -13,10 +13,9 @@ ALPHA = 0.05
 
 
 def _binomial_log_pmf(k: np.ndarray, n: int, p: float) -> np.ndarray:
-    return (
-        np.array([math.lgamma(n + 1)]) - np.vectorize(math.lgamma)(k + 1) - np.vectorize(math.lgamma)(n - k + 1)
-        + k * math.log(p) + (n - k) * math.log1p(-p)
-    )
+    from scipy.special import gammaln
+
+    return gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1) + k * math.log(p) + (n - k) * math.log1p(-p)
 
 
 def binomial_two_sided_p(k: int, n: int, p: float = 0.5) -> float:
@@ -74,3 +73,24 @@ def wilson_interval(successes: int, trials: int, z: float = 1.959964) -> tuple[f
     centre = (phat + z**2 / (2 * trials)) / denominator
     half = z * math.sqrt(phat * (1 - phat) / trials + z**2 / (4 * trials**2)) / denominator
     return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def poisson_interval(count: int, confidence: float = 1 - ALPHA) -> tuple[float, float]:
+    """Exact (Garwood) interval for the mean of a Poisson count: the range of true means that would
+    give a count like this one at least ``1 - confidence`` of the time, split equally between the ends.
+
+    For 0 it is ``(0, 3.69)``; for 10, ``(4.80, 18.39)``.
+    """
+    if count < 0 or int(count) != count:
+        raise ValueError(f"a count must be a whole number of at least 0, got {count!r}")
+    from scipy.special import gammaincinv
+
+    count = int(count)
+    tail = (1 - confidence) / 2
+    # P(X <= k | mean) = 1 - P(k + 1, mean) and P(X >= k | mean) = P(k, mean), with P the regularized
+    # lower incomplete gamma function, so each end is one inverse of it (the chi-square form of the
+    # Garwood interval).
+    upper = float(gammaincinv(count + 1, 1 - tail))
+    if count == 0:
+        return 0.0, upper
+    return float(gammaincinv(count, tail)), upper

@@ -8,17 +8,15 @@ Everything here returns raw numbers or plain tables; publishing (and so suppress
 from __future__ import annotations
 
 import html
-import math
 from dataclasses import dataclass
 from datetime import date
 
-import numpy as np
 import pandas as pd
 
 from .. import analysis, charts, fmt
 from ..periods import Period, quarter_of, trailing_quarters
 from ..section import Section, write_csv
-from ..stats import ALPHA, poisson_change
+from ..stats import poisson_change, poisson_interval
 from ..suppress import suppress_value
 
 # --- Time windows longer than a quarter ------------------------------------------------------------
@@ -161,48 +159,6 @@ def officer_distribution(rows: pd.DataFrame, unit_field: str, noun: str, officer
 
 
 # --- Rates, with a range that allows for chance -------------------------------------------------------
-
-
-def _poisson_cdf(k: int, mean: float) -> float:
-    """P(X <= k) for a Poisson count with this mean (summed in log space, stable for large k)."""
-    if mean <= 0:
-        return 1.0
-    i = np.arange(k + 1)
-    log_terms = i * math.log(mean) - mean - np.array([math.lgamma(v + 1) for v in i])
-    top = log_terms.max()
-    return float(min(1.0, math.exp(top) * np.exp(log_terms - top).sum()))
-
-
-def _solve(target, low: float, high: float, increasing: bool) -> float:
-    for _ in range(200):
-        middle = (low + high) / 2
-        if (target(middle) > 0) == increasing:
-            high = middle
-        else:
-            low = middle
-        if high - low < 1e-9 * max(1.0, high):
-            break
-    return (low + high) / 2
-
-
-def poisson_interval(count: int, confidence: float = 1 - ALPHA) -> tuple[float, float]:
-    """Exact (Garwood) interval for the mean of a Poisson count: the range of true means that would
-    give a count like this one at least ``1 - confidence`` of the time, split equally between the ends.
-
-    For 0 it is ``(0, 3.69)``; for 10, ``(4.80, 18.39)``.
-    """
-    if count < 0 or int(count) != count:
-        raise ValueError(f"a count must be a whole number of at least 0, got {count!r}")
-    count = int(count)
-    tail = (1 - confidence) / 2
-    high_start = count + 10 * math.sqrt(count + 1) + 10
-    # Upper end: the mean at which seeing ``count`` or fewer has probability ``tail``.
-    upper = _solve(lambda m: tail - _poisson_cdf(count, m), count, high_start, increasing=True)
-    if count == 0:
-        return 0.0, upper
-    # Lower end: the mean at which seeing ``count`` or more has probability ``tail``.
-    lower = _solve(lambda m: (1 - _poisson_cdf(count - 1, m)) - tail, 0.0, count, increasing=True)
-    return lower, upper
 
 
 @dataclass(frozen=True)

@@ -263,7 +263,7 @@ def answered(sec: Section, rows: pd.DataFrame | None = None) -> pd.DataFrame:
 
 def questions(sec: Section) -> list[str]:
     """The questions in the order they first appear in the file."""
-    return list(dict.fromkeys(sec.data["question"].dropna().astype(str)))
+    return [str(q) for q in pd.unique(sec.data["question"].dropna().astype(str))]  # order of first appearance
 
 
 def estimates(sec: Section, rows: pd.DataFrame) -> dict[str, surveys.ShareEstimate]:
@@ -486,7 +486,7 @@ def _group_table(sec: Section, field_name: str, label: str, order: list[str] | N
     minimum = _minimum(sec)
     every_value = everyone[field_name].astype("string").fillna("Not recorded")
     values = every_value.loc[now.index]
-    groups = list(dict.fromkeys(every_value))
+    groups = [str(g) for g in pd.unique(every_value)]
     if order is not None:
         groups = [g for g in order if g in set(groups)] + sorted(g for g in groups if g not in order)
     else:
@@ -625,7 +625,7 @@ def score_rows(sec: Section, rows: pd.DataFrame | None = None) -> pd.DataFrame:
 
 
 def measures(sec: Section) -> list[str]:
-    found = list(dict.fromkeys(score_rows(sec)["measure"].astype(str)))
+    found = [str(m) for m in pd.unique(score_rows(sec)["measure"].astype(str))]
     known = [m for m in MEASURE_WORDS if m in found]
     return known + [m for m in found if m not in known]
 

@@ -5,6 +5,10 @@ One row is one person stopped. Functions return raw counts and figures; the note
 through :func:`publish` (``Section.table`` with this section's dependent figures declared), which
 suppresses small counts, and draws charts from what was published. Rates are shown only for groups of
 at least :func:`transparency.disparity.min_base` stops (or searches).
+
+An agency can have millions of stops a year, so the notebook opens its Section with ``columns=FIELDS`` and
+``window=window``: it reads only the stops and the fields the section shows; every function gives the
+same figures on a Section that holds the whole table.
 """
 
 from __future__ import annotations
@@ -27,6 +31,32 @@ REF = disparity.REFERENCE
 #: Districts shown by name; the rest are added up (a city with 77 precincts would fill pages).
 DISTRICTS_SHOWN = 12
 MINORITY = "Black"
+
+
+# --- What the section reads ------------------------------------------------------------------------------
+
+#: The fields the section reads besides the event date; the others are never loaded.
+FIELDS = ("stop_type", "subject_race", "reason", "district", "frisk_performed", "search_conducted",
+          "contraband_found", "outcome")
+#: Quarters in the trend table and chart.
+TREND_QUARTERS = 8
+
+
+def window(period: Period) -> tuple[date, date]:
+    """The dates the section's figures look at: from the first of the trend's quarters (or of the
+    previous period, the same period a year earlier, the twelve months of the disparity tests, when
+    earlier) to the end of the period."""
+    starts = [trailing_quarters(period, TREND_QUARTERS)[0].start, period.start, period.previous().start,
+              period.year_earlier().start, year_window(period).start]
+    return min(starts), period.end
+
+
+def values_in_data(sec: Section, field: str) -> set[str]:
+    """The distinct values of a field over all the agency's stops (not only the ones the section holds)."""
+    listed = sec.loaded.distinct.get(field)
+    if listed is not None:
+        return set(listed)
+    return set(sec.data[field].dropna().astype(str))
 
 
 # --- Publishing ------------------------------------------------------------------------------------------
@@ -191,7 +221,7 @@ def gap_sentence(shown: pd.DataFrame, rate_label: str, verb: str, minority: str 
 # --- Trend, kinds of stop, reasons, districts ----------------------------------------------------------------
 
 
-def trend(sec: Section, quarters: int = 8) -> pd.DataFrame:
+def trend(sec: Section, quarters: int = TREND_QUARTERS) -> pd.DataFrame:
     """Stops (and searches, where recorded) per quarter for the last ``quarters`` quarters the data covers."""
     table = analysis.trend(sec.data, sec.event, sec.period, quarters)
     table = table.rename(columns={"quarter": "Quarter", "label": "Months", "count": "Stops"}).set_index("Quarter")
@@ -223,7 +253,7 @@ def stop_types(sec: Section) -> pd.DataFrame:
     """Stops this period by kind (traffic, pedestrian)."""
     table = analysis.breakdown(sec.rows, "stop_type", label="Kind of stop", count_label="Stops", order=list(TYPE_WORDS))
     table = table[(table["Stops"] > 0) | table.index.isin(["traffic", "pedestrian"])]
-    if sec.data["stop_type"].nunique() == 1:
+    if len(values_in_data(sec, "stop_type")) == 1:
         table = table[table["Stops"] > 0]
     table.index = [TYPE_WORDS.get(i, i) for i in table.index]
     table.index.name = "Kind of stop"
@@ -527,7 +557,7 @@ def outcomes(sec: Section) -> pd.DataFrame | None:
     """Stops this period by race and how they ended (the most serious result of each stop)."""
     if not (sec.recorded("outcome") and sec.recorded("subject_race")):
         return None
-    present = set(sec.data["outcome"].dropna().astype(str))
+    present = values_in_data(sec, "outcome")
     columns = [o for o in OUTCOME_WORDS if o in present]
     rows = sec.rows
     labels = rows["subject_race"].astype("string").fillna("Unknown")
@@ -672,7 +702,7 @@ def veil_sentences(sec: Section, result: disparity.VeilResult | None) -> list[st
     if result.status == "no_location":
         return ["The report does not know where the department is, so it cannot work out sunset times for this test."]
     if result.status == "no_stops":
-        if not (sec.data["stop_type"] == "traffic").any():
+        if "traffic" not in values_in_data(sec, "stop_type"):
             return ["The department's records hold no traffic stops, so the veil-of-darkness test, which is about drivers, "
                     "cannot be run."]
         return [f"There were no traffic stops with a recorded time from {window}, so the veil-of-darkness test cannot be run."]
@@ -708,7 +738,7 @@ def method_notes(sec: Section) -> list[str]:
     """How the figures are counted, with this report's thresholds and windows (from the code, never typed in)."""
     smallest = disparity.min_base(sec.min_count)
     searches, frisks = sec.recorded("search_conducted"), sec.recorded("frisk_performed")
-    traffic = bool((sec.data["stop_type"] == "traffic").any())
+    traffic = "traffic" in values_in_data(sec, "stop_type")
     notes = ["A stop is counted in the quarter it happened, by the local date. One stop is one person stopped."]
     if searches or frisks:
         kinds = fmt.join_words([k for k, on in (("search", searches), ("frisk", frisks)) if on], "or")
