@@ -1,10 +1,14 @@
 """Imported once by the notebook workers' fork server, so that every notebook starts warm.
 
-Importing this module imports what the section notebooks use (pandas, pyarrow, matplotlib, SciPy,
-statsmodels, IPython, papermill and this package's sections) and what turns an executed notebook
-into the section's HTML (nbconvert with the report template), and draws one small chart, which
-loads the fonts and fills matplotlib's text caches. A worker forked from a process that has done this
-starts a notebook in milliseconds instead of the two seconds a fresh kernel spends importing.
+Importing this module imports what every section notebook uses (pandas, pyarrow, matplotlib, IPython,
+papermill and this package's sections) and what turns an executed notebook into the section's HTML
+(nbconvert with the report template), and draws one small chart, which loads the fonts and fills
+matplotlib's text caches. A worker forked from a process that has done this starts a notebook in
+milliseconds instead of the two seconds a fresh kernel spends importing.
+
+What only one worker needs is left to it, because the build waits for this import before the first
+notebook starts: statsmodels and SciPy's statistics (about 1 s, the stops section's tests) and
+WeasyPrint (0.5 s, the PDF worker) are imported by those workers, in parallel with the others.
 
 Nothing here reads an agency's data or keeps state a notebook could see: the imports are the same
 ones the notebooks make, and the warm-up figure is closed.
@@ -24,11 +28,7 @@ def _warm() -> None:
     import pandas  # noqa: F401
     import papermill  # noqa: F401
     import pyarrow.parquet  # noqa: F401
-    import scipy.stats  # noqa: F401
-    import statsmodels.api  # noqa: F401
-    import statsmodels.stats.proportion  # noqa: F401
-    import statsmodels.stats.rates  # noqa: F401
-    import weasyprint  # noqa: F401 - the build renders its PDF in a worker forked from here too
+    import scipy.special  # noqa: F401
 
     from . import engine, execute, render, section, sections  # noqa: F401
 
@@ -41,7 +41,23 @@ def _warm() -> None:
     fig = charts.bar_chart(["A", "B"], [1, 2], title="Warm-up", value_label="Count", note="Warm-up")
     charts.to_svg(fig)
     matplotlib.pyplot.close("all")
-    render.section_exporter()  # nbconvert's exporter with the report template, loaded once
+    _convert_once(render)
+
+
+def _convert_once(render) -> None:
+    """Turn a small executed notebook into a section's HTML: compiles the templates and the
+    sanitiser's and Markdown's patterns once, here, instead of in every worker."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+    cell = new_code_cell("x", execution_count=1, outputs=[
+        new_output("display_data", data={"text/html": "<p>A <b>warm-up</b> paragraph.</p>"}),
+        new_output("display_data", data={"text/markdown": "Some *Markdown*."}),
+    ])
+    notebook = new_notebook(cells=[new_markdown_cell("# Warm-up\n\nA paragraph with a [link](https://example.org)."), cell])
+    resources = {"transparency_fragment": True, "metadata": {"name": "warm-up", "path": "."}}
+    body, _ = render.section_exporter().from_notebook_node(nbformat.from_dict(notebook), resources=resources)
+    render.clean_html(body)
 
 
 try:
