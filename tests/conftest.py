@@ -70,6 +70,16 @@ def sample_project(root: Path, through: str | None = None, years: int = 4, scale
     return folder
 
 
+def keyed_agency(folder: Path):
+    """The agency in ``folder`` (its agency.yml), with a pseudonymisation key created if it has none."""
+    from transparency.config import load_agency
+    from transparency.keys import create_key
+
+    agency = load_agency(folder)
+    create_key(agency.slug)
+    return agency
+
+
 def agency_config(datasets: dict, **extra) -> dict:
     """A minimal valid agency.yml as a dict."""
     base = {"name": "Testville Police Department", "timezone": "America/Chicago", "datasets": datasets}

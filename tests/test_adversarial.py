@@ -17,7 +17,7 @@ import time
 import pandas as pd
 import pytest
 import yaml
-from conftest import agency_config, sample_project
+from conftest import agency_config, keyed_agency, sample_project
 
 from transparency import cli
 from transparency.cache import cache_dir
@@ -136,8 +136,6 @@ def test_a_link_out_of_the_agency_folder_is_refused(make_agency, tmp_path, capsy
 def hostile_build(tmp_path_factory):
     """A small agency whose text fields carry script tags, formula payloads and a very long label."""
     from transparency.build import build_period
-    from transparency.config import load_agency
-    from transparency.keys import create_key
     from transparency.periods import parse_period
 
     root = tmp_path_factory.mktemp("hostile")
@@ -151,8 +149,7 @@ def hostile_build(tmp_path_factory):
     config = agency_config({"use_of_force": {"files": ["u.csv"], "columns": {**UOF, "district": "DISTRICT", "subject_injured": "INJ"}}},
                            name="Hostile <b>Town</b> Police")
     (folder / "agency.yml").write_text(yaml.safe_dump(config))
-    agency = load_agency(folder)
-    create_key(agency.slug)
+    agency = keyed_agency(folder)
     outcomes = build_period(agency, parse_period("2021Q1")[0], root, ["use_of_force"], 1, ("html", "pdf"), lambda _: None)
     return root / "reports" / agency.slug / "2021Q1", outcomes
 

@@ -18,12 +18,11 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import agency_config, sample_project
+from conftest import agency_config, keyed_agency, sample_project
 
 from transparency import cache, load, registry
 from transparency.config import load_agency
 from transparency.errors import DataError
-from transparency.keys import create_key
 from transparency.periods import parse_period
 from transparency.section import Section
 from transparency.sections import stops
@@ -238,8 +237,7 @@ def small_sample(tmp_path_factory):
     """The sample agency, small: three years to 2025Q4 (every dataset, every loader feature)."""
     root = tmp_path_factory.mktemp("small")
     folder = sample_project(root, through="2025Q4", years=3, scale=0.05)
-    agency = load_agency(folder)
-    create_key(agency.slug)
+    agency = keyed_agency(folder)
     return agency
 
 

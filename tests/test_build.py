@@ -17,12 +17,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import REPO, pdf_objects, poppler, sample_project
+from conftest import REPO, keyed_agency, pdf_objects, poppler, sample_project
 
 from transparency import build as build_module
 from transparency.build import build, build_period
-from transparency.config import load_agency
-from transparency.keys import create_key
 from transparency.load import load_dataset
 from transparency.periods import parse_period
 
@@ -39,8 +37,7 @@ def project(tmp_path_factory):
     """A project folder with the sample agency generated through PERIOD, built once."""
     root = tmp_path_factory.mktemp("project")
     agency_dir = sample_project(root, through=PERIOD, years=4, scale=0.5)
-    agency = load_agency(agency_dir)
-    create_key(agency.slug)
+    agency = keyed_agency(agency_dir)
     lines: list[str] = []
     code = build(agency, parse_period(PERIOD), root, DATASETS, workers=2, say=lines.append)
     return {"root": root, "agency": agency, "out": root / "reports" / "sample" / PERIOD, "code": code, "lines": lines}
@@ -214,8 +211,7 @@ def test_real_agencies_build(tmp_path, agency_name, dataset, period, metric):
     folder = {"dallas": "uof_dallas", "indianapolis": "complaints_indianapolis"}[agency_name]
     if not (SHARED_REAL / folder).is_dir():
         pytest.skip(f"../shared/real/{folder} not present")
-    agency = load_agency(REPO / "tests" / "agencies" / agency_name)
-    create_key(agency.slug)
+    agency = keyed_agency(REPO / "tests" / "agencies" / agency_name)
     outcomes = build_period(agency, parse_period(period)[0], tmp_path, [dataset], 1, ("html", "pdf"), lambda _: None)
     assert [(o.dataset, o.status) for o in outcomes] == [(dataset, "ok")], outcomes[0].message
     metrics = json.loads((tmp_path / "reports" / agency.slug / period / "metrics.json").read_text())

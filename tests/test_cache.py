@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pandas as pd
-from conftest import agency_config
+from conftest import agency_config, keyed_agency
 
 from transparency import cache
 from transparency.config import load_agency
-from transparency.keys import create_key
 from transparency.load import load_dataset
 
 UOF = {"incident_id": "ID", "occurred_at": "DATE", "force_type": "TYPE", "officer_id": "BADGE", "subject_injured": "INJ"}
@@ -16,8 +15,7 @@ TEXT = "ID,DATE,TYPE,BADGE,INJ\n1,2021-01-05,Taser,11,Y\n2,2021-02-05,Hands,12,N
 
 def test_cached_load_equals_fresh_load_and_is_reused(make_agency, monkeypatch):
     folder = make_agency(agency_config({"use_of_force": {"files": ["u.csv"], "columns": UOF}}), {"u.csv": TEXT})
-    agency = load_agency(folder)
-    create_key(agency.slug)
+    agency = keyed_agency(folder)
     first = cache.load_cached(agency, "use_of_force")
     fresh = load_dataset(agency, "use_of_force")
     pd.testing.assert_frame_equal(first.table, fresh.table)
@@ -32,8 +30,7 @@ def test_cached_load_equals_fresh_load_and_is_reused(make_agency, monkeypatch):
 
 def test_cache_key_changes_with_inputs_and_config(make_agency):
     folder = make_agency(agency_config({"use_of_force": {"files": ["u.csv"], "columns": UOF}}), {"u.csv": TEXT})
-    agency = load_agency(folder)
-    create_key(agency.slug)
+    agency = keyed_agency(folder)
     assert len(cache.load_cached(agency, "use_of_force").table) == 3
     (folder / "u.csv").write_text(TEXT + "4,2021-05-01,Taser,13,N\n")
     assert len(cache.load_cached(agency, "use_of_force").table) == 4

@@ -12,12 +12,10 @@ import subprocess
 import sys
 
 import pytest
-from conftest import REPO, sample_project
+from conftest import REPO, keyed_agency, sample_project
 
 from transparency.build import build_period
-from transparency.config import load_agency
 from transparency.incremental import Keys, fresh_periods, remember_latest
-from transparency.keys import create_key
 from transparency.periods import parse_period
 
 DATASETS = ["use_of_force", "complaints", "arrests"]
@@ -30,8 +28,7 @@ def project(tmp_path_factory):
     folder = sample_project(root, through=PERIOD, years=3, scale=0.2)
     notebooks = root / "notebooks"
     shutil.copytree(REPO / "notebooks", notebooks)
-    agency = load_agency(folder)
-    create_key(agency.slug)
+    agency = keyed_agency(folder)
     return root, agency, notebooks
 
 

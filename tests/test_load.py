@@ -7,17 +7,15 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import agency_config
+from conftest import agency_config, keyed_agency
 
 from transparency.config import load_agency
 from transparency.errors import ConfigError, DataError
-from transparency.keys import create_key
 from transparency.load import load_dataset
 
 
 def load(folder, dataset):
-    agency = load_agency(folder)
-    create_key(agency.slug)
+    agency = keyed_agency(folder)
     return load_dataset(agency, dataset)
 
 

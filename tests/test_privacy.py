@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import REPO, SHARED_REAL, agency_config, sample_project
+from conftest import REPO, SHARED_REAL, agency_config, keyed_agency, sample_project
 
 from transparency.build import build_period
 from transparency.config import load_agency
-from transparency.keys import create_key
 from transparency.periods import parse_period
 from transparency.privacy import collect_values, identifying_columns, mask, scan
 
@@ -31,8 +30,7 @@ def planted(tmp_path_factory):
         badge = "OFF_BADGE" if "OFF_BADGE" in frame else "OFFICER_BADGE_NO"
         frame.loc[rows, badge] = CANARY_BADGE
         frame.to_csv(path, index=False)
-    agency = load_agency(agency_dir)
-    create_key(agency.slug)
+    agency = keyed_agency(agency_dir)
     return root, agency
 
 

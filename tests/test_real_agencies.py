@@ -21,10 +21,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import SHARED_REAL, agency_config, needs_real
+from conftest import SHARED_REAL, agency_config, keyed_agency, needs_real
 
 from transparency.config import load_agency
-from transparency.keys import create_key, read_key
+from transparency.keys import read_key
 from transparency.load import LoadResult, load_dataset
 
 AGENCIES = Path(__file__).resolve().parent / "agencies"
@@ -52,8 +52,7 @@ _RAW: dict[Path, pd.DataFrame] = {}
 def loaded(agency_name: str, dataset: str) -> Loaded:
     """Load once per session (the key is passed on, so later tests can check pseudonyms)."""
     if (agency_name, dataset) not in _LOADS:
-        agency = load_agency(AGENCIES / agency_name)
-        create_key(agency.slug)
+        agency = keyed_agency(AGENCIES / agency_name)
         key = read_key(agency.slug)
         start = time.perf_counter()
         result = load_dataset(agency, dataset, key=key)

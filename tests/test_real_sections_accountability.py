@@ -15,11 +15,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import SHARED_REAL, needs_real
+from conftest import SHARED_REAL, keyed_agency, needs_real
 
 from transparency.build import build_period
-from transparency.config import load_agency
-from transparency.keys import create_key
 from transparency.periods import parse_period
 
 AGENCIES = Path(__file__).resolve().parent / "agencies"
@@ -29,8 +27,7 @@ MONTHS = ["January", "February", "March", "April", "May", "June", "July", "Augus
 
 def build(tmp_path_factory, agency_name: str, period: str, datasets: list[str]) -> dict:
     root = tmp_path_factory.mktemp(agency_name)
-    agency = load_agency(AGENCIES / agency_name)
-    create_key(agency.slug)
+    agency = keyed_agency(AGENCIES / agency_name)
     outcomes = build_period(agency, parse_period(period)[0], root=root, datasets=datasets, workers=1, formats=("html",),
                             say=lambda _: None)
     out = root / "reports" / agency.slug / period

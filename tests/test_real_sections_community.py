@@ -15,11 +15,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import SHARED_REAL, needs_real
+from conftest import SHARED_REAL, keyed_agency, needs_real
 
 from transparency.build import build_period
-from transparency.config import load_agency
-from transparency.keys import create_key
 from transparency.periods import parse_period
 
 CHI = "community_survey_chicago_sentiment"
@@ -32,8 +30,7 @@ COLUMNS = {"SAFETY": "Feeling safe", "TRUST": "Trust in the police", "T_LISTEN":
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     root = tmp_path_factory.mktemp("chicago")
-    agency = load_agency(AGENCY)
-    create_key(agency.slug)
+    agency = keyed_agency(AGENCY)
     outcomes = build_period(agency, parse_period(PERIOD)[0], root=root, datasets=["community_surveys"], workers=1,
                             formats=("html",), say=lambda _: None)
     return {"out": root / "reports" / agency.slug / PERIOD, "outcomes": outcomes}

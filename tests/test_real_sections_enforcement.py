@@ -15,11 +15,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import REPO, SHARED_REAL, needs_real
+from conftest import REPO, SHARED_REAL, keyed_agency, needs_real
 
 from transparency.build import build_period
-from transparency.config import load_agency
-from transparency.keys import create_key
 from transparency.periods import parse_period
 
 SEATTLE, NYPD, DECC = "ped_stops_seattle_terry", "citations_nypd_summons", "calls_911_decc"
@@ -30,8 +28,7 @@ def built(agency_name: str, dataset: str, period: str, tmp_path_factory) -> Path
     """Build one dataset's section once per session; return the report folder."""
     key = (agency_name, period)
     if key not in _BUILDS:
-        agency = load_agency(REPO / "tests" / "agencies" / agency_name)
-        create_key(agency.slug)
+        agency = keyed_agency(REPO / "tests" / "agencies" / agency_name)
         root = tmp_path_factory.mktemp(agency_name)
         outcomes = build_period(agency, parse_period(period)[0], root=root, datasets=[dataset], workers=1,
                                 formats=("html",), say=lambda _: None)

@@ -27,13 +27,11 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from conftest import REPO, poppler, sample_project
+from conftest import REPO, keyed_agency, poppler, sample_project
 
 from transparency import cli
 from transparency.build import RELEASED, build_period
-from transparency.config import load_agency
 from transparency.errors import TransparencyError
-from transparency.keys import create_key
 from transparency.periods import parse_period
 from transparency.publish_index import write_index
 from transparency.release import ReleaseRefused, check_build, release, verify
@@ -62,8 +60,7 @@ def new_project(base: Path) -> SimpleNamespace:
     notebooks.mkdir()
     for name in DATASETS:
         shutil.copy(REPO / "notebooks" / f"{name}.ipynb", notebooks)
-    agency = load_agency(agency_dir)
-    create_key(agency.slug)
+    agency = keyed_agency(agency_dir)
     return SimpleNamespace(root=root, agency=agency, notebooks=notebooks, period=parse_period(PERIOD)[0],
                            reports=root / "reports" / "sample", lines=[])
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import textstat
-from conftest import REPO, agency_config, sample_project
+from conftest import REPO, agency_config, keyed_agency, sample_project
 from scipy.stats import chi2_contingency
 from test_narrative import LOADED_WORDS, offline_textstat  # noqa: F401  (a fixture)
 
@@ -334,8 +334,7 @@ def sample_build(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("enforcement")
     folder = sample_project(root, through="2026Q2", years=2, scale=0.3)
-    agency = load_agency(folder)
-    create_key(agency.slug)
+    agency = keyed_agency(folder)
     outcomes = build_period(agency, parse_period("2026Q2")[0], root, datasets=DATASETS, workers=2, formats=("html",),
                             say=lambda _: None)
     return root / "reports" / agency.slug / "2026Q2", outcomes
