@@ -23,22 +23,11 @@ from . import __version__, registry
 from .config import Agency
 from .hashing import FileHashes, atomic_write
 from .incremental import cache_root as cache_dir
-from .load import FileAccount, LoadResult, _glob, load_dataset
+from .load import FileAccount, LoadResult, load_dataset
 
 _REGISTRY_TEXT = Path(registry.__file__).with_name("datasets.yml")
 FORMAT = 2  # of the cached files (part of the key, so older caches are never misread)
 ROW_GROUP = 1 << 18  # rows per Parquet row group: a span of dates skips the groups outside it
-
-
-def input_files(agency: Agency, dataset: str) -> list[Path]:
-    """Every file the dataset reads (main and related), in a stable order."""
-    paths = []
-    for group in agency.file_groups[dataset]:
-        paths.extend(_glob(agency, group.glob))
-    for rel in agency.dataset(dataset).related:
-        for pattern in rel.files:
-            paths.extend(_glob(agency, pattern))
-    return paths
 
 
 def cache_key(agency: Agency, dataset: str, hashes: FileHashes, key: bytes | None) -> str:
@@ -51,7 +40,7 @@ def cache_key(agency: Agency, dataset: str, hashes: FileHashes, key: bytes | Non
         "dataset": agency.dataset(dataset).model_dump(mode="json", by_alias=True),
         "timezone": agency.timezone,
         "valid_dates": agency.model.valid_dates.model_dump(mode="json", by_alias=True),
-        "inputs": [[str(p.relative_to(agency.raw_root)), hashes.sha256(p)] for p in input_files(agency, dataset)],
+        "inputs": [[str(p.relative_to(agency.raw_root)), hashes.sha256(p)] for p in agency.input_files(dataset)],
         "key": fingerprint(key) if key else None,
         # Event dates after the day of loading are excluded, so a table is valid for the day it is made.
         "today": datetime.date.today().isoformat(),

@@ -20,7 +20,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from . import registry
-from .errors import ConfigError
+from .errors import ConfigError, DataError
 
 #: libyaml's safe loader when PyYAML was built with it (about ten times faster), else the Python one.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -335,6 +335,33 @@ class Agency:
     def dataset_names(self) -> list[str]:
         """Configured datasets in the registry's (the report's) order."""
         return [name for name in registry.datasets() if name in self.model.datasets]
+
+    def glob(self, pattern: str) -> list[Path]:
+        """The files under ``raw_root`` matching a ``files`` pattern, sorted.
+
+        Raises DataError when none matches, or when a match lies outside the agency's folder (a link).
+        """
+        matches = sorted(p for p in self.raw_root.glob(pattern) if p.is_file())
+        if not matches:
+            raise DataError(str(self.raw_root / pattern), "matches no file (check `files` in agency.yml)")
+        root = self.raw_root.resolve()
+        for path in matches:
+            if root not in path.resolve().parents:
+                raise DataError(str(path), "lies outside the agency's folder (a link?)")
+        return matches
+
+    def input_files(self, dataset: str) -> list[Path]:
+        """Every file a dataset reads (its main files, then its related tables'), in a stable order.
+
+        Raises DataError as :meth:`glob` does.
+        """
+        paths = []
+        for group in self.file_groups[dataset]:
+            paths.extend(self.glob(group.glob))
+        for related in self.dataset(dataset).related:
+            for pattern in related.files:
+                paths.extend(self.glob(pattern))
+        return paths
 
 
 def _key_path(loc: tuple) -> str:

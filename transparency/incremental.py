@@ -33,6 +33,7 @@ from pathlib import Path
 
 from . import __version__
 from .config import Agency
+from .errors import DataError
 from .hashing import FileHashes, atomic_write, file_sha256
 
 __all__ = [
@@ -41,7 +42,6 @@ __all__ = [
     "SectionStore",
     "build_store",
     "fresh_periods",
-    "input_paths",
     "package_sha256",
     "record_report",
     "remember_latest",
@@ -80,20 +80,6 @@ def build_store(agency: Agency) -> Path:
     return cache_root() / "builds" / f"{agency.slug}-{folder_id}"
 
 
-def input_paths(agency: Agency, dataset: str) -> list[Path]:
-    """The files a dataset reads (main, then related), in a stable order.
-
-    A pattern that matches nothing adds nothing here; loading the dataset reports it.
-    """
-    patterns = [group.glob for group in agency.file_groups.get(dataset, [])]
-    for related in agency.dataset(dataset).related:
-        patterns.extend(related.files)
-    paths: list[Path] = []
-    for pattern in patterns:
-        paths.extend(sorted(p for p in agency.raw_root.glob(pattern) if p.is_file()))
-    return paths
-
-
 def _digest(parts: object) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -117,8 +103,16 @@ class Keys:
         }
 
     def inputs(self, dataset: str) -> list[list[str]]:
-        """``[relative path, sha256]`` of each input file of the dataset."""
-        return [[str(p.relative_to(self.agency.raw_root)), self.hashes.sha256(p)] for p in input_paths(self.agency, dataset)]
+        """``[relative path, sha256]`` of each input file of the dataset.
+
+        A ``files`` pattern that matches nothing gives ``[["missing", the message]]``: the build
+        reports it when it loads the dataset.
+        """
+        try:
+            paths = self.agency.input_files(dataset)
+        except DataError as exc:
+            return [["missing", str(exc)]]
+        return [[str(p.relative_to(self.agency.raw_root)), self.hashes.sha256(p)] for p in paths]
 
     def section(self, dataset: str, period: str) -> str:
         """The section key of ``dataset`` for the period code ``period``.

@@ -1145,7 +1145,7 @@ def _load_related(agency: Agency, dataset: str, key: bytes | None, files_out: li
     for rel in agency.dataset(dataset).related:
         (rel_key, main_key), = rel.key.items()
         frames = []
-        paths = ((pattern, path) for pattern in rel.files for path in _glob(agency, pattern))
+        paths = ((pattern, path) for pattern in rel.files for path in agency.glob(pattern))
         reads = _read_ahead(paths, lambda item, rel=rel: _read(item[1], rel.encoding, rel.sheet, rel.delimiter))
         for (pattern, path), (frame, encoding_used, warnings, digest) in reads:
             account = FileAccount(_display(agency, path), digest, encoding_used, len(frame), role="related", warnings=warnings)
@@ -1289,17 +1289,6 @@ def _read_ahead(items, read):
             yield pending[0], pending[1].result()
 
 
-def _glob(agency: Agency, pattern: str) -> list[Path]:
-    matches = sorted(p for p in agency.raw_root.glob(pattern) if p.is_file())
-    if not matches:
-        raise DataError(str(agency.raw_root / pattern), "matches no file (check `files` in agency.yml)")
-    root = agency.raw_root.resolve()
-    for path in matches:
-        if root not in path.resolve().parents:
-            raise DataError(str(path), "lies outside the agency's folder (a link?)")
-    return matches
-
-
 def _display(agency: Agency, path: Path) -> str:
     try:
         return str(path.relative_to(agency.raw_root))
@@ -1359,7 +1348,7 @@ def load_dataset(agency: Agency, dataset: str, key: bytes | None = None, *, comp
 
     def main_files():
         for group in agency.file_groups[dataset]:
-            for path in _glob(agency, group.glob):
+            for path in agency.glob(group.glob):
                 if path in seen:
                     raise DataError(str(path), f"is matched by two `files` entries ('{seen[path]}' and '{group.glob}'); "
                                     "each file may be read once")

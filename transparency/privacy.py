@@ -28,7 +28,7 @@ import pandas as pd
 
 from . import registry
 from .config import Agency
-from .load import _glob, read_raw
+from .load import read_raw
 
 # Parts of column names that mark a column as identifying (compared in lower case, as substrings).
 # Address-like columns identify a place only with a number in it: a street name alone ("Main",
@@ -119,7 +119,7 @@ def _input_files(agency: Agency, datasets: list[str], missing: tuple[str, ...]):
     for dataset in datasets:
         group_missing = set(agency.file_groups[dataset][0].missing_values) | set(missing)
         for group in agency.file_groups[dataset]:
-            for path in _glob(agency, group.glob):
+            for path in agency.glob(group.glob):
                 yield dataset, group, path, group_missing
 
 

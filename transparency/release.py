@@ -147,10 +147,8 @@ class BuildCheck:
 
 
 def _current_inputs(agency: Agency, dataset: str) -> dict[str, str]:
-    from .cache import input_files
-
     out = {}
-    for path in input_files(agency, dataset):
+    for path in agency.input_files(dataset):
         try:
             name = str(path.relative_to(agency.raw_root))
         except ValueError:
