@@ -3,6 +3,8 @@ and a planted leak is found and reported by file and column without printing the
 
 from __future__ import annotations
 
+import shutil
+
 import pandas as pd
 import pytest
 from conftest import REPO, SHARED_REAL, agency_config, keyed_agency, sample_project
@@ -123,15 +125,20 @@ def test_a_column_mapped_to_a_published_field_is_not_searched(make_agency):
 
 
 def test_remembered_values_are_keyed_hashes_never_the_values(planted, tmp_path):
+    from transparency.incremental import Keys, build_store
     from transparency.keys import read_key
     from transparency.privacy import collect_needles
 
     _, agency = planted
     key = read_key(agency.slug)
-    store = tmp_path / "store"
-    first = collect_needles(agency, ["use_of_force"], key, store)
-    assert first and collect_needles(agency, ["use_of_force"], key, store) == first  # the second time from the store
-    kept = " ".join(p.read_text() for p in store.rglob("*.json")).lower()
+    store = build_store(agency) / "privacy"
+    shutil.rmtree(store, ignore_errors=True)
+    first = collect_needles(agency, ["use_of_force"], key, Keys(agency))
+    kept_files = sorted(store.glob("*.json"))
+    assert first and kept_files
+    assert collect_needles(agency, ["use_of_force"], key, Keys(agency)) == first  # the second time from the store
+    assert sorted(store.glob("*.json")) == kept_files
+    kept = " ".join(p.read_text() for p in kept_files).lower()
     assert "quillfeather" not in kept and "zebulon" not in kept and CANARY_BADGE not in kept and "bakery" not in kept
     out = tmp_path / "out"
     out.mkdir()

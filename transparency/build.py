@@ -24,8 +24,7 @@ from .backmatter import about, data_quality, glossary, methodology
 from .cache import read_cached
 from .config import Agency
 from .errors import TransparencyError, UsageError
-from .hashing import file_sha256 as _sha256
-from .incremental import NOTEBOOKS, Keys, SectionStore, package_sha256, record_report, report_is_current
+from .incremental import NOTEBOOKS, Keys, SectionStore, record_report, report_is_current
 from .load import LoadResult
 from .metrics import HEADLINE, Metrics, compute, coverage, covers
 from .periods import Period
@@ -97,15 +96,17 @@ def _git_commit() -> str | None:
     return done.stdout.strip() + ("-modified" if dirty else "")
 
 
-def recipe(agency: Agency, datasets: list[str], notebooks: Path = NOTEBOOKS) -> dict:
+def recipe(agency: Agency, datasets: list[str], notebooks: Path = NOTEBOOKS, keys: Keys | None = None) -> dict:
     """What a build is made from besides the input files: agency.yml, the notebooks, the package.
 
     Recorded in manifest.json; `transparency release` compares it with the current one to refuse a stale build.
+    ``keys`` (the build's own) saves hashing the package and the notebooks a second time.
     """
+    keys = keys or Keys(agency, notebooks)
     return {
-        "config_sha256": _sha256(agency.config_path),
-        "notebooks": {n: _sha256(notebooks / f"{n}.ipynb") for n in datasets if (notebooks / f"{n}.ipynb").is_file()},
-        "package": {"version": __version__, "sha256": package_sha256()},
+        "config_sha256": keys.common["config"],
+        "notebooks": {n: keys.hashes.sha256(notebooks / f"{n}.ipynb") for n in datasets if (notebooks / f"{n}.ipynb").is_file()},
+        "package": {"version": __version__, "sha256": keys.common["package"]},
     }
 
 
@@ -185,7 +186,7 @@ def _period_steps(
         return _outcomes_of(reports / period.code)
     if engine == "inprocess":
         warm_up()  # the notebook workers' server imports what they need while the data loads
-    made_from = recipe(agency, names, notebooks)  # before the notebooks run: an edit during the build makes it stale
+    made_from = recipe(agency, names, notebooks, keys)  # before the notebooks run: an edit during the build makes it stale
     section_keys = {name: keys.section(name, period.code) for name in names}
     keys.save()
     kept = SectionStore(agency, period.code)
@@ -265,7 +266,7 @@ def _period_steps(
             # Nothing is called complete before every file it would publish is searched for personal
             # data; the other files are searched while the PDF is being drawn in a worker process.
             started = time.perf_counter()
-            _privacy_check(agency, [o.dataset for o in outcomes.values() if o.load is not None], staging,
+            _privacy_check(agency, [o.dataset for o in outcomes.values() if o.load is not None], staging, keys,
                            pdf.result if pdf is not None else None, timings)
         finally:
             if pdf is not None:
@@ -513,7 +514,7 @@ class PrivacyError(TransparencyError):
     """A published file would hold a raw value of an identifying input column: the build is refused."""
 
 
-def _privacy_check(agency: Agency, datasets: list[str], staging: Path,
+def _privacy_check(agency: Agency, datasets: list[str], staging: Path, keys: Keys,
                    wait_for_pdf: Callable[[], None] | None = None, timings: dict[str, float] | None = None) -> None:
     """Search the staged report for raw identifying values (see transparency.privacy); raise on any.
 
@@ -521,14 +522,13 @@ def _privacy_check(agency: Agency, datasets: list[str], staging: Path,
     is searched (its time waiting goes into ``timings["pdf_wait"]``). The PDF is read through
     pdftotext when poppler-utils is installed; it is made from report.html, which is always searched.
     """
-    from .incremental import build_store
     from .keys import key_path, read_key
     from .privacy import collect_needles, collect_values, needles, scan
 
     if key_path(agency.slug).exists():
         # The identifying values are remembered per input file, as hashes made with the agency's key.
         key = read_key(agency.slug)
-        found = collect_needles(agency, datasets, key, build_store(agency) / "privacy")
+        found = collect_needles(agency, datasets, key, keys)
     else:
         import secrets
 
@@ -564,18 +564,8 @@ def build(agency: Agency, periods: list[Period], root: Path, datasets: list[str]
     failed = False
     waiting: tuple | None = None  # (period, its steps, when it started), its PDF being drawn
 
-    def finish(period: Period, steps, started: float) -> None:
+    def report(period: Period, outcomes: list[Outcome], started: float) -> None:
         nonlocal failed
-        try:
-            next(steps)
-        except StopIteration as done:
-            outcomes = done.value
-        except PrivacyError as exc:
-            say(f"error: {exc}")
-            failed = True
-            return
-        else:  # pragma: no cover - the steps yield once
-            raise RuntimeError("a period's build yielded twice")
         say(summary_table(period, outcomes))
         out = root / "reports" / agency.slug / period.code
         bad = [o.dataset for o in outcomes if o.status == "failed"]
@@ -588,6 +578,19 @@ def build(agency: Agency, periods: list[Period], root: Path, datasets: list[str]
             say(f"Note: {period.code} is already released ({released}); this draft does not change it. To publish it "
                 f"as a correction: transparency review, then transparency release --correction \"why\".")
 
+    def finish(period: Period, steps, started: float) -> None:
+        """Wait for the period's PDF, search, publish, and report it."""
+        nonlocal failed
+        try:
+            next(steps)
+        except StopIteration as done:
+            report(period, done.value, started)
+        except PrivacyError as exc:
+            say(f"error: {exc}")
+            failed = True
+        else:  # pragma: no cover - the steps yield once
+            raise RuntimeError("a period's build yielded twice")
+
     try:
         for period in periods:
             say(f"Building {agency.name}, {period.title()}")
@@ -595,8 +598,7 @@ def build(agency: Agency, periods: list[Period], root: Path, datasets: list[str]
             steps = _period_steps(agency, period, root, datasets, workers, formats, say, engine=engine, force=force)
             try:
                 next(steps)  # load, run the notebooks, write the HTML, start the PDF
-            except StopIteration as done:  # nothing to do, or nothing to wait for
-                steps = iter(())
+            except StopIteration as done:  # nothing to do: the report was up to date
                 ready = done.value
             else:
                 ready = None
@@ -606,7 +608,7 @@ def build(agency: Agency, periods: list[Period], root: Path, datasets: list[str]
             if ready is None:
                 waiting = (period, steps, started)
             else:
-                finish(period, _returning(ready), started)
+                report(period, ready, started)
         if waiting is not None:
             finish(*waiting)
             waiting = None
@@ -614,12 +616,6 @@ def build(agency: Agency, periods: list[Period], root: Path, datasets: list[str]
         if waiting is not None:
             waiting[1].close()  # interrupted: remove that period's staging folder
     return 1 if failed else 0
-
-
-def _returning(value):
-    """A generator that returns ``value`` at once (a period that needed no second step)."""
-    return value
-    yield  # pragma: no cover
 
 
 __all__ = ["build", "build_period", "Outcome", "summary_table"]

@@ -23,12 +23,16 @@ import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from . import registry
 from .config import Agency
 from .load import read_raw
+
+if TYPE_CHECKING:
+    from .incremental import Keys
 
 # Parts of column names that mark a column as identifying (compared in lower case, as substrings).
 # Address-like columns identify a place only with a number in it: a street name alone ("Main",
@@ -188,49 +192,39 @@ def needles(values: dict[str, tuple[str, str]], key: bytes) -> list[Needle]:
     return out
 
 
-def collect_needles(agency: Agency, datasets: list[str], key: bytes, store: Path | None = None) -> list[Needle]:
-    """:func:`collect_values` as hashed needles, remembered per input file in ``store`` when given.
+def collect_needles(agency: Agency, datasets: list[str], key: bytes, keys: Keys) -> list[Needle]:
+    """:func:`collect_values` as needles hashed with ``key``, remembered per input file.
 
-    What is remembered is keyed hashes (with the agency's pseudonymisation key, which lives
-    elsewhere) and masks such as ``'Jo…' (10 characters)``, never a value: the cache folder holds
-    no copy of the personal data. An entry is used only for the same file bytes, dataset
-    configuration, package and key.
+    They are kept under the build store (``<cache>/builds/<agency>/privacy/``), as keyed hashes (with
+    the agency's pseudonymisation key, which lives elsewhere) and masks such as ``'Jo…' (10
+    characters)``, never a value: the cache folder holds no copy of the personal data. An entry is
+    used only for the same file bytes, dataset configuration, package and key. ``keys`` (the build's
+    :class:`transparency.incremental.Keys`) gives the file hashes, the package's and the key's.
     """
     import hashlib
     import json
 
-    from .hashing import FileHashes, atomic_write
-    from .incremental import package_sha256
+    from .hashing import atomic_write
+    from .incremental import build_store
 
-    hashes = FileHashes(store / "file-hashes.json") if store is not None else None
-    package = package_sha256() if store is not None else ""
-    key_id = hashlib.sha256(b"privacy:" + key).hexdigest()[:16]
-    found: list[Needle] = []
-    seen: set[str] = set()
+    store = build_store(agency) / "privacy"
+    found: dict[str, Needle] = {}
     for dataset, group, path, group_missing in _input_files(agency, datasets, ()):
         source = str(path.relative_to(agency.raw_root))
-        entry = None
-        if store is not None:
-            name = hashlib.sha256(json.dumps([
-                hashes.sha256(path), dataset, agency.dataset(dataset).model_dump(mode="json", by_alias=True),
-                sorted(group_missing), package, key_id], sort_keys=True, default=str).encode()).hexdigest()[:32]
-            entry = store / f"{name}.json"
-            try:
-                kept = json.loads(entry.read_text())
-            except (OSError, ValueError):
-                kept = None
-            if kept is not None:
-                file_needles = [Needle.from_list(item, source) for item in kept]
-                found.extend(n for n in file_needles if n.whole not in seen and not seen.add(n.whole))
-                continue
-        values = {text: (source, column) for text, column in _file_values(agency, dataset, group, path, group_missing).items()}
-        file_needles = needles(values, key)
-        if entry is not None:
+        name = hashlib.sha256(json.dumps([
+            keys.hashes.sha256(path), dataset, agency.dataset(dataset).model_dump(mode="json", by_alias=True),
+            sorted(group_missing), keys.common["package"], keys.common["key"]], sort_keys=True, default=str).encode())
+        entry = store / f"{name.hexdigest()[:32]}.json"
+        try:
+            file_needles = [Needle.from_list(item, source) for item in json.loads(entry.read_text())]
+        except (OSError, ValueError):
+            values = _file_values(agency, dataset, group, path, group_missing)
+            file_needles = needles({text: (source, column) for text, column in values.items()}, key)
             atomic_write(entry, json.dumps([n.to_list() for n in file_needles]).encode())
-        found.extend(n for n in file_needles if n.whole not in seen and not seen.add(n.whole))
-    if hashes is not None:
-        hashes.save()
-    return found
+        for needle in file_needles:
+            found.setdefault(needle.whole, needle)  # a value in two files is reported from the first
+    keys.save()
+    return list(found.values())
 
 
 def published_text(path: Path) -> str:

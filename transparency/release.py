@@ -33,9 +33,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from . import registry
-from .build import NOTEBOOKS, RELEASED, REPORT_SOURCE, _sha256, recipe
+from .build import NOTEBOOKS, RELEASED, REPORT_SOURCE, recipe
 from .config import Agency
 from .errors import TransparencyError, UsageError
+from .hashing import file_sha256 as _sha256
 from .periods import Period, parse_period
 
 RELEASE_FILE = "RELEASE.json"
