@@ -242,3 +242,22 @@ def test_at_a_glance_says_hidden_not_unavailable():
     shown = Metrics(values={"incidents": 40, "incidents_prior": None, "incidents_last_year": 30},
                     suppressed={"incidents_prior": "small count"})
     assert _hidden_words(shown, "incidents", 5) == {"vs_prior": "Not shown (small numbers)"}
+
+
+def test_raw_files_read_in_parallel_fail_as_they_would_one_by_one(tmp_path, monkeypatch):
+    from transparency.errors import TransparencyError
+
+    monkeypatch.setenv("TRANSPARENCY_CACHE_DIR", str(tmp_path / "cold-cache"))  # every cache entry is stale
+    agency = keyed_agency(sample_project(tmp_path, through=PERIOD, years=2, scale=0.2))
+    (broken,) = agency.input_files("complaints")
+    header, rest = broken.read_text(encoding="utf-8").split("\n", 1)
+    column = agency.dataset("complaints").columns["received_at"]
+    broken.write_text(header.replace(str(column), "RECEIVED_SOMEWHEN") + "\n" + rest, encoding="utf-8")
+    with pytest.raises(TransparencyError) as one_by_one:
+        load_dataset(agency, "complaints")
+
+    outcomes = build_period(agency, parse_period(PERIOD)[0], tmp_path, ["use_of_force", "complaints", "pursuits"], 2,
+                            ("html",), lambda _: None)
+    status = {o.dataset: (o.status, o.message) for o in outcomes}
+    assert status["complaints"] == ("failed", str(one_by_one.value))
+    assert status["use_of_force"][0] == status["pursuits"][0] == "ok", status

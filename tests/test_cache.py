@@ -40,3 +40,20 @@ def test_cache_key_changes_with_inputs_and_config(make_agency):
     )
     recoded = cache.load_cached(load_agency(changed), "use_of_force").table
     assert "Hands-on" in set(recoded["force_type"])
+
+
+def test_two_processes_making_the_same_entry_leave_one_good_entry(make_agency):
+    from transparency.execute import Background
+
+    folder = make_agency(agency_config({"use_of_force": {"files": ["u.csv"], "columns": UOF}}), {"u.csv": TEXT})
+    agency = keyed_agency(folder)
+    assert not cache.is_current(agency, "use_of_force")
+    tasks = [Background.forked(cache.cached, agency, "use_of_force") for _ in range(3)]
+    entries = [task.result() for task in tasks]
+    assert cache.is_current(agency, "use_of_force")
+    assert len({e.table_path for e in entries}) == 1 and entries[0].table_path.exists()
+    assert sorted(p.name for p in entries[0].table_path.parent.glob("use_of_force-*")) == sorted(
+        [entries[0].table_path.name, entries[0].table_path.with_suffix(".json").name]
+    ), "no stale entry left, and the one entry kept"
+    pd.testing.assert_frame_equal(cache.load_cached(agency, "use_of_force").table,
+                                  load_dataset(agency, "use_of_force").table)

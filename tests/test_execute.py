@@ -262,3 +262,34 @@ def test_background_can_be_cancelled():
     with pytest.raises(BackgroundError, match="stopped unexpectedly"):
         work.result()
     assert time.monotonic() - started < 10
+
+
+def test_a_forked_background_starts_from_this_process_unless_threads_run():
+    import threading
+
+    from transparency.execute import Background
+
+    here = Background.forked(os.getppid)
+    assert here.result() == os.getpid(), "forked from this process, not from the warm server"
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        served = Background.forked(os.getppid)
+        assert served.result() != os.getpid(), "with another thread running, from the warm server"
+    finally:
+        stop.set()
+        thread.join()
+
+
+def test_wait_any_returns_the_tasks_that_finished():
+    from transparency.execute import Background
+
+    slow, quick = Background.forked(time.sleep, 30), Background.forked(abs, -3)
+    try:
+        assert Background.wait_any([slow, quick]) == [quick]
+        assert quick.result() == 3
+        assert Background.wait_any([slow, quick]) == [quick], "a finished task is reported at once"
+        assert Background.wait_any([]) == []
+    finally:
+        slow.cancel()

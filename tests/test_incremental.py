@@ -12,10 +12,10 @@ import subprocess
 import sys
 
 import pytest
-from conftest import REPO, keyed_agency, sample_project
+from conftest import REPO, agency_config, keyed_agency, sample_project
 
 from transparency.build import build_period
-from transparency.incremental import Keys, fresh_periods, remember_latest
+from transparency.incremental import Keys, fresh_periods, longest_first, notebook_durations, remember_durations, remember_latest
 from transparency.periods import parse_period
 
 DATASETS = ["use_of_force", "complaints", "arrests"]
@@ -55,6 +55,20 @@ def test_first_build_runs_every_notebook(project):
     outcomes, ran = run(project)
     assert ran == sorted(DATASETS)
     assert all(o.status == "ok" and not o.reused for o in outcomes.values()), outcomes
+
+
+def test_notebooks_start_longest_first_by_their_last_run(project, make_agency):
+    run(project)
+    _root, agency, _ = project
+    assert set(notebook_durations(agency)) == set(DATASETS), "a build records each notebook's time"
+    columns = {"incident_id": "ID", "occurred_at": "DATE", "force_type": "TYPE", "officer_id": "BADGE"}
+    other = keyed_agency(make_agency(agency_config({"use_of_force": {"files": ["u.csv"], "columns": columns}}),
+                                     {"u.csv": "ID,DATE,TYPE,BADGE\n1,2021-01-05,Taser,11\n"}, name="elsewhere"))
+    assert notebook_durations(other) == {}
+    remember_durations(other, {"a": 1.0, "b": 3.0, "c": 2.0})
+    remember_durations(other, {"a": 4.0})
+    assert notebook_durations(other) == {"a": 4.0, "b": 3.0, "c": 2.0}
+    assert longest_first(other, ["c", "a", "new", "b", "newer"]) == ["new", "newer", "a", "b", "c"]
 
 
 def test_a_second_build_with_nothing_changed_does_nothing(project):

@@ -21,10 +21,11 @@ from pathlib import Path
 
 from . import __version__, registry
 from .backmatter import about, data_quality, glossary, methodology
-from .cache import read_cached
-from .config import Agency
+from .cache import cached, is_current, read_cached
+from .config import Agency, load_agency
 from .errors import TransparencyError, UsageError
-from .incremental import NOTEBOOKS, Keys, SectionStore, record_report, report_is_current
+from .incremental import (NOTEBOOKS, Keys, SectionStore, longest_first, record_report, remember_durations,
+                          report_is_current)
 from .load import LoadResult
 from .metrics import HEADLINE, Metrics, compute, coverage, covers
 from .periods import Period
@@ -202,9 +203,13 @@ def _period_steps(
         outcomes: dict[str, Outcome] = {}
         compared = (period, period.previous(), period.year_earlier())
         first_day, end_day = min(p.start for p in compared), max(p.end for p in compared)
+        cannot_load = _make_caches(agency, [n for n in names if not is_current(agency, n)], workers)
         for name in names:
             outcome = Outcome(name)
             outcomes[name] = outcome
+            if name in cannot_load:
+                outcome.status, outcome.message = "failed", cannot_load[name]
+                continue
             try:
                 outcome.load = read_cached(agency, name, start=first_day, end=end_day)
             except TransparencyError as exc:
@@ -246,7 +251,11 @@ def _period_steps(
             elif state == "running":
                 say(f"  {dataset:<28} running")
 
-        for result in run_notebooks(jobs, workers=workers, progress=progress, engine=engine):
+        order = {name: i for i, name in enumerate(longest_first(agency, [job.dataset for job in jobs]))}
+        jobs.sort(key=lambda job: order[job.dataset])
+        results = run_notebooks(jobs, workers=workers, progress=progress, engine=engine)
+        remember_durations(agency, {r.dataset: r.seconds for r in results if r.ok})
+        for result in results:
             outcome = outcomes[result.dataset]
             outcome.seconds = result.seconds
             if not result.ok:
@@ -332,6 +341,57 @@ def _refuse_released(reports: Path, period: Period) -> None:
             f"{final} is a link or lies inside {reports / RELEASED}: a build never writes into a released report. "
             f"Remove the link (the released versions stay in {reports / RELEASED / period.code}) and build again."
         )
+
+
+def _cache_one(folder: str, dataset: str) -> str | None:
+    """Make a dataset's cache entry (a worker's task); the message of the error if it cannot be loaded."""
+    try:
+        cached(load_agency(folder), dataset)
+    except TransparencyError as exc:
+        return str(exc)
+    return None
+
+
+def _make_caches(agency: Agency, names: list[str], workers: int | None) -> dict[str, str]:
+    """Read the raw files of datasets whose cache is stale, several at once; return the messages of
+    those that cannot be loaded.
+
+    The largest inputs start first, each in a worker process forked from this one (so it starts at
+    once, while the notebooks' warm server is still importing). With one stale dataset, or one
+    worker, nothing is gained: the build's own reading does it.
+    """
+    workers = workers or len(os.sched_getaffinity(0))
+    if len(names) < 2 or workers < 2:
+        return {}
+    from .execute import Background
+
+    def size(name: str) -> int:
+        try:
+            return sum(path.stat().st_size for path in agency.input_files(name))
+        except (TransparencyError, OSError):
+            return 0  # the worker reports what is wrong
+
+    waiting = sorted(names, key=size, reverse=True)
+    running: dict[Background, str] = {}
+    messages: dict[str, str] = {}
+    folder = str(agency.folder)
+    try:
+        while waiting or running:
+            while waiting and len(running) < workers:
+                name = waiting.pop(0)
+                running[Background.forked(_cache_one, folder, name)] = name
+            for task in Background.wait_any(running):
+                name = running.pop(task)
+                try:
+                    message = task.result()
+                except Exception:  # noqa: BLE001 - the build's own reading tries again and reports it
+                    message = None
+                if message:
+                    messages[name] = message
+    finally:
+        for task in running:
+            task.cancel()
+    return messages
 
 
 def _publish(agency: Agency, period: Period, outcomes: dict[str, Outcome], staging: Path,
@@ -481,11 +541,11 @@ def _public_message(outcome: Outcome) -> str:
 
 def latest_period(agency: Agency) -> Period:
     """The last complete quarter that the agency's data reaches into (never one still under way)."""
-    from .cache import cached
     from .periods import last_complete_quarter, quarter_of
 
     latest = last_complete_quarter(date.today())
     last_dates = []
+    _make_caches(agency, [n for n in agency.dataset_names if not is_current(agency, n)], None)
     for name in agency.dataset_names:
         try:
             span = cached(agency, name).span  # from the cache's metadata: the table is not read

@@ -75,8 +75,8 @@ class Cached:
         )
 
 
-def cached(agency: Agency, dataset: str) -> Cached:
-    """The dataset's cache entry, made first (by loading the raw files) when it is missing or stale."""
+def _entry_paths(agency: Agency, dataset: str) -> tuple[Path, Path, Path, bytes | None]:
+    """The cache folder, the table's and the metadata's paths for the inputs as they are now, and the key."""
     from .keys import key_path, read_key
 
     folder = cache_dir() / f"{agency.slug}-{hashlib.sha256(str(agency.folder.resolve()).encode()).hexdigest()[:8]}"
@@ -84,13 +84,28 @@ def cached(agency: Agency, dataset: str) -> Cached:
     key = read_key(agency.slug) if key_path(agency.slug).exists() else None
     digest = cache_key(agency, dataset, hashes, key)
     hashes.save()
-    table_path = folder / f"{dataset}-{digest}.parquet"
-    meta_path = folder / f"{dataset}-{digest}.json"
+    return folder, folder / f"{dataset}-{digest}.parquet", folder / f"{dataset}-{digest}.json", key
+
+
+def is_current(agency: Agency, dataset: str) -> bool:
+    """Whether the dataset's cache entry is there for its inputs as they are now (no loading needed)."""
+    _folder, table_path, meta_path, _key = _entry_paths(agency, dataset)
+    return table_path.exists() and meta_path.exists()
+
+
+def cached(agency: Agency, dataset: str) -> Cached:
+    """The dataset's cache entry, made first (by loading the raw files) when it is missing or stale.
+
+    Safe to call from several processes at once: each file is written whole and then renamed into
+    place, and only other keys' files are removed as stale.
+    """
+    folder, table_path, meta_path, key = _entry_paths(agency, dataset)
     if table_path.exists() and meta_path.exists():
         return Cached(dataset, table_path, json.loads(meta_path.read_text()))
     result = load_dataset(agency, dataset, key=key, compact=True)
     for stale in folder.glob(f"{dataset}-*"):
-        stale.unlink(missing_ok=True)
+        if stale not in (table_path, meta_path):
+            stale.unlink(missing_ok=True)
     folder.mkdir(parents=True, exist_ok=True)
     buffer = tempfile.NamedTemporaryFile(dir=folder, prefix=".tmp-", suffix=".parquet", delete=False)
     buffer.close()

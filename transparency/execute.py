@@ -53,6 +53,7 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -459,7 +460,24 @@ class Background:
     seconds: float = 0.0
 
     def __init__(self, function: Callable[..., Any], *args: Any, **kwargs: Any):
-        context = warm_up() or multiprocessing.get_context("spawn")
+        self._start(warm_up() or multiprocessing.get_context("spawn"), function, args, kwargs)
+
+    @classmethod
+    def forked(cls, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Background:
+        """Like ``Background(function, ...)``, but forked from this process, which starts at once with
+        what this process has imported, instead of waiting for the warm server to be ready.
+
+        Forking is unsafe while other threads run (one may hold a lock the child then waits on for
+        ever), so with other Python threads running this falls back to the warm server.
+        """
+        if threading.active_count() > 1 or "fork" not in multiprocessing.get_all_start_methods():
+            return cls(function, *args, **kwargs)
+        task = cls.__new__(cls)
+        task._start(multiprocessing.get_context("fork"), function, args, kwargs)
+        return task
+
+    def _start(self, context: multiprocessing.context.BaseContext, function: Callable[..., Any],
+               args: tuple, kwargs: dict) -> None:
         self._conn, sender = context.Pipe(duplex=False)
         self._process = context.Process(target=_background_main, args=(function, args, kwargs, sender),
                                          name=f"background-{getattr(function, '__name__', 'task')}")
@@ -481,6 +499,18 @@ class Background:
         if status != "ok":
             raise BackgroundError(value)
         return value
+
+    @staticmethod
+    def wait_any(tasks: Iterable[Background]) -> list[Background]:
+        """Wait until at least one of ``tasks`` has finished; return those that have."""
+        tasks = list(tasks)
+        if not tasks:
+            return []
+        finished = [t for t in tasks if t._answer is not None]
+        if finished:
+            return finished
+        ready = set(wait([t._conn for t in tasks]))
+        return [t for t in tasks if t._conn in ready]
 
     def cancel(self) -> None:
         """End the worker if it is still running."""

@@ -215,6 +215,36 @@ def report_is_current(agency: Agency, period: str, key: str, folder: Path) -> bo
     return all(hashes.sha256(path) == record["files"][name] for name, path in present.items())
 
 
+def _durations_path(agency: Agency) -> Path:
+    return build_store(agency) / "durations.json"
+
+
+def notebook_durations(agency: Agency) -> dict[str, float]:
+    """Seconds each section's notebook took when it last ran (for any period); empty if none ran."""
+    try:
+        return {str(k): float(v) for k, v in json.loads(_durations_path(agency).read_text()).items()}
+    except (OSError, ValueError, TypeError, AttributeError):
+        return {}
+
+
+def remember_durations(agency: Agency, seconds: dict[str, float]) -> None:
+    """Add the notebooks' latest run times to what :func:`notebook_durations` returns."""
+    if seconds:
+        known = notebook_durations(agency) | {k: round(v, 3) for k, v in seconds.items()}
+        atomic_write(_durations_path(agency), json.dumps(known, indent=1, sort_keys=True).encode())
+
+
+def longest_first(agency: Agency, datasets: Iterable[str]) -> list[str]:
+    """``datasets`` in the order to start their notebooks: those that never ran first (their time is
+    unknown), then by decreasing time when they last ran; ties keep the given order.
+
+    With two workers and a dozen notebooks, starting the long ones first keeps one worker from
+    running a long notebook alone at the end (longest-processing-time-first scheduling).
+    """
+    known = notebook_durations(agency)
+    return sorted(datasets, key=lambda d: -known.get(d, float("inf")))
+
+
 def _latest_path(agency: Agency) -> Path:
     return build_store(agency) / "latest.json"
 
