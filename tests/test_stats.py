@@ -41,3 +41,59 @@ def test_wilson_interval_reference():
     low, high = wilson_interval(81, 263)
     assert low == pytest.approx(0.2553, abs=1e-4) and high == pytest.approx(0.3662, abs=1e-4)
     assert wilson_interval(0, 0) is None
+
+
+# --- Tests the stops section uses, against statsmodels (an independent implementation) -------------------
+
+PAIRS = [(30, 47, 16, 40), (0, 12, 5, 30), (12, 12, 20, 25), (1, 200, 9, 180), (81, 263, 40, 250), (5, 5, 0, 7)]
+
+
+@pytest.mark.parametrize("x1, n1, x2, n2", PAIRS)
+def test_two_proportion_test_and_newcombe_interval_equal_statsmodels(x1, n1, x2, n2):
+    import warnings
+
+    from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
+
+    from transparency.stats import newcombe_interval, two_proportion_p
+
+    pooled = (x1 + x2) / (n1 + n2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected_p = 1.0 if pooled in (0.0, 1.0) else proportions_ztest([x1, x2], [n1, n2])[1]
+    assert two_proportion_p(x1, n1, x2, n2) == pytest.approx(expected_p, rel=1e-9, abs=1e-15)
+    low, high = confint_proportions_2indep(x1, n1, x2, n2, method="newcombe", compare="diff")
+    assert newcombe_interval(x1, n1, x2, n2) == pytest.approx((low, high), abs=1e-12)
+
+
+def test_logistic_regression_equals_statsmodels_logit():
+    import numpy as np
+    import pandas as pd
+    from statsmodels.discrete.discrete_model import Logit
+
+    from transparency.stats import logistic_regression
+
+    rng = np.random.default_rng(7)
+    n = 2000
+    design = pd.DataFrame({"Intercept": 1.0, "is_dark": (rng.random(n) < 0.4).astype(float),
+                           "minute": rng.uniform(-1, 1, n), "district_b": (rng.random(n) < 0.5).astype(float)})
+    logit = -0.3 + 0.5 * design["is_dark"] + 0.8 * design["minute"] - 0.2 * design["district_b"]
+    outcome = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(float).to_numpy()
+    fitted = logistic_regression(outcome, design)
+    expected = Logit(outcome, design).fit(disp=0, maxiter=200)
+    for name in design.columns:
+        assert fitted.params[name] == pytest.approx(expected.params[name], abs=1e-9)
+        assert fitted.std_errors[name] == pytest.approx(expected.bse[name], rel=1e-7)
+        assert fitted.interval(name) == pytest.approx(tuple(expected.conf_int(alpha=0.05).loc[name]), abs=1e-8)
+        assert fitted.p_value(name) == pytest.approx(expected.pvalues[name], rel=1e-6, abs=1e-300)
+
+
+def test_logistic_regression_refuses_an_outcome_a_term_predicts_perfectly():
+    import numpy as np
+    import pandas as pd
+
+    from transparency.stats import logistic_regression
+
+    x = np.linspace(-1, 1, 50)
+    design = pd.DataFrame({"Intercept": 1.0, "x": x})
+    with pytest.raises(ValueError, match="cannot be fitted|did not converge"):
+        logistic_regression((x > 0).astype(float), design)

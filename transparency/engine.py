@@ -11,7 +11,7 @@ step that would start a kernel and talk to it over ZeroMQ is replaced::
     papermill.execute_notebook("notebooks/stops.ipynb", "out/stops.ipynb",
                                parameters={"period": "2025Q3"}, engine_name=ENGINE_NAME)
 
-Why: starting a kernel and importing pandas, matplotlib, SciPy and statsmodels in it costs about
+Why: starting a kernel and importing pandas, matplotlib and SciPy in it costs about
 two seconds per notebook, more than most section notebooks spend computing. The build runs each
 notebook in a worker process forked from a server that has already imported all of that (see
 :mod:`transparency.execute`), so a notebook starts in milliseconds and still runs in a process of

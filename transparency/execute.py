@@ -19,7 +19,7 @@ How a notebook is run, and why:
 
   - ``"inprocess"`` (the default): papermill with :class:`transparency.engine.InProcessEngine`,
     which runs the cells in the worker's own IPython shell. Workers are forked from a server
-    that has already imported pandas, matplotlib, SciPy, statsmodels and this package
+    that has already imported pandas, matplotlib, SciPy and this package
     (:mod:`transparency.preload`), so a notebook starts in milliseconds, not the two seconds a
     kernel's start and imports take; each still runs in a fresh process, so nothing leaks from
     one notebook to the next. The outputs are those a kernel gives (a test compares them).

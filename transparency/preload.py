@@ -7,8 +7,9 @@ matplotlib's text caches. A worker forked from a process that has done this star
 milliseconds instead of the two seconds a fresh kernel spends importing.
 
 What only one worker needs is left to it, because the build waits for this import before the first
-notebook starts: statsmodels and SciPy's statistics (about 1 s, the stops section's tests) and
-WeasyPrint (0.5 s, the PDF worker) are imported by those workers, in parallel with the others.
+notebook starts: WeasyPrint (0.5 s, the PDF worker) is imported by that worker, in parallel with
+the others. (The stops section's statistical tests are the package's own, in :mod:`transparency.stats`,
+so no worker imports statsmodels, which took about 1 s.)
 
 Nothing here reads an agency's data or keeps state a notebook could see: the imports are the same
 ones the notebooks make, and the warm-up figure is closed.
