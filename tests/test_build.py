@@ -244,7 +244,7 @@ def test_at_a_glance_says_hidden_not_unavailable():
     assert _hidden_words(shown, "incidents", 5) == {"vs_prior": "Not shown (small numbers)"}
 
 
-def test_raw_files_read_in_parallel_fail_as_they_would_one_by_one(tmp_path, monkeypatch):
+def test_a_cold_build_fails_and_finds_no_data_as_a_warm_one_would(tmp_path, monkeypatch):
     from transparency.errors import TransparencyError
 
     monkeypatch.setenv("TRANSPARENCY_CACHE_DIR", str(tmp_path / "cold-cache"))  # every cache entry is stale
@@ -256,8 +256,16 @@ def test_raw_files_read_in_parallel_fail_as_they_would_one_by_one(tmp_path, monk
     with pytest.raises(TransparencyError) as one_by_one:
         load_dataset(agency, "complaints")
 
+    (pursuits,) = agency.input_files("pursuits")  # pursuits end before the period: no data, not a section
+    frame = pd.read_csv(pursuits, dtype=str, keep_default_na=False)
+    frame[frame["YEAR"].astype(int) < int(PERIOD[:4]) - 1].to_csv(pursuits, index=False)
+
     outcomes = build_period(agency, parse_period(PERIOD)[0], tmp_path, ["use_of_force", "complaints", "pursuits"], 2,
                             ("html",), lambda _: None)
     status = {o.dataset: (o.status, o.message) for o in outcomes}
     assert status["complaints"] == ("failed", str(one_by_one.value))
-    assert status["use_of_force"][0] == status["pursuits"][0] == "ok", status
+    assert status["use_of_force"][0] == "ok" and status["pursuits"][0] == "no_data", status
+    out = tmp_path / "reports" / agency.slug / PERIOD
+    published = [p.name for p in out.rglob("*") if p.name.startswith(("complaints", "pursuits"))]
+    assert published == [], "the notebooks that ran meanwhile left nothing of theirs in the report"
+    assert (out / "tables").is_dir() and list((out / "tables").glob("use_of_force__*"))

@@ -24,8 +24,16 @@ from .backmatter import about, data_quality, glossary, methodology
 from .cache import cached, is_current, read_cached
 from .config import Agency, load_agency
 from .errors import TransparencyError, UsageError
-from .incremental import (NOTEBOOKS, Keys, SectionStore, longest_first, record_report, remember_durations,
-                          report_is_current)
+from .incremental import (
+    NOTEBOOKS,
+    Keys,
+    SectionStore,
+    longest_first,
+    record_report,
+    remember_durations,
+    report_is_current,
+    section_files,
+)
 from .load import LoadResult
 from .metrics import HEADLINE, Metrics, compute, coverage, covers
 from .periods import Period
@@ -199,29 +207,19 @@ def _period_steps(
         # Load (through the Parquet cache): a dataset that cannot be loaded fails here, the rest go on.
         # Only the rows the figures compare are read (the period, the one before, the same one a year
         # earlier), with the first and last rows of the data, which give its span of dates.
+        # When raw files must be read first, the notebooks do not wait for that: they start at once,
+        # reading the cache (made by a worker reading the raw files meanwhile, or by the notebook
+        # itself, one process per dataset), and the datasets that turn out to fail or to have no data
+        # for the period drop their notebooks' outputs.
         started = time.perf_counter()
-        outcomes: dict[str, Outcome] = {}
+        outcomes = {name: Outcome(name) for name in names}
         compared = (period, period.previous(), period.year_earlier())
-        first_day, end_day = min(p.start for p in compared), max(p.end for p in compared)
-        cannot_load = _make_caches(agency, [n for n in names if not is_current(agency, n)], workers)
-        for name in names:
-            outcome = Outcome(name)
-            outcomes[name] = outcome
-            if name in cannot_load:
-                outcome.status, outcome.message = "failed", cannot_load[name]
-                continue
-            try:
-                outcome.load = read_cached(agency, name, start=first_day, end=end_day)
-            except TransparencyError as exc:
-                outcome.status, outcome.message = "failed", str(exc)
-                continue
-            table = outcome.load.table
-            event = registry.dataset(name).event
-            outcome.rows_in_period = int(period.contains(table[event]).sum())
-            if outcome.rows_in_period == 0 and not covers(coverage(table, name), period):
-                outcome.status, outcome.message = "no_data", f"The agency's {registry.dataset(name).title.lower()} data does not cover this period."
-                continue
-            outcome.metrics = compute(name, table, period, agency.min_count)
+        window = (min(p.start for p in compared), max(p.end for p in compared))
+        stale = [n for n in names if not is_current(agency, n)]
+        loader = _start_loading(agency, stale) if stale and (workers or _cores()) > 1 else None
+        if loader is None:
+            for outcome in outcomes.values():
+                _prepare(agency, period, window, outcome)
         timings["load"] = time.perf_counter() - started
 
         # Execute the notebooks of the datasets that have data.
@@ -254,10 +252,26 @@ def _period_steps(
         order = {name: i for i, name in enumerate(longest_first(agency, [job.dataset for job in jobs]))}
         jobs.sort(key=lambda job: order[job.dataset])
         results = run_notebooks(jobs, workers=workers, progress=progress, engine=engine)
+        if loader is not None:
+            waited = time.perf_counter()
+            try:
+                loader.result()  # usually done already: the notebooks needed most of what it read
+            except Exception:  # noqa: BLE001 - reading again below reports what went wrong
+                pass
+            for outcome in outcomes.values():
+                _prepare(agency, period, window, outcome)
+                if outcome.status != "ok" and outcome.reused:  # its data changed since: not reusable
+                    outcome.section, outcome.reused = None, False
+                if outcome.status != "ok":
+                    for path in section_files(staging, outcome.dataset):
+                        path.unlink()
+            timings["load"] += time.perf_counter() - waited
         remember_durations(agency, {r.dataset: r.seconds for r in results if r.ok})
         for result in results:
             outcome = outcomes[result.dataset]
             outcome.seconds = result.seconds
+            if outcome.status != "ok":  # the data could not be loaded, or does not cover the period
+                continue
             if not result.ok:
                 outcome.status, outcome.message = "failed", result.error
                 continue
@@ -343,6 +357,59 @@ def _refuse_released(reports: Path, period: Period) -> None:
         )
 
 
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def _prepare(agency: Agency, period: Period, window: tuple, outcome: Outcome) -> None:
+    """Read a dataset's rows of ``window`` from the cache; set the outcome's load, status and metrics.
+
+    A dataset that cannot be loaded is failed, and one whose data does not reach the period has no
+    data; either overrides what its notebook did.
+    """
+    name = outcome.dataset
+    try:
+        outcome.load = read_cached(agency, name, start=window[0], end=window[1])
+    except TransparencyError as exc:
+        outcome.status, outcome.message = "failed", str(exc)
+        return
+    table = outcome.load.table
+    event = registry.dataset(name).event
+    outcome.rows_in_period = int(period.contains(table[event]).sum())
+    if outcome.rows_in_period == 0 and not covers(coverage(table, name), period):
+        outcome.status = "no_data"
+        outcome.message = f"The agency's {registry.dataset(name).title.lower()} data does not cover this period."
+        return
+    outcome.metrics = compute(name, table, period, agency.min_count)
+
+
+def _cache_all(folder: str, datasets: list[str]) -> None:
+    """Make the cache entries of ``datasets`` in turn (a worker's task); errors are left to the readers."""
+    agency = load_agency(folder)
+    for dataset in datasets:
+        try:
+            cached(agency, dataset)
+        except TransparencyError:
+            continue
+
+
+def _start_loading(agency: Agency, datasets: list[str]):
+    """Start a worker making the cache entries of ``datasets``, the largest inputs first."""
+    from .execute import Background
+
+    return Background.forked(_cache_all, str(agency.folder), sorted(datasets, key=lambda d: -_input_bytes(agency, d)))
+
+
+def _input_bytes(agency: Agency, dataset: str) -> int:
+    try:
+        return sum(path.stat().st_size for path in agency.input_files(dataset))
+    except (TransparencyError, OSError):
+        return 0  # reading it reports what is wrong
+
+
 def _cache_one(folder: str, dataset: str) -> str | None:
     """Make a dataset's cache entry (a worker's task); the message of the error if it cannot be loaded."""
     try:
@@ -360,18 +427,12 @@ def _make_caches(agency: Agency, names: list[str], workers: int | None) -> dict[
     once, while the notebooks' warm server is still importing). With one stale dataset, or one
     worker, nothing is gained: the build's own reading does it.
     """
-    workers = workers or len(os.sched_getaffinity(0))
+    workers = workers or _cores()
     if len(names) < 2 or workers < 2:
         return {}
     from .execute import Background
 
-    def size(name: str) -> int:
-        try:
-            return sum(path.stat().st_size for path in agency.input_files(name))
-        except (TransparencyError, OSError):
-            return 0  # the worker reports what is wrong
-
-    waiting = sorted(names, key=size, reverse=True)
+    waiting = sorted(names, key=lambda name: -_input_bytes(agency, name))
     running: dict[Background, str] = {}
     messages: dict[str, str] = {}
     folder = str(agency.folder)

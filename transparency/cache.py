@@ -96,17 +96,32 @@ def is_current(agency: Agency, dataset: str) -> bool:
 def cached(agency: Agency, dataset: str) -> Cached:
     """The dataset's cache entry, made first (by loading the raw files) when it is missing or stale.
 
-    Safe to call from several processes at once: each file is written whole and then renamed into
-    place, and only other keys' files are removed as stale.
+    Safe to call from several processes at once: one makes the entry while the others wait for it
+    (a lock file per dataset), each file is written whole and then renamed into place, and only
+    other keys' files are removed as stale.
     """
     folder, table_path, meta_path, key = _entry_paths(agency, dataset)
     if table_path.exists() and meta_path.exists():
         return Cached(dataset, table_path, json.loads(meta_path.read_text()))
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / f".{dataset}.lock", "w") as lock:
+        try:
+            import fcntl
+
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed, also if this process dies
+        except ImportError:  # pragma: no cover - not POSIX: two processes may both load (still safe)
+            pass
+        if table_path.exists() and meta_path.exists():  # made by another process meanwhile
+            return Cached(dataset, table_path, json.loads(meta_path.read_text()))
+        return _make_entry(agency, dataset, folder, table_path, meta_path, key)
+
+
+def _make_entry(agency: Agency, dataset: str, folder: Path, table_path: Path, meta_path: Path,
+                key: bytes | None) -> Cached:
     result = load_dataset(agency, dataset, key=key, compact=True)
     for stale in folder.glob(f"{dataset}-*"):
         if stale not in (table_path, meta_path):
             stale.unlink(missing_ok=True)
-    folder.mkdir(parents=True, exist_ok=True)
     buffer = tempfile.NamedTemporaryFile(dir=folder, prefix=".tmp-", suffix=".parquet", delete=False)
     buffer.close()
     _write_parquet(result.table, Path(buffer.name))
