@@ -280,16 +280,3 @@ def test_a_forked_background_starts_from_this_process_unless_threads_run():
     finally:
         stop.set()
         thread.join()
-
-
-def test_wait_any_returns_the_tasks_that_finished():
-    from transparency.execute import Background
-
-    slow, quick = Background.forked(time.sleep, 30), Background.forked(abs, -3)
-    try:
-        assert Background.wait_any([slow, quick]) == [quick]
-        assert quick.result() == 3
-        assert Background.wait_any([slow, quick]) == [quick], "a finished task is reported at once"
-        assert Background.wait_any([]) == []
-    finally:
-        slow.cancel()

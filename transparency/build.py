@@ -216,8 +216,8 @@ def _period_steps(
         compared = (period, period.previous(), period.year_earlier())
         window = (min(p.start for p in compared), max(p.end for p in compared))
         stale = [n for n in names if not is_current(agency, n)]
-        loader = _start_loading(agency, stale) if stale and (workers or _cores()) > 1 else None
-        if loader is None:
+        loaders = _start_loading(agency, stale) if stale and (workers or _cores()) > 1 else []
+        if not loaders:
             for outcome in outcomes.values():
                 _prepare(agency, period, window, outcome)
         timings["load"] = time.perf_counter() - started
@@ -252,12 +252,9 @@ def _period_steps(
         order = {name: i for i, name in enumerate(longest_first(agency, [job.dataset for job in jobs]))}
         jobs.sort(key=lambda job: order[job.dataset])
         results = run_notebooks(jobs, workers=workers, progress=progress, engine=engine)
-        if loader is not None:
+        if loaders:
             waited = time.perf_counter()
-            try:
-                loader.result()  # usually done already: the notebooks needed most of what it read
-            except Exception:  # noqa: BLE001 - reading again below reports what went wrong
-                pass
+            _wait_for(loaders)  # usually done already: the notebooks needed most of what it read
             for outcome in outcomes.values():
                 _prepare(agency, period, window, outcome)
                 if outcome.status != "ok" and outcome.reused:  # its data changed since: not reusable
@@ -396,11 +393,28 @@ def _cache_all(folder: str, datasets: list[str]) -> None:
             continue
 
 
-def _start_loading(agency: Agency, datasets: list[str]):
-    """Start a worker making the cache entries of ``datasets``, the largest inputs first."""
+def _start_loading(agency: Agency, datasets: list[str], workers: int = 1) -> list:
+    """Start ``workers`` workers making the cache entries of ``datasets``; return them (``Background``).
+
+    The largest inputs go first, each to the worker with the fewest bytes so far. Workers are forked
+    from this process, so they start at once, while the notebooks' warm server is still importing.
+    """
     from .execute import Background
 
-    return Background.forked(_cache_all, str(agency.folder), sorted(datasets, key=lambda d: -_input_bytes(agency, d)))
+    shares: list[list] = [[0, []] for _ in range(max(1, min(workers, len(datasets))))]
+    for dataset in sorted(datasets, key=lambda d: -_input_bytes(agency, d)):
+        share = min(shares, key=lambda s: s[0])
+        share[0] += _input_bytes(agency, dataset)
+        share[1].append(dataset)
+    return [Background.forked(_cache_all, str(agency.folder), names) for _size, names in shares if names]
+
+
+def _wait_for(loaders: list) -> None:
+    for loader in loaders:
+        try:
+            loader.result()
+        except Exception:  # noqa: BLE001 - the readers load what it could not, and report why
+            pass
 
 
 def _input_bytes(agency: Agency, dataset: str) -> int:
@@ -408,51 +422,6 @@ def _input_bytes(agency: Agency, dataset: str) -> int:
         return sum(path.stat().st_size for path in agency.input_files(dataset))
     except (TransparencyError, OSError):
         return 0  # reading it reports what is wrong
-
-
-def _cache_one(folder: str, dataset: str) -> str | None:
-    """Make a dataset's cache entry (a worker's task); the message of the error if it cannot be loaded."""
-    try:
-        cached(load_agency(folder), dataset)
-    except TransparencyError as exc:
-        return str(exc)
-    return None
-
-
-def _make_caches(agency: Agency, names: list[str], workers: int | None) -> dict[str, str]:
-    """Read the raw files of datasets whose cache is stale, several at once; return the messages of
-    those that cannot be loaded.
-
-    The largest inputs start first, each in a worker process forked from this one (so it starts at
-    once, while the notebooks' warm server is still importing). With one stale dataset, or one
-    worker, nothing is gained: the build's own reading does it.
-    """
-    workers = workers or _cores()
-    if len(names) < 2 or workers < 2:
-        return {}
-    from .execute import Background
-
-    waiting = sorted(names, key=lambda name: -_input_bytes(agency, name))
-    running: dict[Background, str] = {}
-    messages: dict[str, str] = {}
-    folder = str(agency.folder)
-    try:
-        while waiting or running:
-            while waiting and len(running) < workers:
-                name = waiting.pop(0)
-                running[Background.forked(_cache_one, folder, name)] = name
-            for task in Background.wait_any(running):
-                name = running.pop(task)
-                try:
-                    message = task.result()
-                except Exception:  # noqa: BLE001 - the build's own reading tries again and reports it
-                    message = None
-                if message:
-                    messages[name] = message
-    finally:
-        for task in running:
-            task.cancel()
-    return messages
 
 
 def _publish(agency: Agency, period: Period, outcomes: dict[str, Outcome], staging: Path,
@@ -606,7 +575,7 @@ def latest_period(agency: Agency) -> Period:
 
     latest = last_complete_quarter(date.today())
     last_dates = []
-    _make_caches(agency, [n for n in agency.dataset_names if not is_current(agency, n)], None)
+    _wait_for(_start_loading(agency, [n for n in agency.dataset_names if not is_current(agency, n)], _cores()))
     for name in agency.dataset_names:
         try:
             span = cached(agency, name).span  # from the cache's metadata: the table is not read

@@ -500,18 +500,6 @@ class Background:
             raise BackgroundError(value)
         return value
 
-    @staticmethod
-    def wait_any(tasks: Iterable[Background]) -> list[Background]:
-        """Wait until at least one of ``tasks`` has finished; return those that have."""
-        tasks = list(tasks)
-        if not tasks:
-            return []
-        finished = [t for t in tasks if t._answer is not None]
-        if finished:
-            return finished
-        ready = set(wait([t._conn for t in tasks]))
-        return [t for t in tasks if t._conn in ready]
-
     def cancel(self) -> None:
         """End the worker if it is still running."""
         if self._process.is_alive():
