@@ -15,7 +15,14 @@ import pytest
 from conftest import REPO, agency_config, keyed_agency, sample_project
 
 from transparency.build import build_period
-from transparency.incremental import Keys, fresh_periods, longest_first, notebook_durations, remember_durations, remember_latest
+from transparency.incremental import (
+    Keys,
+    fresh_periods,
+    longest_first,
+    notebook_durations,
+    remember_durations,
+    remember_latest,
+)
 from transparency.periods import parse_period
 
 DATASETS = ["use_of_force", "complaints", "arrests"]

@@ -484,3 +484,168 @@ def test_a_rare_second_date_format_beyond_the_inference_sample_is_still_read(mak
     result = load(folder, "use_of_force")
     assert result.rows_used == 9000
     assert result.table.set_index("incident_id").loc["7777", "occurred_at"] == pd.Timestamp("2020-03-15 10:00")
+
+
+# --- Timestamps read by Arrow, checked against pandas ----------------------------------------------------
+# A long column of zero-padded timestamps is read by Arrow, each value kept only where its text is
+# exactly that datetime written back; everything else is pandas'. The expected values here come from
+# pandas' own ``to_datetime(format=..., errors="coerce")``, the path the fast one must match value for value.
+
+TRICKY = {
+    "%Y-%m-%d %H:%M:%S": [
+        "2021-02-28 13:05:09", "2021-02-29 00:00:00", "2020-02-29 00:00:00", "2100-02-29 00:00:00",
+        "2000-02-29 12:00:00", "2021-04-31 00:00:00", "2021-02-30 01:02:03", " 2021-02-28 01:02:03",
+        "2021-02-28 01:02:03 ", "2021-2-8 1:2:3", "2021-02-28 24:00:00", "2021-02-28 23:60:00",
+        "2021-02-28 23:59:60", "", "2021-02-28", "2021-02-28T01:02:03", "1677-06-01 00:00:00",
+        "1678-01-01 00:00:00", "2261-12-31 23:59:59", "2262-06-01 00:00:00", "1500-01-01 00:00:00",
+        "+2021-02-28 01:02:03", "2021-02-28  01:02:03", "2021-13-01 00:00:00", "2021-00-10 00:00:00",
+        "2021-01-00 00:00:00", "2021-01-01 -1:00:00", "２０２１-01-01 00:00:00", "2021-01-01 00:00:0a",
+    ],
+    "%m/%d/%Y %I:%M:%S %p": [
+        "01/05/2021 12:00:00 AM", "01/05/2021 12:00:00 PM", "01/05/2021 12:30:00 am", "01/05/2021 00:30:00 AM",
+        "01/05/2021 13:00:00 PM", "1/5/2021 1:02:03 PM", "01/05/2021 11:59:59 PM", "01/05/2021 01:00:00 XM",
+        "02/29/2020 06:00:00 PM", "02/29/2021 06:00:00 PM", "01/05/2021 01:00:00PM", "01/05/2021 01:00:00 P.M.",
+        "01/05/2021 12:00:00 Am", "01/05/2021 00:00:00 PM", "",
+    ],
+    "%m/%d/%Y %H:%M": ["01/05/2021 00:00", "1/5/2021 7:05", "01/05/2021 7:05", "12/31/2021 23:59", "04/31/2021 10:00",
+                       "02/29/2024 10:00", "02/29/2023 10:00", "01/05/2021 24:00", "13/05/2021 10:00", "01/05/21 10:00"],
+    "%d-%b-%y": ["05-Jan-21", "05-JAN-21", "05-jan-21", "31-Apr-21", "29-Feb-24", "29-Feb-23", "05-Jan-68",
+                 "05-Jan-69", "05-Jan-99", "05-Jan-00", "5-Jan-21", "05-Sept-21", "05-Sep-21", "05-Jan-2021"],
+    "%m/%d/%y": [f"07/04/{year:02d}" for year in range(100)] + ["7/4/21", "02/29/00", "02/29/01", "02/29/68", "02/29/72"],
+    "%Y%m%d": ["20210228", "20210229", "2021228", "20200229", " 20210228", "202102280", "21000229", "20000229"],
+    "%Y-%m-%d %H%M": ["1900-01-01 2130", "1900-01-01 2400", "1900-01-01 0960", "1900-01-01 0000", "1900-01-01 930"],
+    "%d.%m.%Y %H:%M:%S": ["31.12.2021 23:59:59", "31.11.2021 23:59:59", "1.12.2021 23:59:59", "31.12.2021 23:59"],
+    "%b %d, %Y": ["Jan 05, 2021", "Jan 5, 2021", "Feb 29, 2021", "Feb 29, 2020", "jan 05, 2021", "Jan 05,2021"],
+    "%Y-%m-%dT%H:%M": ["2021-06-30T12:00", "2021-06-31T12:00", "2021-06-30t12:00", "2021-06-30 12:00"],
+}
+
+
+def as_values(series) -> list:
+    """Timestamps compared whatever their unit, with NaT as None (NaT never equals NaT)."""
+    return [None if pd.isna(v) else pd.Timestamp(v) for v in series]
+
+
+def pandas_reads(values, fmt) -> list:
+    return as_values(pd.to_datetime(pd.Series(values, dtype="string"), format=fmt, errors="coerce"))
+
+
+def written(fmt: str, moments) -> list[str]:
+    """Each moment written with ``fmt`` by Python's strftime (zero-padded, English names)."""
+    return [m.strftime(fmt) for m in moments]
+
+
+def every_day_and_hour() -> list:
+    """Every day of a leap year, a common year and the century years 1900, 2000 and 2100 (not all leap),
+    at every hour of the day with minutes and seconds that vary."""
+    import datetime as dt
+
+    moments = []
+    for year in (1900, 2000, 2021, 2024, 2100):
+        day = dt.datetime(year, 1, 1)
+        while day.year == year:
+            moments.append(day + dt.timedelta(hours=day.timetuple().tm_yday % 24, minutes=day.day + 7, seconds=day.month * 4))
+            day += dt.timedelta(days=1)
+    return moments
+
+
+@pytest.mark.parametrize("fmt", sorted(TRICKY))
+def test_arrow_reads_zero_padded_timestamps_as_pandas_does(fmt):
+    from transparency.load import _strptime_exact, _to_datetime_checked
+
+    canonical = written(fmt, every_day_and_hour())
+    values = pd.Series(canonical, dtype="string")
+    stamps, taken = _strptime_exact(values, fmt)
+    assert taken.all()  # the fast path is the one being checked
+    assert as_values(stamps) == pandas_reads(canonical, fmt)
+    assert as_values(_to_datetime_checked(values, fmt)) == pandas_reads(canonical, fmt)
+
+
+@pytest.mark.parametrize("fmt", sorted(TRICKY))
+def test_tricky_values_get_pandas_answer(fmt):
+    from transparency.load import _strptime_exact, _to_datetime_checked
+
+    tricky = TRICKY[fmt]
+    assert as_values(_to_datetime_checked(pd.Series(tricky, dtype="string"), fmt)) == pandas_reads(tricky, fmt)
+    # Arrow alone reads some of them otherwise (a rolled-over date, a stray space...): those were not taken.
+    stamps, taken = _strptime_exact(pd.Series(tricky, dtype="string"), fmt)
+    assert [s for s, t in zip(as_values(stamps), taken) if t] == [e for e, t in zip(pandas_reads(tricky, fmt), taken) if t]
+
+
+def test_every_two_digit_year_and_every_hour_on_a_twelve_hour_clock():
+    from transparency.load import _strptime_exact
+
+    years = [f"07/04/{year:02d}" for year in range(100)]
+    stamps, taken = _strptime_exact(pd.Series(years, dtype="string"), "%m/%d/%y")
+    assert taken.all() and as_values(stamps) == pandas_reads(years, "%m/%d/%y")
+    clock = [f"01/05/2021 {hour:02d}:30 {half}" for hour in range(0, 24) for half in ("AM", "PM", "am", "pm")]
+    stamps, taken = _strptime_exact(pd.Series(clock, dtype="string"), "%m/%d/%Y %I:%M %p")
+    expected = pandas_reads(clock, "%m/%d/%Y %I:%M %p")
+    assert [s for s, t in zip(as_values(stamps), taken) if t] == [e for e, t in zip(expected, taken) if t]
+    assert sum(taken) == 24  # 01..12 AM and PM, in capitals as strftime writes them
+
+
+def test_formats_the_check_does_not_cover_are_left_to_pandas():
+    from transparency.load import _strptime_exact
+
+    values = pd.Series(["2021-01-05 10:00:00.5", "January 05, 2021", "2021-01-05 10:00:00+0000"], dtype="string")
+    for fmt in ("%Y-%m-%d %H:%M:%S.%f", "%B %d, %Y", "%Y-%m-%d %H:%M:%S%z", "%H:%M", "%I:%M %d/%m/%Y", "%m/%Y"):
+        assert _strptime_exact(values, fmt) is None
+
+
+def test_long_timestamp_column_mixing_padded_and_tricky_values_reads_as_pandas(make_agency):
+    """Through the loader: a column long enough for the fast path, with values only pandas reads."""
+    good = [f"{1 + i % 12:02d}/{1 + i % 28:02d}/2021 {i % 24:02d}:{i % 60:02d}:{i % 59:02d}" for i in range(600)]
+    odd = ["02/30/2021 10:00:00", "1/5/2021 7:05:09", " 03/01/2021 10:00:00", "02/29/2021 00:00:00", "04/31/2021 12:00:00",
+           "03/01/2021 24:00:00", "03/01/2021 23:59:60"]
+    stamps = good[:300] + odd + good[300:]
+    rows = [f"C{i},{stamp},1" for i, stamp in enumerate(stamps)]
+    folder = make_agency(
+        agency_config({"calls_for_service": {"files": ["c.csv"], "columns": {"call_id": "ID", "received_at": "WHEN", "priority": "P"},
+                                             "datetime_format": "%m/%d/%Y %H:%M:%S"}}),
+        {"c.csv": "ID,WHEN,P\n" + "\n".join(rows) + "\n"},
+    )
+    result = load(folder, "calls_for_service")
+    expected = pd.to_datetime(pd.Series(stamps, dtype="string").str.strip(), format="%m/%d/%Y %H:%M:%S", errors="coerce")
+    kept = expected.notna().to_numpy()
+    assert as_values(result.table["received_at"]) == as_values(expected[kept])
+    assert result.excluded == {"unparseable_received_at": int((~kept).sum())}
+
+
+# --- Reading only some columns ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name, content", [
+    ("arrow.csv", "ID, NAME ,CODE\n1,  Ann ,A\n2,Bob,B\n,,\n3,Zoë,A\n".encode()),  # read by Arrow
+    ("cp1252.csv", "ID, NAME ,CODE\n1,Zoë,A\n2,Bob,B\n".encode("cp1252")),  # by pandas (not UTF-8)
+    ("repeated.csv", b"ID,NAME,NAME,CODE\n1,Ann,Annie,A\n"),  # by pandas (a repeated name is renamed)
+    ("tabs.tsv", b"ID\t NAME \tCODE\n1\tAnn\tA\n"),
+])
+def test_columns_read_alone_are_those_of_the_whole_file(tmp_path, name, content):
+    from transparency.load import read_raw
+
+    path = tmp_path / name
+    path.write_bytes(content)
+    whole, encoding, warnings = read_raw(path)
+    wanted = [c for c in whole.columns if c != "CODE"]
+    for columns in (wanted, lambda names: [n for n in names if n != "CODE"]):
+        part, part_encoding, part_warnings = read_raw(path, columns=columns)
+        pd.testing.assert_frame_equal(part, whole[wanted])
+        assert (part_encoding, part_warnings) == (encoding, warnings)
+    none, _, _ = read_raw(path, columns=[])
+    assert list(none.columns) == [] and len(none) == len(whole)
+
+
+def test_columns_read_alone_from_a_workbook_and_errors_unchanged(tmp_path):
+    from transparency.load import read_raw
+
+    book = tmp_path / "t.xlsx"
+    pd.DataFrame({"Badge #": [11, 22], "Done": ["2021-02-03", ""], "Hrs": [8, 4.5]}).to_excel(book, index=False)
+    whole, _, _ = read_raw(book)
+    pd.testing.assert_frame_equal(read_raw(book, columns=["Badge #"])[0], whole[["Badge #"]])
+    ragged = tmp_path / "r.csv"
+    ragged.write_text("ID,NAME\n1,Ann\n2,Bob,extra\n")
+    with pytest.raises(DataError) as whole_error:
+        read_raw(ragged)
+    with pytest.raises(DataError) as part_error:
+        read_raw(ragged, columns=["NAME"])
+    assert str(part_error.value) == str(whole_error.value)

@@ -154,3 +154,29 @@ def test_values_are_found_at_word_boundaries_only(tmp_path):
     (tmp_path / "b.html").write_text("<p>Officers WHITE, A. and Smith, at 1200 OAK  ST</p>")
     found = sorted(leak.masked_value for leak in scan(tmp_path, values))
     assert found == sorted(mask(v) for v in values)
+
+
+def test_values_are_the_same_when_only_identifying_columns_are_read(planted, monkeypatch):
+    """The scan reads only the identifying columns of each file; what it collects is what a reading of
+    the whole file gives."""
+    import transparency.privacy as privacy
+
+    _, agency = planted
+    datasets = list(agency.dataset_names)
+    read_columns: list[list[str]] = []
+    real_read_raw = privacy.read_raw
+
+    def spy(*args, **kwargs):
+        frame, encoding, warnings = real_read_raw(*args, **kwargs)
+        read_columns.append(list(frame.columns))
+        return frame, encoding, warnings
+
+    monkeypatch.setattr(privacy, "read_raw", spy)
+    selective = collect_values(agency, datasets)
+    monkeypatch.setattr(privacy, "read_raw", lambda *args, columns=None, **kwargs: real_read_raw(*args, **kwargs))
+    whole = collect_values(agency, datasets)
+    assert list(selective.items()) == list(whole.items())  # same values, columns and files, in the same order
+    assert CANARY_NAME.lower() in selective
+    # A use-of-force file of 26 columns was read as its three identifying ones.
+    assert ["OFF_BADGE", "OFFICER_NAME", "NARRATIVE"] in read_columns
+    assert all("OCC_DATE" not in columns and "SUBJ_RACE" not in columns for columns in read_columns)

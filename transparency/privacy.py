@@ -103,7 +103,9 @@ def _searchable(value: str) -> bool:
 
 def _file_values(agency: Agency, dataset: str, group, path: Path, missing: set[str]) -> dict[str, str]:
     """Identifying raw values of one input file: value (lower case) -> column."""
-    frame, _, _ = read_raw(path, group.encoding, group.sheet, group.delimiter)
+    # Only the identifying columns are made into a frame (the file is still parsed whole).
+    frame, _, _ = read_raw(path, group.encoding, group.sheet, group.delimiter,
+                           columns=lambda names: identifying_columns(agency, dataset, names))
     found: dict[str, str] = {}
     for column in identifying_columns(agency, dataset, list(frame.columns)):
         address = any(hint in column.lower() for hint in ADDRESS_HINTS) and column not in (
