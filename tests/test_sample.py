@@ -482,3 +482,19 @@ def test_sample_loads_through_agency_yml(generated, dataset):
         assert not values.str.contains(r"\bOfc\.|, [A-Z]\.$", regex=True).any(), column
     if "officer_id" in table:
         assert table["officer_id"].dropna().str.fullmatch(r"[0-9a-f]{16}").all()
+
+
+def test_the_workbook_states_its_size_as_excel_does(tmp_path):
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    from transparency.sample import _write_xlsx
+
+    path = tmp_path / "w.xlsx"
+    _write_xlsx(path, "Sheet", ["A", "B", "C"], [[1, 2, 3], [4, 5, 6]], dt.date(2026, 1, 1))
+    with zipfile.ZipFile(path) as z:
+        assert b'<dimension ref="A1:C3" />' in z.read("xl/worksheets/sheet1.xml")
+    sheet = load_workbook(path, read_only=True).active
+    assert (sheet.max_row, sheet.max_column) == (3, 3)
+    assert [[c.value for c in row] for row in sheet.iter_rows()] == [["A", "B", "C"], [1, 2, 3], [4, 5, 6]]

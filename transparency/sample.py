@@ -1638,11 +1638,16 @@ def _write_xlsx(path: Path, sheet: str, columns, rows, stamp: dt.date) -> None:
     """An .xlsx whose bytes depend only on its content (fixed zip times and document dates)."""
     from openpyxl import Workbook
 
+    from openpyxl.utils import get_column_letter
+
     workbook = Workbook(write_only=True)
     worksheet = workbook.create_sheet(sheet)
     worksheet.append(list(columns))
+    count = 1
     for row in rows:
         worksheet.append(list(row))
+        count += 1
+    extent = f"A1:{get_column_letter(len(list(columns)))}{count}"
     fixed = dt.datetime(stamp.year, stamp.month, stamp.day, 12, 0, 0)
     workbook.properties.creator = AGENCY_NAME
     workbook.properties.created = fixed
@@ -1655,6 +1660,10 @@ def _write_xlsx(path: Path, sheet: str, columns, rows, stamp: dt.date) -> None:
             data = source.read(info.filename)
             if info.filename == "docProps/core.xml":
                 data = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(<)", rb"\g<1>" + iso.encode() + rb"\2", data)
+            elif info.filename.startswith("xl/worksheets/sheet"):
+                # The sheet's size, as Excel writes it (openpyxl's write-only mode leaves it out, and a
+                # reader then scans the whole sheet once to find it).
+                data = data.replace(b"</sheetPr>", b"</sheetPr>" + f'<dimension ref="{extent}" />'.encode(), 1)
             entry = zipfile.ZipInfo(info.filename, date_time=(fixed.year, fixed.month, fixed.day, 12, 0, 0))
             entry.compress_type = zipfile.ZIP_DEFLATED
             entry.external_attr = 0o644 << 16
