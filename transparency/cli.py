@@ -88,6 +88,10 @@ def cmd_build(args: argparse.Namespace) -> int:
                 print(f"{agency.name}, {code}: up to date, nothing changed since the last build (--force builds it again)")
                 print(f"Report: {out / 'report.pdf' if 'pdf' in formats else out / 'report.html'}")
             return 0
+    if args.engine == "inprocess":
+        from .execute import warm_up
+
+        warm_up()  # the notebooks' server starts importing now, while this process imports pandas
     from .build import build
 
     periods = _periods(args.period, agency)
