@@ -432,7 +432,7 @@ def _publish(agency: Agency, period: Period, outcomes: dict[str, Outcome], stagi
     Returns the :class:`~transparency.execute.Background` drawing report.pdf (None without a PDF),
     for the caller to wait for.
     """
-    from .render import assemble_report, html_to_pdf, notebook_section_html, section_page
+    from .render import assemble_report, notebook_section_html, section_page
 
     started = time.perf_counter()
     sections, rows = [], []
@@ -506,10 +506,9 @@ def _publish(agency: Agency, period: Period, outcomes: dict[str, Outcome], stagi
     timings["html"] = time.perf_counter() - started
     pdf = None
     if "pdf" in formats:
-        from .execute import Background
+        from .pdfparts import start_pdf
 
-        pdf = Background(html_to_pdf, report, staging / "report.pdf", pdf_title,
-                         page_size=agency.model.page_size, draft=True)
+        pdf = start_pdf(report, staging / "report.pdf", pdf_title, page_size=agency.model.page_size, draft=True)
 
     metrics_out = {"agency": agency.name, "period": period.code, "datasets": {}}
     for name, outcome in outcomes.items():

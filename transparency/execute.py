@@ -446,7 +446,8 @@ def _background_main(function: Callable[..., Any], args: tuple, kwargs: dict, co
 class Background:
     """A function run in a worker process (forked from the warm server when there is one), in parallel.
 
-    The build renders the PDF this way while it searches the other files for personal data::
+    The report's PDF is drawn this way (:mod:`transparency.pdfparts`) while the build searches the
+    other files for personal data::
 
         pdf = Background(html_to_pdf, html, path, title)
         ...  # other work

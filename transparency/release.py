@@ -540,12 +540,12 @@ def released_html(source: dict, record: dict, changes: list[dict]) -> str:
 
 def render_released(source: dict, record: dict, folder: Path, changes: list[dict]) -> None:
     """Write report.html and report.pdf into ``folder`` (see :func:`released_html`)."""
-    from .render import html_to_pdf
+    from .pdfparts import start_pdf
 
     report = released_html(source, record, changes)
     (folder / "report.html").write_text(report, encoding="utf-8")
-    html_to_pdf(report, folder / "report.pdf", source["pdf"]["title"], page_size=source["pdf"]["page_size"],
-                draft=False)
+    start_pdf(report, folder / "report.pdf", source["pdf"]["title"], page_size=source["pdf"]["page_size"],
+              draft=False).result()
 
 
 def _public_files(build: Path) -> list[Path]:

@@ -16,7 +16,11 @@ Public API:
 * :func:`section_page` - a complete accessible page for ``<dataset>.html``.
 * :func:`assemble_report` - the whole ``report.html`` (cover, at a glance, contents, sections,
   back matter).
-* :func:`html_to_pdf` - a tagged PDF/UA-1 file from that HTML with WeasyPrint.
+* :func:`html_to_pdf` - a tagged PDF/UA-1 file from that HTML with WeasyPrint, in one process (the
+  reference for :mod:`transparency.pdfparts`, which draws the same file in parts, in parallel).
+* :func:`print_css`, :func:`add_style`, :func:`css_string`, :func:`source_date_epoch`,
+  :func:`fixed_source_date` and :data:`PDF_UA_OPTIONS` - what ``html_to_pdf`` does to a page,
+  shared with :mod:`transparency.pdfparts` so that both draw the same pages.
 * :func:`clean_html` - the allow-list sanitizer used for every HTML fragment that is not ours.
 * :func:`section_exporter` - the configured nbconvert exporter (standalone pages, previews).
 * :func:`describe_change` - "Up 8.8% (from 1,204)", as used in the at-a-glance table.
@@ -25,11 +29,12 @@ Public API:
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
 import numbers
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -40,14 +45,20 @@ from .errors import TransparencyError
 
 __all__ = [
     "BACK_MATTER",
+    "PDF_UA_OPTIONS",
     "RenderError",
+    "add_style",
     "assemble_report",
     "clean_html",
+    "css_string",
     "describe_change",
+    "fixed_source_date",
     "html_to_pdf",
     "notebook_section_html",
+    "print_css",
     "section_exporter",
     "section_page",
+    "source_date_epoch",
 ]
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -564,7 +575,12 @@ _PAGE_SIZE = re.compile(r"^(letter|legal|a3|a4|a5|b4|b5|ledger)( (portrait|lands
                         re.IGNORECASE)
 
 
-def _css_string(text: str) -> str:
+#: WeasyPrint's options for a tagged PDF/UA-1 file (``render`` and ``write_pdf`` both take them).
+PDF_UA_OPTIONS: dict[str, Any] = {"pdf_variant": "pdf/ua-1", "pdf_tags": True}
+
+
+def css_string(text: str) -> str:
+    """``text`` as a quoted CSS string (for ``content:``), on one line."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
 
 
@@ -596,6 +612,34 @@ def _page_css(page_size: str, draft: bool) -> str:
             "}"
         )
     return "\n".join(css)
+
+
+def print_css(page_size: str = "letter", draft: bool = True) -> str:
+    """The print rules :func:`html_to_pdf` adds to a page.
+
+    ``templates/report_section/print.css``, then the page size (and a landscape page of the same
+    size named ``wide-table``) and, when ``draft``, the DRAFT mark and watermark.
+
+    Raises
+    ------
+    ValueError
+        If ``page_size`` is not a CSS page size such as "letter", "A4" or "letter landscape".
+    """
+    page_css = _page_css(page_size, draft)
+    return f"{_css('print.css')}\n{page_css}"
+
+
+def add_style(html: str, css: str) -> str:
+    """``html`` with a ``<style>`` of ``css`` at the end of its head.
+
+    Stylesheets given to WeasyPrint are "user" stylesheets, which lose to the document's own
+    rules, so print rules go into the document, after its stylesheet.
+    """
+    style = f"<style>\n{css}\n</style>\n"
+    head_end = re.search(r"</head\s*>", html, re.IGNORECASE)
+    if head_end is None:
+        return style + html
+    return html[: head_end.start()] + style + html[head_end.start():]
 
 
 def html_to_pdf(
@@ -647,20 +691,12 @@ def html_to_pdf(
     """
     if not str(title or "").strip():
         raise ValueError("a PDF needs a title")
-    page_css = _page_css(page_size, draft)  # checks page_size before the slow import
+    html = add_style(html, print_css(page_size, draft))  # checks page_size before the slow import
     from weasyprint import HTML
     from weasyprint.text.fonts import FontConfiguration
 
     pdf_path = Path(pdf_path)
-    # The print rules go into the document itself, after its own stylesheet: stylesheets given
-    # to WeasyPrint are "user" stylesheets, which lose to the document's rules.
-    print_style = f"<style>\n{_css('print.css')}\n{page_css}\n</style>\n"
-    head_end = re.search(r"</head\s*>", html, re.IGNORECASE)
-    if head_end:
-        html = html[: head_end.start()] + print_style + html[head_end.start():]
-    else:
-        html = print_style + html
-    options = {"pdf_variant": "pdf/ua-1", "pdf_tags": True, "pdf_identifier": True}
+    options = {**PDF_UA_OPTIONS, "pdf_identifier": True}
     document = HTML(string=html, base_url=base_url).render(
         font_config=FontConfiguration(), **options
     )
@@ -669,20 +705,17 @@ def html_to_pdf(
         document.metadata.lang = "en"
     # fontTools stamps the embedded font subsets with the time unless SOURCE_DATE_EPOCH is set
     # (the reproducible-builds convention): use the document's own date.
-    epoch = os.environ.get("SOURCE_DATE_EPOCH") or _epoch(document.metadata.created)
-    previous = os.environ.get("SOURCE_DATE_EPOCH")
-    os.environ["SOURCE_DATE_EPOCH"] = epoch
-    try:
+    epoch = os.environ.get("SOURCE_DATE_EPOCH") or source_date_epoch(document.metadata.created)
+    with fixed_source_date(epoch):
         document.write_pdf(pdf_path, **options)
-    finally:
-        if previous is None:
-            os.environ.pop("SOURCE_DATE_EPOCH", None)
     return pdf_path
 
 
-def _epoch(created: str | None) -> str:
-    """Seconds since 1970 of a W3C date(-time), or of 2000-01-01 when there is none."""
+def source_date_epoch(created: str | None) -> str:
+    """Seconds since 1970 of a W3C date(-time), or of 2000-01-01 when there is none (as text).
 
+    The value :func:`html_to_pdf` gives ``SOURCE_DATE_EPOCH`` for a document created then.
+    """
     moment = datetime(2000, 1, 1, tzinfo=UTC)
     if created:
         try:
@@ -693,3 +726,20 @@ def _epoch(created: str | None) -> str:
         moment = moment.replace(tzinfo=UTC)
     return str(int(moment.timestamp()))
 
+
+@contextlib.contextmanager
+def fixed_source_date(epoch: str) -> Iterator[None]:
+    """Set ``SOURCE_DATE_EPOCH`` to ``epoch`` while WeasyPrint writes a PDF, then restore it.
+
+    fontTools stamps the embedded font subsets with the time unless ``SOURCE_DATE_EPOCH`` is set
+    (the reproducible-builds convention), which would make every PDF differ.
+    """
+    previous = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = epoch
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = previous

@@ -1637,7 +1637,6 @@ def _training(ctx: _Ctx) -> None:
 def _write_xlsx(path: Path, sheet: str, columns, rows, stamp: dt.date) -> None:
     """An .xlsx whose bytes depend only on its content (fixed zip times and document dates)."""
     from openpyxl import Workbook
-
     from openpyxl.utils import get_column_letter
 
     workbook = Workbook(write_only=True)
