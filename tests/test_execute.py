@@ -280,3 +280,20 @@ def test_a_forked_background_starts_from_this_process_unless_threads_run():
     finally:
         stop.set()
         thread.join()
+
+
+def _frozen_objects() -> int:
+    import gc
+
+    return gc.get_freeze_count()
+
+
+def test_forked_workers_do_not_collect_what_they_inherit():
+    import gc
+
+    from transparency.execute import Background
+
+    assert gc.get_freeze_count() == 0
+    assert Background.forked(_frozen_objects).result() > 0, "the child's collector leaves the parent's objects"
+    assert gc.get_freeze_count() == 0, "this process's collector is as it was"
+    assert Background(_frozen_objects).result() > 0, "so does a worker forked from the warm server"

@@ -46,6 +46,7 @@ How a notebook is run, and why:
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import multiprocessing
@@ -469,12 +470,20 @@ class Background:
         what this process has imported, instead of waiting for the warm server to be ready.
 
         Forking is unsafe while other threads run (one may hold a lock the child then waits on for
-        ever), so with other Python threads running this falls back to the warm server.
+        ever), so with other Python threads running this falls back to the warm server. The objects
+        this process has are frozen for the garbage collector of the child (see
+        :mod:`transparency.preload`), not for this process's.
         """
         if threading.active_count() > 1 or "fork" not in multiprocessing.get_all_start_methods():
             return cls(function, *args, **kwargs)
         task = cls.__new__(cls)
-        task._start(multiprocessing.get_context("fork"), function, args, kwargs)
+        frozen = gc.get_freeze_count()  # a process forked from the warm server has its objects frozen
+        gc.freeze()
+        try:
+            task._start(multiprocessing.get_context("fork"), function, args, kwargs)
+        finally:
+            if not frozen:
+                gc.unfreeze()
         return task
 
     def _start(self, context: multiprocessing.context.BaseContext, function: Callable[..., Any],
