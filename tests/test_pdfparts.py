@@ -407,6 +407,26 @@ def test_the_file_does_not_depend_on_the_number_of_workers(tmp_path):
     assert drawn[0].read_bytes() == drawn[1].read_bytes()
 
 
+def test_kept_parts_give_the_same_file_and_only_changed_parts_are_drawn(tmp_path):
+    store = tmp_path / "parts"
+    first = start_pdf(tiny_report(), tmp_path / "first.pdf", TITLE, workers=2, store=store).result()
+    kept = {p.name: p.stat().st_mtime_ns for p in store.glob("*.pickle")}
+    assert len(kept) == 4, "the section, the back matter, the front matter and the furniture"
+    again = start_pdf(tiny_report(), tmp_path / "again.pdf", TITLE, workers=2, store=store).result()
+    assert again.read_bytes() == first.read_bytes()
+    assert {p.name: p.stat().st_mtime_ns for p in store.glob("*.pickle")} == kept, "nothing drawn again"
+
+    changed = tiny_report(section="<h2>Stops</h2><p>Other text.</p>")
+    kept_part = start_pdf(changed, tmp_path / "kept.pdf", TITLE, workers=2, store=store).result()
+    fresh = start_pdf(changed, tmp_path / "fresh.pdf", TITLE, workers=2).result()
+    assert kept_part.read_bytes() == fresh.read_bytes(), "a kept part gives the bytes a drawn one gives"
+    now = {p.name: p.stat().st_mtime_ns for p in store.glob("*.pickle")}
+    # The section's text changed, not its length: the front matter, the furniture and the back matter
+    # are kept, the section drawn again, and its old drawing removed.
+    assert len(now) == 4 and len(set(now) - set(kept)) == 1, "only the changed section was drawn"
+    assert all(now[name] == kept[name] for name in set(now) & set(kept))
+
+
 def test_a_page_without_parts_is_drawn_by_html_to_pdf(tmp_path):
     page = "<!DOCTYPE html><html lang='en'><head><title>x</title></head><body><p>Hello.</p></body></html>"
     reference = render.html_to_pdf(page, tmp_path / "reference.pdf", TITLE)

@@ -280,7 +280,8 @@ def _period_steps(
             kept.keep(result.dataset, section_keys[result.dataset], staging)
         timings["execute"] = time.perf_counter() - started
 
-        pdf = _publish(agency, period, outcomes, staging, formats, timings, say, made_from)
+        pdf = _publish(agency, period, outcomes, staging, formats, timings, say, made_from,
+                       parts=None if force else kept.folder / "pdf-parts")
         yield
         try:
             # Nothing is called complete before every file it would publish is searched for personal
@@ -426,11 +427,12 @@ def _input_bytes(agency: Agency, dataset: str) -> int:
 
 def _publish(agency: Agency, period: Period, outcomes: dict[str, Outcome], staging: Path,
              formats: tuple[str, ...], timings: dict[str, float], say: Callable[[str], None],
-             made_from: dict | None = None):
+             made_from: dict | None = None, parts: Path | None = None):
     """Write the sections, report.html, metrics.json, manifest.json and report-source.json into staging.
 
-    Returns the :class:`~transparency.execute.Background` drawing report.pdf (None without a PDF),
-    for the caller to wait for.
+    Returns the :class:`~transparency.pdfparts.PdfJob` drawing report.pdf (None without a PDF), for
+    the caller to wait for; ``parts`` is where its drawn parts are kept between builds (None: every
+    part is drawn).
     """
     from .render import assemble_report, notebook_section_html, section_page
 
@@ -508,7 +510,8 @@ def _publish(agency: Agency, period: Period, outcomes: dict[str, Outcome], stagi
     if "pdf" in formats:
         from .pdfparts import start_pdf
 
-        pdf = start_pdf(report, staging / "report.pdf", pdf_title, page_size=agency.model.page_size, draft=True)
+        pdf = start_pdf(report, staging / "report.pdf", pdf_title, page_size=agency.model.page_size, draft=True,
+                        store=parts)
 
     metrics_out = {"agency": agency.name, "period": period.code, "datasets": {}}
     for name, outcome in outcomes.items():

@@ -410,6 +410,7 @@ def start_pdf(
     page_size: str = "letter",
     draft: bool = True,
     workers: int | None = None,
+    store: Path | str | None = None,
 ) -> PdfJob:
     """Start drawing a report page as a tagged PDF/UA-1 file in parts, in parallel; return at once.
 
@@ -434,6 +435,11 @@ def start_pdf(
         Parts drawn at once; default one per available core. The file does not depend on it, so
         that a build made again on another machine (``transparency verify --rebuild``) gives the
         same bytes.
+    store : Path, optional
+        A folder where drawn parts are kept, by the sha256 of what was drawn (the part's page, its
+        place, title and date, the versions of WeasyPrint and of this package): a part whose page
+        did not change since the last drawing is not drawn again. The build keeps one per period;
+        parts not used by this drawing are removed from it, so it holds one report's parts.
 
     Returns
     -------
@@ -469,7 +475,8 @@ def start_pdf(
     strings = _running_strings(document_css, parts)
     lang = _LANG.search(head)
     return PdfJob(Background(_draw_parts, head, parts, pdf_path, title, page_size, draft,
-                             workers, epoch, strings, lang.group(1) if lang else "en"), started)
+                             workers, epoch, strings, lang.group(1) if lang else "en",
+                             None if store is None else str(store)), started)
 
 
 def _draw_whole(html: str, pdf_path: str, title: str, page_size: str, draft: bool,
@@ -488,10 +495,12 @@ def _draw_whole(html: str, pdf_path: str, title: str, page_size: str, draft: boo
 
 def _draw_parts(head: str, parts: list[ReportPart], pdf_path: str, title: str, page_size: str,
                 draft: bool, workers: int, epoch: str | None, strings: dict[str, str],
-                lang: str) -> tuple[str, float]:
+                lang: str, store: str | None = None) -> tuple[str, float]:
     """Draw the parts in forked workers, then the front matter and the furniture, and merge them."""
     import weasyprint  # noqa: F401 - imported once here, so that the forked workers have it
     import weasyprint.text.fonts  # noqa: F401
+
+    kept = _PartStore(store)
 
     head = add_style(head, f"{print_css(page_size, draft)}\n{_NO_MARGIN_BOXES}")
 
@@ -501,7 +510,7 @@ def _draw_parts(head: str, parts: list[ReportPart], pdf_path: str, title: str, p
 
     front, body = parts[0], parts[1:]
     drawn = _render_all([job(i, p.name, _part_page(head, p.body)) for i, p in enumerate(body, 1)],
-                        workers)
+                        workers, kept)
     body_results = [drawn[i] for i in range(1, len(parts))]
     body_sizes = [size for result in body_results for size in result["sizes"]]
     default_size = Counter(body_sizes).most_common(1)[0][0]
@@ -517,7 +526,7 @@ def _draw_parts(head: str, parts: list[ReportPart], pdf_path: str, title: str, p
         furniture = _furniture_page(front_sizes + body_sizes, page_size, draft, strings, lang)
         last = _render_all([job(0, "front", front_page),
                             job(-1, "furniture", furniture, tagged=False,
-                                part_epoch=body_results[0]["epoch"])], workers)
+                                part_epoch=body_results[0]["epoch"])], workers, kept)
         if last[0]["sizes"] == front_sizes:
             break
         front_sizes = last[0]["sizes"]
@@ -525,17 +534,24 @@ def _draw_parts(head: str, parts: list[ReportPart], pdf_path: str, title: str, p
         raise PartsError(f"the front matter's page count did not settle in {_FRONT_ATTEMPTS} drawings")
 
     _merge([last[0], *body_results], last[-1]["pdf"], pdf_path)
+    kept.forget_unused()
     return pdf_path, time.time()
 
 
-def _render_all(jobs: list[dict], workers: int) -> dict[int, dict]:
+def _render_all(jobs: list[dict], workers: int, kept: _PartStore | None = None) -> dict[int, dict]:
     """Draw the jobs in ``workers`` workers forked from this process; results by job index.
 
     The longest pages go first, each to the worker with the least work so far (:func:`_work`), so
-    that the workers end at about the same time; each starts with WeasyPrint imported.
+    that the workers end at about the same time; each starts with WeasyPrint imported. Jobs found
+    in ``kept`` are not drawn again, and those drawn are added to it.
     """
     from .execute import Background
 
+    kept = kept or _PartStore(None)
+    found = {item["index"]: result for item in jobs if (result := kept.get(item)) is not None}
+    jobs = [item for item in jobs if item["index"] not in found]
+    if not jobs:
+        return found
     shares: list[list] = [[0, []] for _ in range(max(1, min(workers, len(jobs))))]
     for item in sorted(jobs, key=lambda j: -_work(j["html"])):
         share = min(shares, key=lambda s: s[0])
@@ -543,10 +559,67 @@ def _render_all(jobs: list[dict], workers: int) -> dict[int, dict]:
         share[1].append(item)
     tasks = [Background.forked(_render_parts, items) for _size, items in shares if items]
     try:
-        return {result["index"]: result for task in tasks for result in task.result()}
+        drawn = {result["index"]: result for task in tasks for result in task.result()}
     finally:
         for task in tasks:
             task.cancel()
+    for item in jobs:
+        kept.put(item, drawn[item["index"]])
+    return found | drawn
+
+
+class _PartStore:
+    """Drawn parts kept in a folder by the sha256 of what was drawn (see :func:`start_pdf`)."""
+
+    def __init__(self, folder: str | None):
+        self.folder = Path(folder) if folder else None
+        self.used: set[str] = set()
+        self.versions: list[str] | None = None
+
+    def _path(self, job: dict) -> Path:
+        import hashlib
+        import json
+
+        if self.versions is None:
+            import pikepdf
+            import weasyprint
+
+            from .incremental import package_sha256
+
+            self.versions = [weasyprint.__version__, pikepdf.__version__, package_sha256()]
+        what = [job["index"], job["name"], job["title"], job["epoch"], job["tagged"], job["html"], *self.versions]
+        name = hashlib.sha256(json.dumps(what).encode()).hexdigest()[:32] + ".pickle"
+        self.used.add(name)
+        return self.folder / name
+
+    def get(self, job: dict) -> dict | None:
+        if self.folder is None:
+            return None
+        import pickle
+
+        try:
+            # Written by put() below into the build's own cache folder: trusted.
+            return pickle.loads(self._path(job).read_bytes())  # noqa: S301
+        except (OSError, pickle.UnpicklingError, EOFError, ValueError):
+            return None
+
+    def put(self, job: dict, result: dict) -> None:
+        if self.folder is None:
+            return
+        import pickle
+
+        from .hashing import atomic_write
+
+        self.folder.mkdir(parents=True, exist_ok=True)
+        atomic_write(self._path(job), pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def forget_unused(self) -> None:
+        """Remove the parts this drawing did not use (the folder holds one report's parts)."""
+        if self.folder is None or not self.folder.is_dir():
+            return
+        for path in self.folder.glob("*.pickle"):
+            if path.name not in self.used:
+                path.unlink(missing_ok=True)
 
 
 def _work(page: str) -> int:
