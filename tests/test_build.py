@@ -269,3 +269,23 @@ def test_a_cold_build_fails_and_finds_no_data_as_a_warm_one_would(tmp_path, monk
     published = [p.name for p in out.rglob("*") if p.name.startswith(("complaints", "pursuits"))]
     assert published == [], "the notebooks that ran meanwhile left nothing of theirs in the report"
     assert (out / "tables").is_dir() and list((out / "tables").glob("use_of_force__*"))
+
+
+def test_the_raw_file_reader_also_remembers_identifying_values_for_the_scan(tmp_path, monkeypatch):
+    from transparency import privacy
+    from transparency.incremental import Keys
+    from transparency.keys import read_key
+
+    monkeypatch.setenv("TRANSPARENCY_CACHE_DIR", str(tmp_path / "cold-cache"))
+    agency = keyed_agency(sample_project(tmp_path, through=PERIOD, years=2, scale=0.2))
+    build_module._cache_all(str(agency.folder), ["use_of_force", "complaints"])
+
+    def read_again(*args, **kwargs):
+        raise AssertionError("the scan read a raw file the reader had already read")
+
+    monkeypatch.setattr(privacy, "_file_values", read_again)
+    found = privacy.collect_needles(agency, ["use_of_force", "complaints"], read_key(agency.slug), Keys(agency))
+    monkeypatch.undo()
+    monkeypatch.setenv("TRANSPARENCY_CACHE_DIR", str(tmp_path / "another-cache"))
+    expected = privacy.collect_needles(agency, ["use_of_force", "complaints"], read_key(agency.slug), Keys(agency))
+    assert sorted(n.whole for n in found) == sorted(n.whole for n in expected) and found

@@ -385,13 +385,28 @@ def _prepare(agency: Agency, period: Period, window: tuple, outcome: Outcome) ->
 
 
 def _cache_all(folder: str, datasets: list[str]) -> None:
-    """Make the cache entries of ``datasets`` in turn (a worker's task); errors are left to the readers."""
+    """Make the cache entries of ``datasets`` in turn (a worker's task), then remember the identifying
+    values of their input files for the personal-data scan (which then finds them at the end of the
+    build, when the PDF is being drawn on every core); errors are left to the readers."""
+    from .keys import key_path, read_key
+
     agency = load_agency(folder)
+    loaded = []
     for dataset in datasets:
         try:
             cached(agency, dataset)
         except TransparencyError:
             continue
+        loaded.append(dataset)
+    if loaded and key_path(agency.slug).exists():
+        from .privacy import collect_needles
+
+        keys, key = Keys(agency), read_key(agency.slug)
+        for dataset in loaded:
+            try:
+                collect_needles(agency, [dataset], key, keys)
+            except TransparencyError:
+                continue
 
 
 def _start_loading(agency: Agency, datasets: list[str], workers: int = 1) -> list:
