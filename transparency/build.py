@@ -24,6 +24,7 @@ from .backmatter import about, data_quality, glossary, methodology
 from .cache import cached, is_current, read_cached
 from .config import Agency, load_agency
 from .errors import TransparencyError, UsageError
+from .execute import cores
 from .incremental import (
     NOTEBOOKS,
     Keys,
@@ -216,7 +217,7 @@ def _period_steps(
         compared = (period, period.previous(), period.year_earlier())
         window = (min(p.start for p in compared), max(p.end for p in compared))
         stale = [n for n in names if not is_current(agency, n)]
-        loaders = _start_loading(agency, stale) if stale and (workers or _cores()) > 1 else []
+        loaders = _start_loading(agency, stale) if stale and (workers or cores()) > 1 else []
         if not loaders:
             for outcome in outcomes.values():
                 _prepare(agency, period, window, outcome)
@@ -353,13 +354,6 @@ def _refuse_released(reports: Path, period: Period) -> None:
             f"{final} is a link or lies inside {reports / RELEASED}: a build never writes into a released report. "
             f"Remove the link (the released versions stay in {reports / RELEASED / period.code}) and build again."
         )
-
-
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
 
 
 def _prepare(agency: Agency, period: Period, window: tuple, outcome: Outcome) -> None:
@@ -592,7 +586,7 @@ def latest_period(agency: Agency) -> Period:
 
     latest = last_complete_quarter(date.today())
     last_dates = []
-    _wait_for(_start_loading(agency, [n for n in agency.dataset_names if not is_current(agency, n)], _cores()))
+    _wait_for(_start_loading(agency, [n for n in agency.dataset_names if not is_current(agency, n)], cores()))
     for name in agency.dataset_names:
         try:
             span = cached(agency, name).span  # from the cache's metadata: the table is not read

@@ -386,6 +386,14 @@ def _worker(job: dict[str, Any], kernel_name: str, env: dict[str, str], conn: An
 _SERVER_ENVIRONMENT = ("PYTHONHASHSEED", "PYTHONWARNINGS", "MPLBACKEND", "PYTHONPATH", "PYDEVD_DISABLE_FILE_VALIDATION")
 
 
+def cores() -> int:
+    """The cores this process may run on (what workers default to)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
 def warm_up() -> multiprocessing.context.BaseContext | None:
     """Start the server that in-process workers are forked from, if it is not running; return its context.
 
@@ -614,12 +622,7 @@ def run_notebooks(
             raise ValueError(f"{job.dataset}: output {job.output} would overwrite a source notebook")
     if not jobs:
         return []
-    if workers is None:
-        try:
-            workers = len(os.sched_getaffinity(0))
-        except AttributeError:  # pragma: no cover - not Linux
-            workers = os.cpu_count() or 1
-    workers = max(1, min(workers, len(jobs)))
+    workers = max(1, min(workers or cores(), len(jobs)))
 
     ensure_kernel(kernel_name)  # papermill records the kernel spec in the executed notebook either way
     env = kernel_environment()

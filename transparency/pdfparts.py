@@ -453,18 +453,14 @@ def start_pdf(
     PartsError
         The page's CSS has a rule that parts cannot draw (:func:`check_css`).
     """
-    from .execute import Background
+    from .execute import Background, cores
 
     started = time.time()
     if not str(title or "").strip():
         raise ValueError("a PDF needs a title")
     title = " ".join(str(title).split())
     css = print_css(page_size, draft)  # checks the page size
-    if workers is None:
-        try:
-            workers = len(os.sched_getaffinity(0))
-        except AttributeError:  # pragma: no cover - not Linux
-            workers = os.cpu_count() or 1
+    workers = workers or cores()
     pdf_path = os.path.abspath(pdf_path)  # the workers' current folder is not the caller's
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     head, parts = split_report(html)
