@@ -289,3 +289,16 @@ def test_the_raw_file_reader_also_remembers_identifying_values_for_the_scan(tmp_
     monkeypatch.setenv("TRANSPARENCY_CACHE_DIR", str(tmp_path / "another-cache"))
     expected = privacy.collect_needles(agency, ["use_of_force", "complaints"], read_key(agency.slug), Keys(agency))
     assert sorted(n.whole for n in found) == sorted(n.whole for n in expected) and found
+
+
+def test_published_notebooks_name_no_folder_of_the_machine(project):
+    for path in sorted((project["out"] / "notebooks").glob("*.ipynb")):
+        text = path.read_text(encoding="utf-8")
+        assert str(project["root"]) not in text and "-building-" not in text, path.name
+        notebook = json.loads(text)
+        record = notebook["metadata"]["papermill"]
+        assert record["parameters"] == {"agency": "sample", "period": PERIOD, "output_dir": f"reports/sample/{PERIOD}"}
+        assert record["input_path"] == f"notebooks/{path.name}"
+        assert record["output_path"] == f"reports/sample/{PERIOD}/notebooks/{path.name}"
+        injected = next(c for c in notebook["cells"] if "injected-parameters" in c["metadata"].get("tags", []))
+        assert 'agency = "sample"' in "".join(injected["source"])

@@ -225,6 +225,7 @@ def _period_steps(
 
         # Execute the notebooks of the datasets that have data.
         started = time.perf_counter()
+        public_paths = _public_paths(agency, root, notebooks, staging, period)
         jobs = []
         for name, outcome in outcomes.items():
             if outcome.status != "ok":
@@ -241,7 +242,7 @@ def _period_steps(
             jobs.append(NotebookJob(
                 dataset=name, source=source, output=staging / "notebooks" / f"{name}.ipynb",
                 parameters={"agency": str(agency.folder.resolve()), "period": period.code, "output_dir": str(staging)},
-                timeout=timeout, fragment=staging / "sections" / f"{name}.html",
+                timeout=timeout, fragment=staging / "sections" / f"{name}.html", public_paths=public_paths,
             ))
 
         def progress(dataset: str, state: str, seconds: float) -> None:
@@ -376,6 +377,20 @@ def _prepare(agency: Agency, period: Period, window: tuple, outcome: Outcome) ->
         outcome.message = f"The agency's {registry.dataset(name).title.lower()} data does not cover this period."
         return
     outcome.metrics = compute(name, table, period, agency.min_count)
+
+
+def _public_paths(agency: Agency, root: Path, notebooks: Path, staging: Path, period: Period) -> dict[str, str]:
+    """The folders a published notebook names, as it names them: the report's folder
+    (``reports/<agency>/<period>``), the agency as ``--agency`` names it, the notebooks' folder."""
+    folder = agency.folder.resolve()
+    if folder.parent == (root / "data").resolve():
+        named = folder.name
+    elif folder.is_relative_to(root.resolve()):
+        named = folder.relative_to(root.resolve()).as_posix()
+    else:
+        named = folder.name
+    return {str(staging.resolve()): f"reports/{agency.slug}/{period.code}", str(staging): f"reports/{agency.slug}/{period.code}",
+            str(folder): named, str(notebooks.resolve()): "notebooks"}
 
 
 def _cache_all(folder: str, datasets: list[str]) -> None:

@@ -110,6 +110,11 @@ class NotebookJob:
         Where to write the section's HTML fragment
         (:func:`transparency.render.notebook_section_html`) after a successful run: the worker
         converts its own notebook, so conversions run in parallel too.
+    public_paths : dict, optional
+        Folders (absolute) and what the executed notebook says instead, e.g. the build's staging
+        folder -> ``reports/sample/2025Q3``. papermill records the run's paths and parameters in
+        the notebook's metadata and in its injected-parameters cell; a published notebook would
+        otherwise show the machine's folders (a home folder names its user).
     """
 
     dataset: str
@@ -118,6 +123,7 @@ class NotebookJob:
     parameters: dict[str, Any] = field(default_factory=dict)
     timeout: int = 600
     fragment: Path | None = None
+    public_paths: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -229,8 +235,16 @@ def _describe_cell(source: str) -> str:
     return f" (in the cell starting: {first})" if first else ""
 
 
-def clean_executed_notebook(path: Path) -> tuple[str, dict[str, Any] | None]:
-    """Remove stderr stream outputs from an executed notebook, in place.
+def _public(text: str, paths: dict[str, str]) -> str:
+    """``text`` with each folder of ``paths`` (the longest first) written as its public name."""
+    for folder in sorted(paths, key=len, reverse=True):
+        text = text.replace(folder, paths[folder])
+    return text
+
+
+def clean_executed_notebook(path: Path, public_paths: dict[str, str] | None = None) -> tuple[str, dict[str, Any] | None]:
+    """Remove stderr stream outputs from an executed notebook, in place, and write the folders
+    papermill recorded (its metadata and the injected-parameters cell) as ``public_paths`` says.
 
     Returns
     -------
@@ -256,7 +270,20 @@ def clean_executed_notebook(path: Path) -> tuple[str, dict[str, Any] | None]:
             else:
                 kept.append(output)
         cell["outputs"] = kept
-    if removed:
+    changed = bool(removed)
+    if public_paths:
+        record = notebook.metadata.get("papermill", {})
+        for name in ("input_path", "output_path"):
+            if isinstance(record.get(name), str):
+                record[name] = _public(record[name], public_paths)
+        for name, value in dict(record.get("parameters") or {}).items():
+            if isinstance(value, str):
+                record["parameters"][name] = _public(value, public_paths)
+        for cell in notebook.cells:
+            if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+                cell["source"] = _public(cell.get("source", ""), public_paths)
+        changed = True
+    if changed:
         nbformat.write(notebook, str(path))
     return "".join(removed), stopped
 
@@ -345,7 +372,7 @@ def _execute(job: dict[str, Any], kernel_name: str, engine: str = "inprocess") -
     stderr = ""
     if output.exists():
         try:
-            stderr, _ = clean_executed_notebook(output)
+            stderr, _ = clean_executed_notebook(output, job.get("public_paths"))
         except Exception as exc:  # noqa: BLE001 - report, do not crash the worker
             error = error or f"{type(exc).__name__}: cannot clean the executed notebook: {exc}"
     if not error and job.get("fragment"):
@@ -567,7 +594,7 @@ def _timeout_error(job: NotebookJob) -> tuple[str, str]:
     where, stderr = "", ""
     if job.output.exists():
         try:
-            stderr, stopped = clean_executed_notebook(job.output)
+            stderr, stopped = clean_executed_notebook(job.output, job.public_paths)
             if stopped:
                 where = _describe_cell(stopped["source"])
         except Exception:  # noqa: BLE001 - a half-written notebook is useless: drop it
@@ -664,6 +691,7 @@ def run_notebooks(
                     "parameters": dict(job.parameters),
                     "timeout": int(job.timeout),
                     "ipc_dir": str(socket_root / str(index)),
+                    "public_paths": dict(job.public_paths),
                 }
                 process = context.Process(
                     target=_worker, args=(payload, kernel_name, env, sender, engine),
