@@ -389,8 +389,9 @@ def _public_paths(agency: Agency, root: Path, notebooks: Path, staging: Path, pe
         named = folder.relative_to(root.resolve()).as_posix()
     else:
         named = folder.name
-    return {str(staging.resolve()): f"reports/{agency.slug}/{period.code}", str(staging): f"reports/{agency.slug}/{period.code}",
-            str(folder): named, str(notebooks.resolve()): "notebooks"}
+    report = f"reports/{agency.slug}/{period.code}"
+    return {**{str(path): report for path in (staging, staging.resolve())}, str(folder): named,
+            str(notebooks.resolve()): "notebooks"}
 
 
 def _cache_all(folder: str, datasets: list[str]) -> None:
@@ -426,10 +427,11 @@ def _start_loading(agency: Agency, datasets: list[str], workers: int = 1) -> lis
     """
     from .execute import Background
 
+    sizes = {dataset: _input_bytes(agency, dataset) for dataset in datasets}
     shares: list[list] = [[0, []] for _ in range(max(1, min(workers, len(datasets))))]
-    for dataset in sorted(datasets, key=lambda d: -_input_bytes(agency, d)):
+    for dataset in sorted(datasets, key=lambda d: -sizes[d]):
         share = min(shares, key=lambda s: s[0])
-        share[0] += _input_bytes(agency, dataset)
+        share[0] += sizes[dataset]
         share[1].append(dataset)
     return [Background.forked(_cache_all, str(agency.folder), names) for _size, names in shares if names]
 
