@@ -160,6 +160,7 @@ def _period_steps(
     timeout: int = NOTEBOOK_TIMEOUT,
     engine: str = "inprocess",
     force: bool = False,
+    pdf_workers: int | None = None,
 ) -> list[Outcome]:
     """Build one period's report into ``root/reports/<agency>/<period>/``; return each dataset's outcome.
 
@@ -283,7 +284,7 @@ def _period_steps(
         timings["execute"] = time.perf_counter() - started
 
         pdf = _publish(agency, period, outcomes, staging, formats, timings, say, made_from,
-                       parts=None if force else kept.folder / "pdf-parts")
+                       parts=None if force else kept.folder / "pdf-parts", pdf_workers=pdf_workers)
         yield
         try:
             # Nothing is called complete before every file it would publish is searched for personal
@@ -453,7 +454,7 @@ def _input_bytes(agency: Agency, dataset: str) -> int:
 
 def _publish(agency: Agency, period: Period, outcomes: dict[str, Outcome], staging: Path,
              formats: tuple[str, ...], timings: dict[str, float], say: Callable[[str], None],
-             made_from: dict | None = None, parts: Path | None = None):
+             made_from: dict | None = None, parts: Path | None = None, pdf_workers: int | None = None):
     """Write the sections, report.html, metrics.json, manifest.json and report-source.json into staging.
 
     Returns the :class:`~transparency.pdfparts.PdfJob` drawing report.pdf (None without a PDF), for
@@ -537,7 +538,7 @@ def _publish(agency: Agency, period: Period, outcomes: dict[str, Outcome], stagi
         from .pdfparts import start_pdf
 
         pdf = start_pdf(report, staging / "report.pdf", pdf_title, page_size=agency.model.page_size, draft=True,
-                        store=parts)
+                        workers=pdf_workers, store=parts)
 
     metrics_out = {"agency": agency.name, "period": period.code, "datasets": {}}
     for name, outcome in outcomes.items():
@@ -713,7 +714,11 @@ def build(agency: Agency, periods: list[Period], root: Path, datasets: list[str]
         for period in periods:
             say(f"Building {agency.name}, {period.title()}")
             started = time.perf_counter()
-            steps = _period_steps(agency, period, root, datasets, workers, formats, say, engine=engine, force=force)
+            # In a range, a PDF is drawn while the next quarter's notebooks run on the other cores, so
+            # its parts are drawn one after another (the same file: it does not depend on the workers);
+            # the last quarter's has every core.
+            steps = _period_steps(agency, period, root, datasets, workers, formats, say, engine=engine, force=force,
+                                  pdf_workers=1 if period != periods[-1] else None)
             try:
                 next(steps)  # load, run the notebooks, write the HTML, start the PDF
             except StopIteration as done:  # nothing to do: the report was up to date

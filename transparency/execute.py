@@ -270,7 +270,6 @@ def clean_executed_notebook(path: Path, public_paths: dict[str, str] | None = No
             else:
                 kept.append(output)
         cell["outputs"] = kept
-    changed = bool(removed)
     if public_paths:
         record = notebook.metadata.get("papermill", {})
         for name in ("input_path", "output_path"):
@@ -282,7 +281,7 @@ def clean_executed_notebook(path: Path, public_paths: dict[str, str] | None = No
         for cell in notebook.cells:
             if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
                 cell["source"] = _public(cell.get("source", ""), public_paths)
-        changed = True
+    changed = bool(removed or public_paths)
     if changed:
         nbformat.write(notebook, str(path))
     return "".join(removed), stopped

@@ -2,7 +2,7 @@
 
 :func:`transparency.render.html_to_pdf` lays out the whole report in one WeasyPrint process, on one
 core (8.5 s for the sample agency's 87 pages). :func:`start_pdf` draws the same file in parts, in
-parallel (5.4 s on two idle cores, 0.5 s of it importing WeasyPrint), and returns at once with a
+parallel (about 5 s on two idle cores), and returns at once with a
 :class:`PdfJob` so that the caller can work meanwhile::
 
     job = start_pdf(report_html, staging / "report.pdf", title, page_size="letter", draft=True)
@@ -17,7 +17,8 @@ How:
    contents), one part per dataset section, and the back matter. Its stylesheets are checked for
    rules that parts cannot draw as one document would (:func:`check_css`, below).
 2. A coordinating process, forked from the warm server by :class:`transparency.execute.Background`,
-   imports WeasyPrint once and forks ``workers`` workers from itself (they start at once, WeasyPrint
+   imports WeasyPrint (already done when the warm server has, see :mod:`transparency.preload`) and
+   forks ``workers`` workers from itself (they start at once, WeasyPrint
    loaded), each drawing a share of the parts (the longest first, each to the worker with the least
    work so far, estimated from the bytes of text and of charts). A part is laid out with the
    report's print rules (:func:`transparency.render.print_css`) but without margin boxes; links to
@@ -50,9 +51,8 @@ the XMP metadata (``fix_metadata_version=False``).
 Why the coordination runs in a process of its own rather than in the caller: the front matter and
 the furniture must start the moment the last part ends, while the caller is busy (the build
 searches the other files for personal data); a thread in the caller could not start them safely
-(the warm server's start swaps ``os.environ``, and forking is unsafe with threads), and workers
-started by the caller from the warm server would each import WeasyPrint again (0.5 s each, on the
-critical path). Forked from the coordinator they start in milliseconds. Cancelling the job ends
+(the warm server's start swaps ``os.environ``, and forking is unsafe with threads). Forked from the
+coordinator, the workers start in milliseconds. Cancelling the job ends
 the coordinator and its workers.
 
 CSS that parts cannot draw like one document, refused by :func:`check_css` (use

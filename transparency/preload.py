@@ -1,15 +1,15 @@
 """Imported once by the notebook workers' fork server, so that every notebook starts warm.
 
 Importing this module imports what every section notebook uses (pandas, pyarrow, matplotlib, IPython,
-papermill and this package's sections) and what turns an executed notebook into the section's HTML
-(nbconvert with the report template), and draws one small chart, which loads the fonts and fills
+papermill and this package's sections), what turns an executed notebook into the section's HTML
+(nbconvert with the report template) and what draws the PDF (WeasyPrint), and draws one small chart, which loads the fonts and fills
 matplotlib's text caches. A worker forked from a process that has done this starts a notebook in
 milliseconds instead of the two seconds a fresh kernel spends importing.
 
-What only one worker needs is left to it, because the build waits for this import before the first
-notebook starts: WeasyPrint (0.5 s, the PDF worker) is imported by that worker, in parallel with
-the others. (The stops section's statistical tests are the package's own, in :mod:`transparency.stats`,
-so no worker imports statsmodels, which took about 1 s.)
+The first notebook waits for this import, so what it costs is weighed: WeasyPrint (0.5 s) is here
+because every build draws a PDF (once per quarter of a range, 8 s of a 16-quarter backfill, where its
+coordinator would otherwise import it each time); statsmodels is not needed (the stops section's
+statistical tests are the package's own, in :mod:`transparency.stats`).
 
 Nothing here reads an agency's data or keeps state a notebook could see: the imports are the same
 ones the notebooks make, and the warm-up figure is closed.
@@ -31,6 +31,8 @@ def _warm() -> None:
     import papermill  # noqa: F401
     import pyarrow.parquet  # noqa: F401
     import scipy.special  # noqa: F401
+    import weasyprint  # noqa: F401
+    import weasyprint.text.fonts  # noqa: F401
 
     from . import engine, execute, render, section, sections  # noqa: F401
 
