@@ -297,3 +297,14 @@ def test_forked_workers_do_not_collect_what_they_inherit():
     assert Background.forked(_frozen_objects).result() > 0, "the child's collector leaves the parent's objects"
     assert gc.get_freeze_count() == 0, "this process's collector is as it was"
     assert Background(_frozen_objects).result() > 0, "so does a worker forked from the warm server"
+
+
+def test_deal_shares_out_the_largest_first_to_the_least_loaded():
+    from transparency.execute import deal
+
+    sizes = {"a": 5, "b": 4, "c": 3, "d": 3, "e": 1}
+    # a (5) and b (4) start; c goes to b (7), d to a (8), e to b (8): both end at 8.
+    assert deal(list(sizes), sizes.get, 2) == [["a", "d"], ["b", "c", "e"]]
+    assert deal(list(sizes), sizes.get, 1) == [["a", "b", "c", "d", "e"]]
+    assert deal(["x"], lambda _: 1, 4) == [["x"]], "no empty shares"
+    assert deal([], lambda _: 1, 2) == []

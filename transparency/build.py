@@ -426,15 +426,10 @@ def _start_loading(agency: Agency, datasets: list[str], workers: int = 1) -> lis
     The largest inputs go first, each to the worker with the fewest bytes so far. Workers are forked
     from this process, so they start at once, while the notebooks' warm server is still importing.
     """
-    from .execute import Background
+    from .execute import Background, deal
 
-    sizes = {dataset: _input_bytes(agency, dataset) for dataset in datasets}
-    shares: list[list] = [[0, []] for _ in range(max(1, min(workers, len(datasets))))]
-    for dataset in sorted(datasets, key=lambda d: -sizes[d]):
-        share = min(shares, key=lambda s: s[0])
-        share[0] += sizes[dataset]
-        share[1].append(dataset)
-    return [Background.forked(_cache_all, str(agency.folder), names) for _size, names in shares if names]
+    shares = deal(datasets, lambda dataset: _input_bytes(agency, dataset), workers)
+    return [Background.forked(_cache_all, str(agency.folder), names) for names in shares]
 
 
 def _wait_for(loaders: list) -> None:

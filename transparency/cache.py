@@ -10,6 +10,7 @@ columns (:func:`read_cached`), so a build of one quarter never holds ten million
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import json
 import os
@@ -30,13 +31,19 @@ FORMAT = 2  # of the cached files (part of the key, so older caches are never mi
 ROW_GROUP = 1 << 18  # rows per Parquet row group: a span of dates skips the groups outside it
 
 
+@functools.cache
+def _registry_sha256() -> str:
+    """The dataset registry's hash (read once: the package's files do not change while it runs)."""
+    return hashlib.sha256(_REGISTRY_TEXT.read_bytes()).hexdigest()
+
+
 def cache_key(agency: Agency, dataset: str, hashes: FileHashes, key: bytes | None) -> str:
     from .keys import fingerprint
 
     parts = {
         "format": FORMAT,
         "version": __version__,
-        "registry": hashlib.sha256(_REGISTRY_TEXT.read_bytes()).hexdigest(),
+        "registry": _registry_sha256(),
         "dataset": agency.dataset(dataset).model_dump(mode="json", by_alias=True),
         "timezone": agency.timezone,
         "valid_dates": agency.model.valid_dates.model_dump(mode="json", by_alias=True),

@@ -420,6 +420,19 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
+def deal(items: Iterable[Any], size: Callable[[Any], float], workers: int) -> list[list]:
+    """Share ``items`` out among at most ``workers`` lists that should take about as long: the largest
+    first (by ``size``; ties in the given order), each to the list with the least so far
+    (longest-processing-time-first scheduling). Empty lists are left out."""
+    weighed = sorted(((item, size(item)) for item in items), key=lambda pair: -pair[1])
+    shares = [[0, []] for _ in range(max(1, min(workers, len(weighed))))]
+    for item, weight in weighed:
+        share = min(shares, key=lambda s: s[0])
+        share[0] += weight
+        share[1].append(item)
+    return [names for _weight, names in shares if names]
+
+
 def warm_up() -> multiprocessing.context.BaseContext | None:
     """Start the server that in-process workers are forked from, if it is not running; return its context.
 

@@ -541,19 +541,14 @@ def _render_all(jobs: list[dict], workers: int, kept: _PartStore | None = None) 
     that the workers end at about the same time; each starts with WeasyPrint imported. Jobs found
     in ``kept`` are not drawn again, and those drawn are added to it.
     """
-    from .execute import Background
+    from .execute import Background, deal
 
     kept = kept or _PartStore(None)
     found = {item["index"]: result for item in jobs if (result := kept.get(item)) is not None}
     jobs = [item for item in jobs if item["index"] not in found]
     if not jobs:
         return found
-    shares: list[list] = [[0, []] for _ in range(max(1, min(workers, len(jobs))))]
-    for item in sorted(jobs, key=lambda j: -_work(j["html"])):
-        share = min(shares, key=lambda s: s[0])
-        share[0] += _work(item["html"])
-        share[1].append(item)
-    tasks = [Background.forked(_render_parts, items) for _size, items in shares if items]
+    tasks = [Background.forked(_render_parts, items) for items in deal(jobs, lambda j: _work(j["html"]), workers)]
     try:
         drawn = {result["index"]: result for task in tasks for result in task.result()}
     finally:
