@@ -367,3 +367,48 @@ def test_format_number():
     assert charts.format_number(12.345) == "12.3"
     assert charts.format_number(float("nan")) == "—"
     assert charts.format_number(pd.NA) == "—"
+
+
+_QUICK_IMPORT = r"""
+import ctypes.util, json, subprocess, sys
+calls = []
+search = ctypes.util.find_library
+real_run = subprocess.Popen.__init__
+spawned = []
+def counting(self, args, *a, **k):
+    spawned.append(args if isinstance(args, str) else args[0])
+    real_run(self, args, *a, **k)
+subprocess.Popen.__init__ = counting
+if sys.argv[1] == "fail-once":
+    import importlib.abc
+    class FailOnce(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path, target=None):
+            if name == "weasyprint.text.ffi":
+                sys.meta_path.remove(self)
+                raise OSError("cannot load library 'gobject-2.0-0'")
+    sys.meta_path.insert(0, FailOnce())
+from transparency.render import import_weasyprint
+import_weasyprint()
+import weasyprint
+pdf = weasyprint.HTML(string="<p>Hello</p>").write_pdf()
+print(json.dumps({"restored": ctypes.util.find_library is search, "spawned": spawned,
+                  "pdf": pdf.startswith(b"%PDF")}))
+"""
+
+
+@pytest.mark.parametrize("how", ["quick", "fail-once"])
+def test_import_weasyprint_skips_the_library_search_and_falls_back(how):
+    """The quick import runs no ldconfig/gcc/ld; when it fails, the ordinary import is made; either
+    way find_library is put back and WeasyPrint draws."""
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _QUICK_IMPORT, how], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["restored"] and result["pdf"]
+    if how == "quick":
+        assert result["spawned"] == []
+    else:  # the ordinary import was made: it searches (ldconfig, gcc...)
+        assert result["spawned"]

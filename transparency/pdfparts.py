@@ -101,6 +101,7 @@ from .render import (
     css_string,
     fixed_source_date,
     html_to_pdf,
+    import_weasyprint,
     print_css,
     source_date_epoch,
 )
@@ -493,8 +494,7 @@ def _draw_parts(head: str, parts: list[ReportPart], pdf_path: str, title: str, p
                 draft: bool, workers: int, epoch: str | None, strings: dict[str, str],
                 lang: str, store: str | None = None) -> tuple[str, float]:
     """Draw the parts in forked workers, then the front matter and the furniture, and merge them."""
-    import weasyprint  # noqa: F401 - imported once here, so that the forked workers have it
-    import weasyprint.text.fonts  # noqa: F401
+    import_weasyprint()  # once here (a no-op in the warm server), so that the forked workers have it
 
     kept = _PartStore(store)
 

@@ -6,7 +6,8 @@ papermill and this package's sections), what turns an executed notebook into the
 matplotlib's text caches. A worker forked from a process that has done this starts a notebook in
 milliseconds instead of the two seconds a fresh kernel spends importing.
 
-The first notebook waits for this import, so what it costs is weighed: WeasyPrint (0.5 s) is here
+The first notebook waits for this import, so what it costs is weighed: WeasyPrint (0.25 s, see
+:func:`transparency.render.import_weasyprint`) is here
 because every build draws a PDF (once per quarter of a range, 8 s of a 16-quarter backfill, where its
 coordinator would otherwise import it each time); statsmodels is not needed (the stops section's
 statistical tests are the package's own, in :mod:`transparency.stats`).
@@ -31,10 +32,10 @@ def _warm() -> None:
     import papermill  # noqa: F401
     import pyarrow.parquet  # noqa: F401
     import scipy.special  # noqa: F401
-    import weasyprint  # noqa: F401
-    import weasyprint.text.fonts  # noqa: F401
 
     from . import engine, execute, render, section, sections  # noqa: F401
+
+    render.import_weasyprint()
 
     for module in pkgutil.iter_modules(sections.__path__):
         importlib.import_module(f"{sections.__name__}.{module.name}")

@@ -692,6 +692,7 @@ def html_to_pdf(
     if not str(title or "").strip():
         raise ValueError("a PDF needs a title")
     html = add_style(html, print_css(page_size, draft))  # checks page_size before the slow import
+    import_weasyprint()
     from weasyprint import HTML
     from weasyprint.text.fonts import FontConfiguration
 
@@ -709,6 +710,41 @@ def html_to_pdf(
     with fixed_source_date(epoch):
         document.write_pdf(pdf_path, **options)
     return pdf_path
+
+
+def import_weasyprint() -> None:
+    """Import WeasyPrint, skipping the library search it makes for other platforms' names.
+
+    WeasyPrint opens its C libraries (GObject, Pango, HarfBuzz, fontconfig) by trying a list of
+    names for every platform in turn, Windows names first ("libgobject-2.0-0"). cffi answers a name
+    it cannot open by calling :func:`ctypes.util.find_library`, which on Linux runs ``ldconfig``,
+    ``gcc`` and ``ld`` each time: 24 names, 0.2 s of the warm server's start, which every build's
+    first notebook waits for. While WeasyPrint is imported here, ``find_library`` answers "not
+    found" at once: every library is then opened by its file name ("libgobject-2.0.so.0"), which
+    WeasyPrint tries too, as the dynamic loader finds it (the one library that may be missing,
+    HarfBuzz's vector module, is optional). Where that fails (a system whose libraries only the
+    full search finds), WeasyPrint is imported again the ordinary way.
+    """
+    import sys
+
+    if "weasyprint" in sys.modules:
+        return
+    import ctypes.util
+    import io
+
+    search = ctypes.util.find_library
+    ctypes.util.find_library = lambda _name: None
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):  # its "could not import" advice, for a retry
+            import weasyprint  # noqa: F401
+            import weasyprint.text.fonts  # noqa: F401
+    except OSError:
+        for name in [m for m in sys.modules if m == "weasyprint" or m.startswith("weasyprint.")]:
+            del sys.modules[name]
+    finally:
+        ctypes.util.find_library = search
+    import weasyprint  # noqa: F401, F811 - the ordinary import when the quick one failed
+    import weasyprint.text.fonts  # noqa: F401
 
 
 def source_date_epoch(created: str | None) -> str:
