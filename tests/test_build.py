@@ -166,6 +166,26 @@ def test_failing_notebook_does_not_stop_the_others(project, tmp_path):
     assert metrics["datasets"]["complaints"]["status"] == "failed" and "metrics" not in metrics["datasets"]["complaints"]
     html = (out / "report.html").read_text()
     assert "could not be produced" in html and "RuntimeError" not in html
+    assert (out / "use_of_force.html").is_file() and not (out / "complaints.html").exists()
+
+
+def test_a_notebook_that_does_not_save_its_section_publishes_no_page(project, tmp_path):
+    """Its worker made the section's page from the fragment, but the section failed: the page goes."""
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    unsaved = json.loads((REPO / "notebooks" / "complaints.ipynb").read_text())
+    for cell in unsaved["cells"]:
+        source = "".join(cell["source"])
+        if "section.save()" in source:
+            cell["source"] = source.replace("section.save()", "None")
+    assert "section.save()" not in json.dumps(unsaved)
+    (notebooks / "complaints.ipynb").write_text(json.dumps(unsaved))
+    root = tmp_path / "root"
+    (outcome,) = build_period(project["agency"], parse_period(PERIOD)[0], root, ["complaints"], 1, ("html",),
+                              lambda _: None, notebooks)
+    assert (outcome.status, outcome.message) == ("failed", "the notebook did not call section.save()")
+    out = root / "reports" / "sample" / PERIOD
+    assert (out / "report.html").is_file() and not (out / "complaints.html").exists()
 
 
 def test_interrupted_build_leaves_the_previous_report(project, monkeypatch):

@@ -244,6 +244,7 @@ def _period_steps(
                 dataset=name, source=source, output=staging / "notebooks" / f"{name}.ipynb",
                 parameters={"agency": str(agency.folder.resolve()), "period": period.code, "output_dir": str(staging)},
                 timeout=timeout, fragment=staging / "sections" / f"{name}.html", public_paths=public_paths,
+                page={"path": str(staging / f"{name}.html"), **_page_words(agency, period, name)} if "html" in formats else None,
             ))
 
         def progress(dataset: str, state: str, seconds: float) -> None:
@@ -463,6 +464,7 @@ def _publish(agency: Agency, period: Period, outcomes: dict[str, Outcome], stagi
     for name, outcome in outcomes.items():
         spec = registry.dataset(name)
         entry = {"id": name, "title": spec.title, "status": outcome.status}
+        page = staging / f"{name}.html"  # the section's own page; written by the notebook's worker
         if outcome.status == "ok":
             try:
                 converted = staging / "sections" / f"{name}.html"  # by the notebook's worker
@@ -473,12 +475,12 @@ def _publish(agency: Agency, period: Period, outcomes: dict[str, Outcome], stagi
                 entry["status"] = "failed"
             else:
                 entry["html"] = fragment
-                if "html" in formats:
-                    page = section_page(fragment, f"{spec.title}: {period.title()}, {agency.name}",
-                                        context=f"{agency.name}: {period.title()}")
-                    (staging / f"{name}.html").write_text(page, encoding="utf-8")
+                if "html" in formats and not page.is_file():
+                    words = _page_words(agency, period, name)
+                    page.write_text(section_page(fragment, words["title"], context=words["context"]), encoding="utf-8")
         if outcome.status != "ok":
             entry["message"] = _public_message(outcome)
+            page.unlink(missing_ok=True)  # e.g. its notebook ran but did not call section.save()
         sections.append(entry)
         if outcome.status == "ok" and outcome.metrics is not None:
             # The headline figure, or the first one the agency's data supports (surveys: people who
@@ -573,6 +575,12 @@ def _publish(agency: Agency, period: Period, outcomes: dict[str, Outcome], stagi
     }
     _json(staging / "manifest.json", manifest)
     return pdf
+
+
+def _page_words(agency: Agency, period: Period, dataset: str) -> dict[str, str]:
+    """The title and the line above the heading of a section's own page (``<dataset>.html``)."""
+    return {"title": f"{registry.dataset(dataset).title}: {period.title()}, {agency.name}",
+            "context": f"{agency.name}: {period.title()}"}
 
 
 def _hidden_words(metrics: Metrics, key: str, min_count: int) -> dict[str, str]:

@@ -115,6 +115,9 @@ class NotebookJob:
         folder -> ``reports/sample/2025Q3``. papermill records the run's paths and parameters in
         the notebook's metadata and in its injected-parameters cell; a published notebook would
         otherwise show the machine's folders (a home folder names its user).
+    page : dict, optional
+        ``{"path", "title", "context"}``: with ``fragment``, also write the section's own page
+        (:func:`transparency.render.section_page` of the fragment) to ``path``, in the worker too.
     """
 
     dataset: str
@@ -124,6 +127,7 @@ class NotebookJob:
     timeout: int = 600
     fragment: Path | None = None
     public_paths: dict[str, str] = field(default_factory=dict)
+    page: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -376,7 +380,7 @@ def _execute(job: dict[str, Any], kernel_name: str, engine: str = "inprocess") -
             error = error or f"{type(exc).__name__}: cannot clean the executed notebook: {exc}"
     if not error and job.get("fragment"):
         from .errors import TransparencyError
-        from .render import notebook_section_html
+        from .render import notebook_section_html, section_page
 
         try:
             html = notebook_section_html(output, job["dataset"])
@@ -385,6 +389,10 @@ def _execute(job: dict[str, Any], kernel_name: str, engine: str = "inprocess") -
         else:
             Path(job["fragment"]).parent.mkdir(parents=True, exist_ok=True)
             Path(job["fragment"]).write_text(html, encoding="utf-8")
+            page = job.get("page")
+            if page:
+                Path(page["path"]).write_text(section_page(html, page["title"], context=page["context"]),
+                                              encoding="utf-8")
     return {"status": "failed" if error else "ok", "error": error, "stderr": stderr}
 
 
@@ -704,6 +712,7 @@ def run_notebooks(
                     "timeout": int(job.timeout),
                     "ipc_dir": str(socket_root / str(index)),
                     "public_paths": dict(job.public_paths),
+                    "page": dict(job.page) if job.page else None,
                 }
                 process = context.Process(
                     target=_worker, args=(payload, kernel_name, env, sender, engine),

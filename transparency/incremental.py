@@ -144,9 +144,10 @@ class Keys:
 
 
 def section_files(folder: Path, dataset: str) -> list[Path]:
-    """The files a section notebook writes into a build folder: its executed copy, tables, facts and HTML."""
+    """The files a section notebook writes into a build folder: its executed copy, tables, facts and HTML
+    (the fragment for the report, and its own page, which its worker makes from the fragment)."""
     found = [folder / "notebooks" / f"{dataset}.ipynb", folder / "sections" / f"{dataset}.json",
-             folder / "sections" / f"{dataset}.html"]
+             folder / "sections" / f"{dataset}.html", folder / f"{dataset}.html"]
     found.extend(sorted((folder / "tables").glob(f"{dataset}__*")))
     return [p for p in found if p.is_file()]
 

@@ -272,20 +272,29 @@ def scan(folder: Path, values: dict[str, tuple[str, str]] | list[Needle], skip_p
         if skip_pdf and path.suffix.lower() == ".pdf":
             continue
         text = _SPACES.sub(" ", published_text(path).lower())
-        spans = [(m.start(), m.end()) for m in _TOKEN.finditer(text)]
-        words = [digest(text[start:end]) for start, end in spans]
-        present = set(words)
+        # Each distinct word is hashed once. Most files hold no value's every word; in those that
+        # do, a value is looked for only where its first word stands, and its characters are
+        # compared (hashed whole) only where all its words follow in order.
+        words = _TOKEN.findall(text)
+        hashed = {word: digest(word) for word in set(words)}
+        present = set(hashed.values())
         starts = {first: [n for n in candidates if all(t in present for t in n.tokens)]
                   for first, candidates in by_first.items() if first in present}
         starts = {first: candidates for first, candidates in starts.items() if candidates}
         if not starts:
             continue
+        firsts = {word for word, value in hashed.items() if value in starts}
+        spans: list[tuple[int, int]] | None = None
         reported: set[str] = set()
         for position, word in enumerate(words):
-            for needle in starts.get(word, ()):
+            if word not in firsts:
+                continue
+            for needle in starts[hashed[word]]:
                 size = len(needle.tokens)
-                if needle.whole in reported or tuple(words[position:position + size]) != needle.tokens:
+                if needle.whole in reported or tuple(hashed[w] for w in words[position:position + size]) != needle.tokens:
                     continue
+                if spans is None:
+                    spans = [m.span() for m in _TOKEN.finditer(text)]  # the same words, in order
                 start, end = spans[position][0] - needle.lead, spans[position + size - 1][1] + needle.trail
                 if start >= 0 and digest(text[start:end]) == needle.whole:
                     reported.add(needle.whole)
