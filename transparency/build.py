@@ -7,6 +7,7 @@ previous complete report as it was. One failing notebook does not stop the other
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
@@ -397,28 +398,28 @@ def _public_paths(agency: Agency, root: Path, notebooks: Path, staging: Path, pe
 
 
 def _cache_all(folder: str, datasets: list[str]) -> None:
-    """Make the cache entries of ``datasets`` in turn (a worker's task), then remember the identifying
+    """Make the cache entries of ``datasets`` in turn (a worker's task), and remember the identifying
     values of their input files for the personal-data scan (which then finds them at the end of the
-    build, when the PDF is being drawn on every core); errors are left to the readers."""
+    build, when the PDF is being drawn on every core), taken from the frames the loader read; errors
+    are left to the readers."""
     from .keys import key_path, read_key
+    from .privacy import collect_needles, values_as_loaded
 
     agency = load_agency(folder)
-    loaded = []
-    for dataset in datasets:
-        try:
-            cached(agency, dataset)
-        except TransparencyError:
-            continue
-        loaded.append(dataset)
-    if loaded and key_path(agency.slug).exists():
-        from .privacy import collect_needles
-
-        keys, key = Keys(agency), read_key(agency.slug)
-        for dataset in loaded:
+    if not key_path(agency.slug).exists():
+        for dataset in datasets:
+            with contextlib.suppress(TransparencyError):
+                cached(agency, dataset)
+        return
+    keys, key = Keys(agency), read_key(agency.slug)
+    with values_as_loaded(agency) as as_loaded:
+        for dataset in datasets:
             try:
-                collect_needles(agency, [dataset], key, keys)
+                cached(agency, dataset)
+                collect_needles(agency, [dataset], key, keys, as_loaded)
             except TransparencyError:
-                continue
+                pass
+            as_loaded.clear()  # one dataset's values at a time
 
 
 def _start_loading(agency: Agency, datasets: list[str], workers: int = 1) -> list:

@@ -1470,6 +1470,12 @@ def _join_related(ctx: _Context, work: pd.DataFrame, path: Path, related: list[_
 # --- The dataset ------------------------------------------------------------------------------------------
 
 
+#: Called with (agency, dataset, path, sha256, frame) for each main input file :func:`load_dataset`
+#: reads (see :func:`transparency.privacy.values_as_loaded`, which collects identifying values from
+#: the frames already read instead of reading each file again).
+RAW_READERS: list[Callable] = []
+
+
 def _read_ahead(items, read):
     """``(item, read(item))`` for each item in order, reading the next item in a thread meanwhile (Arrow
     and the file system work without Python's lock, so the two cores share the work).
@@ -1568,6 +1574,8 @@ def load_dataset(agency: Agency, dataset: str, key: bytes | None = None, *, comp
         return _read(path, group.encoding, group.sheet, group.delimiter)
 
     for (group, path), (frame, encoding_used, warnings, digest) in _read_ahead(main_files(), read):
+        for observe in RAW_READERS:
+            observe(agency, dataset, path, digest, frame)
         account = FileAccount(_display(agency, path), digest, encoding_used, len(frame), warnings=warnings)
         if frame.empty:
             account.warnings.append("the file has a header but no rows")

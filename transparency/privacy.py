@@ -19,11 +19,13 @@ value masked.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -101,16 +103,50 @@ def _searchable(value: str) -> bool:
     return len(value) >= 4 and any(ch.isalpha() for ch in value)
 
 
-def _file_values(agency: Agency, dataset: str, group, path: Path, missing: set[str]) -> dict[str, str]:
-    """Identifying raw values of one input file: value (lower case) -> column."""
-    # Only the identifying columns are made into a frame (the file is still parsed whole).
-    frame, _, _ = read_raw(path, group.encoding, group.sheet, group.delimiter,
-                           columns=lambda names: identifying_columns(agency, dataset, names))
+def _distinct_identifying(agency: Agency, dataset: str, frame: pd.DataFrame) -> dict[str, Any]:
+    """The distinct values of each identifying column of a raw file's frame, in order of appearance."""
+    return {column: pd.unique(frame[column]) for column in identifying_columns(agency, dataset, list(frame.columns))}
+
+
+@contextlib.contextmanager
+def values_as_loaded(agency: Agency) -> Iterator[dict[Path, tuple[str, dict[str, Any]]]]:
+    """While active, keep the identifying values of each raw file :func:`transparency.load.load_dataset`
+    reads in this process, for :func:`collect_needles` (``as_loaded=``), which then does not read
+    those files again (a workbook takes a second to parse). Yields the dict it fills:
+    path -> (sha256 of the bytes read, distinct values by column); clear it once used.
+    """
+    from . import load
+
+    kept: dict[Path, tuple[str, dict[str, Any]]] = {}
+
+    def observe(seen: Agency, dataset: str, path: Path, sha256: str, frame: pd.DataFrame) -> None:
+        if seen.folder == agency.folder and sha256:
+            kept[Path(path)] = (sha256, _distinct_identifying(seen, dataset, frame))
+
+    load.RAW_READERS.append(observe)
+    try:
+        yield kept
+    finally:
+        load.RAW_READERS.remove(observe)
+
+
+def _file_values(agency: Agency, dataset: str, group, path: Path, missing: set[str],
+                 distinct: dict[str, Any] | None = None) -> dict[str, str]:
+    """Identifying raw values of one input file: value (lower case) -> column.
+
+    ``distinct``: the file's identifying columns' distinct values as the loader read them
+    (:func:`values_as_loaded`); without it, the file is read.
+    """
+    if distinct is None:
+        # Only the identifying columns are made into a frame (the file is still parsed whole).
+        frame, _, _ = read_raw(path, group.encoding, group.sheet, group.delimiter,
+                               columns=lambda names: identifying_columns(agency, dataset, names))
+        distinct = _distinct_identifying(agency, dataset, frame)
     found: dict[str, str] = {}
-    for column in identifying_columns(agency, dataset, list(frame.columns)):
+    for column, values in distinct.items():
         address = any(hint in column.lower() for hint in ADDRESS_HINTS) and column not in (
             agency.dataset(dataset).private_columns or [])
-        for value in pd.unique(frame[column]):
+        for value in values:
             text = str(value).strip()
             if text in missing or not _searchable(text):
                 continue
@@ -194,7 +230,8 @@ def needles(values: dict[str, tuple[str, str]], key: bytes) -> list[Needle]:
     return out
 
 
-def collect_needles(agency: Agency, datasets: list[str], key: bytes, keys: Keys) -> list[Needle]:
+def collect_needles(agency: Agency, datasets: list[str], key: bytes, keys: Keys,
+                    as_loaded: dict[Path, tuple[str, dict[str, Any]]] | None = None) -> list[Needle]:
     """:func:`collect_values` as needles hashed with ``key``, remembered per input file.
 
     They are kept under the build store (``<cache>/builds/<agency>/privacy/``), as keyed hashes (with
@@ -202,6 +239,8 @@ def collect_needles(agency: Agency, datasets: list[str], key: bytes, keys: Keys)
     characters)``, never a value: the cache folder holds no copy of the personal data. An entry is
     used only for the same file bytes, dataset configuration, package and key. ``keys`` (the build's
     :class:`transparency.incremental.Keys`) gives the file hashes, the package's and the key's.
+    ``as_loaded`` (from :func:`values_as_loaded`) holds values of files already read: such a file is
+    not read again when its bytes then had the sha256 the file has now.
     """
     import hashlib
     import json
@@ -213,14 +252,17 @@ def collect_needles(agency: Agency, datasets: list[str], key: bytes, keys: Keys)
     found: dict[str, Needle] = {}
     for dataset, group, path, group_missing in _input_files(agency, datasets, ()):
         source = str(path.relative_to(agency.raw_root))
+        sha256 = keys.hashes.sha256(path)
         name = hashlib.sha256(json.dumps([
-            keys.hashes.sha256(path), dataset, agency.dataset(dataset).model_dump(mode="json", by_alias=True),
+            sha256, dataset, agency.dataset(dataset).model_dump(mode="json", by_alias=True),
             sorted(group_missing), keys.common["package"], keys.common["key"]], sort_keys=True, default=str).encode())
         entry = store / f"{name.hexdigest()[:32]}.json"
         try:
             file_needles = [Needle.from_list(item, source) for item in json.loads(entry.read_text())]
         except (OSError, ValueError):
-            values = _file_values(agency, dataset, group, path, group_missing)
+            read, distinct = (as_loaded or {}).get(Path(path), (None, None))
+            values = _file_values(agency, dataset, group, path, group_missing,
+                                  distinct if read == sha256 else None)
             file_needles = needles({text: (source, column) for text, column in values.items()}, key)
             atomic_write(entry, json.dumps([n.to_list() for n in file_needles]).encode())
         for needle in file_needles:
