@@ -136,3 +136,16 @@ def test_shootings_people_and_pursuit_harm_counts():
     })
     p = compute("pursuits", pursuits, Q3, min_count=1)
     assert (p.values["people_injured"], p.values["people_killed"], p.values["pursuits_not_within_policy"]) == (3, 1, 1)
+
+
+def test_covered_until_is_the_last_event_or_the_end_of_the_last_span():
+    from datetime import date
+
+    from transparency.metrics import covered_until
+
+    events = pd.DataFrame({"surveyed_at": pd.to_datetime(["2021-06-01", "2021-07-01", None])})
+    assert covered_until(events, "community_surveys") == date(2021, 7, 1)
+    spans = events.assign(period_end=pd.to_datetime(["2021-06-30", "2021-07-31", None]))
+    assert covered_until(spans, "community_surveys") == date(2021, 7, 31)
+    assert covered_until(events.iloc[:0], "community_surveys") is None
+    assert covered_until(pd.DataFrame({"surveyed_at": pd.to_datetime([None, None])}), "community_surveys") is None

@@ -397,3 +397,16 @@ def test_quarter_of_contains_the_day(day):
     period = quarter_of(day)
     assert period.start <= day < period.end
     assert period.contains(pd.Series([pd.Timestamp(day)])).tolist() == [True]
+
+
+@pytest.mark.parametrize(("covered", "expected"), [
+    (date(2026, 9, 30), "2026Q3"), (date(2026, 9, 27), "2026Q3"), (date(2026, 9, 26), "2026Q2"),
+    (date(2026, 8, 15), "2026Q2"), (date(2026, 7, 1), "2026Q2"), (date(2026, 11, 20), "2026Q3"),
+    (date(2025, 12, 28), "2025Q4"), (date(2025, 12, 27), "2025Q3"), (date(2024, 3, 31), "2024Q1"),
+    (None, "2026Q3"),
+])
+def test_latest_quarter_is_the_last_one_the_data_covers_to_its_end(covered, expected):
+    """Built on 2026-11-25: a quarter counts when the data reaches its last three days; 2026Q4 is under way."""
+    from transparency.periods import latest_quarter
+
+    assert latest_quarter(covered, date(2026, 11, 25)).code == expected

@@ -481,6 +481,32 @@ def test_chicago_scores_unpivoted_into_measures_with_geography_levels():
     assert float(t.loc[t["measure"] == "trust", "value"].sum()) == pytest.approx(trust_sum)
 
 
+@needs_real(CHI)
+def test_chicago_latest_is_the_last_quarter_its_scores_cover_to_the_end(tmp_path, monkeypatch):
+    """A score is dated by the start of the month (or week) it measures, and its END_DATE says how far
+    it speaks for: the latest quarter is the last one those ends cover, not the one the last start
+    date falls in (2021-07-01: July, one month of 2021Q3)."""
+    from datetime import date, timedelta
+
+    from transparency.build import latest_period
+
+    monkeypatch.setenv("TRANSPARENCY_CACHE_DIR", str(tmp_path / "cache"))
+    agency = keyed_agency(AGENCIES / "chicago")
+    frame = raw(CHI, CHI_FILE)
+    last_start = pd.to_datetime(frame["START_DATE"], format="%m/%d/%Y").max().date()
+    last_end = pd.to_datetime(frame["END_DATE"], format="%m/%d/%Y").max().date()
+    quarter_last_days = [date(y, m, d) for y in range(2015, 2030) for m, d in ((3, 31), (6, 30), (9, 30), (12, 31))]
+    expected = max(day for day in quarter_last_days if day <= last_end + timedelta(days=3))
+    period = latest_period(agency)
+    assert period.end - timedelta(days=1) == expected
+    assert (last_start, last_end, period.code) == (date(2021, 7, 1), date(2021, 7, 31), "2021Q2")
+    from transparency.section import Section
+
+    for partial in ({}, {"columns": ["surveyed_at", "measure"]}):  # a notebook's "latest" is the same quarter
+        section = Section("community_surveys", agency=str(agency.folder), output_dir=str(tmp_path / "out"), **partial)
+        assert section.period == period
+
+
 def test_synthetic_id_on_a_file_whose_rows_are_all_duplicates(make_agency):
     text = "WHEN,WHERE\n2022-01-05,Library\n"
     folder = make_agency(

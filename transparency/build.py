@@ -603,25 +603,20 @@ def _public_message(outcome: Outcome) -> str:
 
 
 def latest_period(agency: Agency) -> Period:
-    """The last complete quarter that the agency's data reaches into (never one still under way)."""
-    from .periods import last_complete_quarter, quarter_of
+    """The last quarter that the agency's data covers to its end (never one still under way): see
+    :func:`transparency.periods.latest_quarter`; the dataset that goes furthest decides."""
+    from .periods import latest_quarter
 
-    latest = last_complete_quarter(date.today())
-    last_dates = []
+    covered = []
     _wait_for(_start_loading(agency, [n for n in agency.dataset_names if not is_current(agency, n)], cores()))
     for name in agency.dataset_names:
         try:
-            span = cached(agency, name).span  # from the cache's metadata: the table is not read
+            entry = cached(agency, name)  # from the cache's metadata: the table is not read
         except TransparencyError:
             continue
-        if span is not None:
-            last_dates.append(span[1])
-    if not last_dates:
-        return latest
-    data_quarter = quarter_of(max(last_dates).date())
-    if data_quarter.end > date.today():
-        data_quarter = data_quarter.previous()
-    return data_quarter if data_quarter.start < latest.start else latest
+        if entry.covered_until is not None:
+            covered.append(entry.covered_until)
+    return latest_quarter(max(covered) if covered else None, date.today())
 
 
 def summary_table(period: Period, outcomes: list[Outcome]) -> str:

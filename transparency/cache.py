@@ -27,7 +27,7 @@ from .incremental import cache_root as cache_dir
 from .load import FileAccount, LoadResult, load_dataset
 
 _REGISTRY_TEXT = Path(registry.__file__).with_name("datasets.yml")
-FORMAT = 2  # of the cached files (part of the key, so older caches are never misread)
+FORMAT = 3  # of the cached files (part of the key, so older caches are never misread); 3: covered_until
 ROW_GROUP = 1 << 18  # rows per Parquet row group: a span of dates skips the groups outside it
 
 
@@ -72,6 +72,12 @@ class Cached:
         """First and last event date of the table (None when it has no rows)."""
         span = self.meta["span"]
         return None if span is None else (pd.Timestamp(span[0]), pd.Timestamp(span[1]))
+
+    @property
+    def covered_until(self) -> datetime.date | None:
+        """The last day the table speaks for (:func:`transparency.metrics.covered_until`)."""
+        day = self.meta["covered_until"]
+        return None if day is None else datetime.date.fromisoformat(day)
 
     def result(self, table: pd.DataFrame) -> LoadResult:
         meta = self.meta
@@ -142,15 +148,18 @@ def _make_entry(agency: Agency, dataset: str, folder: Path, table_path: Path, me
 
 
 def describe(table: pd.DataFrame, dataset: str) -> dict:
-    """What readers need to know of a table without reading it: its rows, the span of its event dates
-    and the canonical dtype of each column."""
+    """What readers need to know of a table without reading it: its rows, the span of its event dates,
+    the last day it speaks for (:func:`transparency.metrics.covered_until`) and the canonical dtype
+    of each column."""
     from .load import _is_categorical
+    from .metrics import covered_until
 
     event = registry.dataset(dataset).event
     dates = table[event].dropna() if event in table else pd.Series(dtype="datetime64[ns]")
     return {
         "rows": len(table),
         "span": None if dates.empty else [dates.min().isoformat(), dates.max().isoformat()],
+        "covered_until": None if (until := covered_until(table, dataset)) is None else until.isoformat(),
         "dtypes": {c: "string" if _is_categorical(table[c]) else str(table[c].dtype) for c in table.columns},
     }
 

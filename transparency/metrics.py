@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 
 import pandas as pd
 
@@ -263,6 +264,20 @@ def coverage(table: pd.DataFrame, dataset: str) -> tuple[pd.Timestamp, pd.Timest
     if dates.empty:
         return None
     return dates.min(), dates.max()
+
+
+def covered_until(table: pd.DataFrame, dataset: str) -> date | None:
+    """The last day the data speaks for: its last event date, or, where rows stand for a span of
+    time (a survey score's ``period_end``), the end of the last such span; None for an empty table.
+
+    Chicago's sentiment scores are dated by the start of the month (or week) they measure: the
+    last one, dated 2021-07-01, speaks for July to 2021-07-31.
+    """
+    ends = [table[registry.dataset(dataset).event].dropna().max()]
+    if "period_end" in table.columns:
+        ends.append(pd.to_datetime(table["period_end"]).dropna().max())
+    ends = [end for end in ends if not pd.isna(end)]
+    return max(ends).date() if ends else None
 
 
 def covers(span: tuple[pd.Timestamp, pd.Timestamp] | None, period: Period) -> bool:

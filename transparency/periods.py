@@ -16,8 +16,10 @@ __all__ = [
     "KINDS",
     "MAX_YEAR",
     "MIN_YEAR",
+    "COVERAGE_GRACE_DAYS",
     "Period",
     "last_complete_quarter",
+    "latest_quarter",
     "parse_period",
     "quarter_of",
     "trailing_quarters",
@@ -395,6 +397,34 @@ def last_complete_quarter(today: date) -> Period:
         On 2026-11-25 and on 2026-10-01: ``2026Q3``; on 2026-09-30: ``2026Q2``.
     """
     return quarter_of(today).previous()
+
+
+#: A dataset whose last record falls in a quarter's last this many days covers that quarter to its
+#: end: the last hours of a quarter often hold no record of a rarer kind, and an extract made on the
+#: 29th holds a quarter's data but for a day.
+COVERAGE_GRACE_DAYS = 3
+
+
+def latest_quarter(covered: date | None, today: date) -> Period:
+    """The quarter ``latest`` means: the last quarter that has ended by ``today`` and that data
+    covering up to the day ``covered`` (:func:`transparency.metrics.covered_until`) covers to its
+    end, give or take :data:`COVERAGE_GRACE_DAYS`.
+
+    A quarter the data reaches only in part is not the latest: its figures would be compared, as
+    complete, with whole quarters ("down 66.7%" for one month of three). Ask for it by name to report
+    it anyway (the cover says how far the data goes). Without data (``covered`` None), the last
+    quarter that has ended.
+
+    Examples, built on 2026-11-25: data covered through 2026-09-29 gives ``2026Q3``; through
+    2026-08-15, ``2026Q2``; through 2026-11-20, ``2026Q3`` (2026Q4 is still under way).
+    """
+    latest = last_complete_quarter(today)
+    if covered is None:
+        return latest
+    quarter = quarter_of(covered)
+    if covered < quarter.end - timedelta(days=1 + COVERAGE_GRACE_DAYS):
+        quarter = quarter.previous()
+    return quarter if quarter.start < latest.start else latest
 
 
 def trailing_quarters(period: Period, n: int) -> list[Period]:

@@ -30,8 +30,8 @@ from . import charts, registry
 from .cache import load_cached
 from .config import Agency, find_agency, load_agency
 from .errors import UsageError
-from .metrics import Metrics, compute, coverage, covers
-from .periods import Period, last_complete_quarter, parse_period, quarter_of
+from .metrics import Metrics, compute, coverage, covered_until, covers
+from .periods import Period, latest_quarter, parse_period
 from .suppress import Suppressed, suppress_table
 
 # A CSV cell starting with one of these is run as a formula by spreadsheet programs.
@@ -80,15 +80,12 @@ def resolve_agency(agency: str) -> Agency:
     raise UsageError(f"no agency '{agency}' found under data/ from {here}")
 
 
-def resolve_period(text: str, agency: Agency, table: pd.DataFrame | None, event: str) -> Period:
-    """A period code, or ``latest``: the last complete quarter that the data reaches into."""
+def resolve_period(text: str, agency: Agency, covered: date | None) -> Period:
+    """A period code, or ``latest``: the last quarter the data covers to its end
+    (:func:`transparency.periods.latest_quarter`), ``covered`` being the last day it speaks for
+    (:func:`transparency.metrics.covered_until`; None: no data)."""
     if str(text).strip().lower() == "latest":
-        today_quarter = last_complete_quarter(date.today())
-        if table is not None and event in table and table[event].notna().any():
-            data_quarter = quarter_of(table[event].max().date())
-            if data_quarter.start <= today_quarter.start:
-                return data_quarter if data_quarter.end <= date.today() else data_quarter.previous()
-        return today_quarter
+        return latest_quarter(covered, date.today())
     periods = parse_period(text, fiscal_year_start=agency.model.fiscal_year_start)
     if len(periods) != 1:
         raise UsageError(f"a notebook takes one period, not the range '{text}'")
@@ -129,13 +126,12 @@ class Section:
         if not self.partial:
             self.loaded = load_cached(self.agency, dataset)
             self.data = self.loaded.table
-            self.period = resolve_period(period, self.agency, self.data, self.event)
+            self.period = resolve_period(period, self.agency, covered_until(self.data, dataset))
         else:
             from .cache import cached, read_table
 
             entry = cached(self.agency, dataset)
-            last = pd.DataFrame({self.event: [entry.span[1]]}) if entry.span is not None else None
-            self.period = resolve_period(period, self.agency, last, self.event)
+            self.period = resolve_period(period, self.agency, entry.covered_until)
             start, end = window(self.period) if window is not None else (None, None)
             self.loaded = entry.result(read_table(entry, start, end, columns=list(columns) if columns is not None else None))
             self.data = self.loaded.table
