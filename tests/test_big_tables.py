@@ -325,3 +325,19 @@ def test_values_in_data_cover_all_the_stops_not_only_the_window(small_sample, tm
     every = load.load_dataset(small_sample, "stops").table
     assert stops.values_in_data(part, "outcome") == set(every["outcome"].dropna())
     assert stops.values_in_data(part, "stop_type") == set(every["stop_type"].dropna())
+
+
+def test_a_notebook_of_a_rarer_record_is_on_the_reports_latest_quarter(small_sample, tmp_path):
+    """``latest`` in a notebook is the agency's latest quarter (the one the build makes), even where this
+    dataset's own last record leaves the quarter's end uncovered."""
+    from datetime import timedelta
+
+    from transparency.build import latest_period
+    from transparency.cache import cached
+
+    report = latest_period(small_sample)
+    own = cached(small_sample, "officer_involved_shootings").covered_until
+    assert report.code == "2025Q4" and own < report.end - timedelta(days=4), own  # alone, it would be 2025Q3
+    section = Section("officer_involved_shootings", agency=str(small_sample.folder), period="latest",
+                      output_dir=str(tmp_path))
+    assert section.period == report

@@ -605,18 +605,11 @@ def _public_message(outcome: Outcome) -> str:
 def latest_period(agency: Agency) -> Period:
     """The last quarter that the agency's data covers to its end (never one still under way): see
     :func:`transparency.periods.latest_quarter`; the dataset that goes furthest decides."""
+    from .cache import agency_covered_until
     from .periods import latest_quarter
 
-    covered = []
     _wait_for(_start_loading(agency, [n for n in agency.dataset_names if not is_current(agency, n)], cores()))
-    for name in agency.dataset_names:
-        try:
-            entry = cached(agency, name)  # from the cache's metadata: the table is not read
-        except TransparencyError:
-            continue
-        if entry.covered_until is not None:
-            covered.append(entry.covered_until)
-    return latest_quarter(max(covered) if covered else None, date.today())
+    return latest_quarter(agency_covered_until(agency), date.today())
 
 
 def summary_table(period: Period, outcomes: list[Outcome]) -> str:

@@ -22,6 +22,7 @@ import pandas as pd
 
 from . import __version__, registry
 from .config import Agency
+from .errors import TransparencyError
 from .hashing import FileHashes, atomic_write
 from .incremental import cache_root as cache_dir
 from .load import FileAccount, LoadResult, load_dataset
@@ -145,6 +146,21 @@ def _make_entry(agency: Agency, dataset: str, folder: Path, table_path: Path, me
     }
     atomic_write(meta_path, json.dumps(meta, indent=1).encode())
     return Cached(dataset, table_path, meta)
+
+
+def agency_covered_until(agency: Agency) -> datetime.date | None:
+    """The last day any of the agency's datasets speaks for (:attr:`Cached.covered_until`), from the
+    cache's metadata (each stale entry is made first); a dataset that cannot be loaded is passed over.
+    What ``latest`` is worked out from, the same for the build and for a notebook run on its own."""
+    covered = []
+    for name in agency.dataset_names:
+        try:
+            until = cached(agency, name).covered_until
+        except TransparencyError:
+            continue
+        if until is not None:
+            covered.append(until)
+    return max(covered) if covered else None
 
 
 def describe(table: pd.DataFrame, dataset: str) -> dict:

@@ -30,7 +30,7 @@ from . import charts, registry
 from .cache import load_cached
 from .config import Agency, find_agency, load_agency
 from .errors import UsageError
-from .metrics import Metrics, compute, coverage, covered_until, covers
+from .metrics import Metrics, compute, coverage, covers
 from .periods import Period, latest_quarter, parse_period
 from .suppress import Suppressed, suppress_table
 
@@ -80,12 +80,15 @@ def resolve_agency(agency: str) -> Agency:
     raise UsageError(f"no agency '{agency}' found under data/ from {here}")
 
 
-def resolve_period(text: str, agency: Agency, covered: date | None) -> Period:
-    """A period code, or ``latest``: the last quarter the data covers to its end
-    (:func:`transparency.periods.latest_quarter`), ``covered`` being the last day it speaks for
-    (:func:`transparency.metrics.covered_until`; None: no data)."""
+def resolve_period(text: str, agency: Agency) -> Period:
+    """A period code, or ``latest``: the last quarter the agency's data covers to its end, the one
+    ``transparency build --period latest`` builds (:func:`transparency.periods.latest_quarter`; the
+    dataset that goes furthest decides, so a notebook of a rarer kind of record is on the report's
+    quarter too)."""
     if str(text).strip().lower() == "latest":
-        return latest_quarter(covered, date.today())
+        from .cache import agency_covered_until
+
+        return latest_quarter(agency_covered_until(agency), date.today())
     periods = parse_period(text, fiscal_year_start=agency.model.fiscal_year_start)
     if len(periods) != 1:
         raise UsageError(f"a notebook takes one period, not the range '{text}'")
@@ -126,12 +129,12 @@ class Section:
         if not self.partial:
             self.loaded = load_cached(self.agency, dataset)
             self.data = self.loaded.table
-            self.period = resolve_period(period, self.agency, covered_until(self.data, dataset))
+            self.period = resolve_period(period, self.agency)
         else:
             from .cache import cached, read_table
 
             entry = cached(self.agency, dataset)
-            self.period = resolve_period(period, self.agency, entry.covered_until)
+            self.period = resolve_period(period, self.agency)
             start, end = window(self.period) if window is not None else (None, None)
             self.loaded = entry.result(read_table(entry, start, end, columns=list(columns) if columns is not None else None))
             self.data = self.loaded.table
