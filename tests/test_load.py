@@ -649,3 +649,41 @@ def test_columns_read_alone_from_a_workbook_and_errors_unchanged(tmp_path):
     with pytest.raises(DataError) as part_error:
         read_raw(ragged, columns=["NAME"])
     assert str(part_error.value) == str(whole_error.value)
+
+
+# Texts near the edges of what pandas' format reading accepts: a day padded with a space, white space
+# of several kinds and lengths, offsets, a.m., lower case, 9-digit fractions, words for months.
+_ODD_DATETIMES = [
+    "2021-01-05", "2021-01- 5", "2021-1-5", " 5/1/2021", "1/ 5/2021", "01/05/2021 10:00PM", "01/05/2021 10:00 pm",
+    "2021-01-05T10:00:00Z", "2021-01-05 10:00:00+00:00", "2021-01-05T10:00:00.123456789", "2021-01-05  10:00",
+    "2021-01-05\t10:00", "2021-01-05 10:00 a.m.", "20210105", "05.01.2021", "5-JAN-21", "05-jan-2021",
+    "Jan 5, 2021", "January 5,2021", "January  5, 2021 10:00", "2021/01/05 10:00:00", "01-05-2021 7:05:09 AM",
+    "10:00", "1000", "7:05 PM", "10:00:00.5", "2021-01-05 24:00", "2021-13-05", "05/01/21", "2021-01-05T10:00",
+    "7:05:09 pm", "23:59:59.999999", "070509", " 7:05", "7:05  PM",
+]
+
+
+@pytest.mark.parametrize("candidates", ["DATETIME_CANDIDATES", "TIME_CANDIDATES"])
+def test_a_format_reads_only_texts_with_its_marks(candidates):
+    """What lets infer_formats skip most candidates: a text any format reads has that format's marks."""
+    from transparency import load
+
+    values = pd.Series(_ODD_DATETIMES)
+    read_somewhere = pd.Series(False, index=values.index)
+    for fmt in getattr(load, candidates):
+        read = load._try(values, fmt).notna()
+        read_somewhere |= read
+        for text in values[read]:
+            assert load._marks(text) == load._format_marks(fmt), (text, fmt)
+    assert read_somewhere.sum() >= (20 if candidates == "DATETIME_CANDIDATES" else 6)  # not only rejects
+
+
+def test_infer_formats_tries_only_formats_with_the_values_marks(monkeypatch):
+    from transparency import load
+
+    tried = []
+    real = load._try
+    monkeypatch.setattr(load, "_try", lambda values, fmt: tried.append(fmt) or real(values, fmt))
+    assert load.infer_formats(pd.Series(["01/05/2021 10:00 PM", "12/31/2021 9:15 AM"]), load.DATETIME_CANDIDATES) == ["%m/%d/%Y %I:%M %p"]
+    assert tried and all(load._format_marks(fmt) == "//:" for fmt in tried)
+    assert len(set(tried)) < len(load.DATETIME_CANDIDATES) // 4

@@ -713,6 +713,21 @@ def _strptime_exact(values: pd.Series, fmt: str) -> tuple[np.ndarray, np.ndarray
     return nanoseconds.view("datetime64[ns]"), taken
 
 
+_DIRECTIVE = re.compile(r"%.")
+
+
+def _marks(text: str) -> str:
+    """The marks of a date's text that a format must spell out: every character but letters, digits
+    and white space, in order ("05/01/2021 10:00 PM" -> "//:")."""
+    return "".join(ch for ch in text if not (ch.isalnum() or ch.isspace()))
+
+
+def _format_marks(fmt: str) -> str:
+    """The marks (:func:`_marks`) of every text a format reads: its literal characters' marks (each
+    directive reads letters, digits or white space only)."""
+    return _marks(_DIRECTIVE.sub("", fmt))
+
+
 def infer_formats(uniques: pd.Series, candidates: tuple[str, ...]) -> list[str]:
     """The formats that read these values: a greedy cover, most values first.
 
@@ -723,7 +738,11 @@ def infer_formats(uniques: pd.Series, candidates: tuple[str, ...]) -> list[str]:
     if values.empty:
         return []
     probe = values.iloc[:: max(1, len(values) // 60)].iloc[:60]
-    viable = [fmt for fmt in candidates if _try(probe, fmt).notna().any()]
+    # A format reads a text only if they have the same marks (tested on every candidate), so the
+    # formats no probed value could match are not tried: most of the 140 candidates, a third of the
+    # time a raw file takes to load.
+    marks = {_marks(str(value)) for value in probe}
+    viable = [fmt for fmt in candidates if _format_marks(fmt) in marks and _try(probe, fmt).notna().any()]
     if not viable:
         return []
     sample = values if len(values) <= 4000 else values.iloc[:: len(values) // 4000]
