@@ -1258,16 +1258,19 @@ def _blank_and_header(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     nonempty = np.zeros(len(frame), dtype=np.int64)
     equal = np.zeros(len(frame), dtype=np.int64)
     for column in frame.columns:
-        name = column.casefold()
-        nonempty += _per_value_mask(frame[column], _nonempty)
-        equal += _per_value_mask(frame[column], lambda values, name=name: _casefold_equals(values, name))
+        series = frame[column]
+        categorical = _is_categorical(series)
+        values = pd.Series(series.cat.categories) if categorical else series  # once per distinct value
+        lengths = _arrow_lengths(values)  # for both tests
+        filled, same = lengths > 0, _casefold_equals(values, column.casefold(), lengths)
+        if categorical:
+            codes = series.cat.codes.to_numpy()
+            filled, same = np.append(filled, False)[codes], np.append(same, False)[codes]
+        nonempty += filled
+        equal += same
     blank = nonempty == 0
     header = (equal >= min(2, len(frame.columns))) & (equal == nonempty) & ~blank
     return pd.Series(blank, index=frame.index), pd.Series(header, index=frame.index)
-
-
-def _nonempty(values: pd.Series) -> np.ndarray:
-    return _arrow_lengths(values) > 0
 
 
 def _arrow_lengths(values: pd.Series) -> np.ndarray:
@@ -1278,11 +1281,11 @@ def _arrow_lengths(values: pd.Series) -> np.ndarray:
     return np.concatenate(lengths)
 
 
-def _casefold_equals(values: pd.Series, folded: str) -> np.ndarray:
+def _casefold_equals(values: pd.Series, folded: str, lengths: np.ndarray | None = None) -> np.ndarray:
     """``values.str.casefold() == folded``, casefolding only the values short enough to match (casefolding
-    never makes a text shorter)."""
+    never makes a text shorter); ``lengths``: the values' :func:`_arrow_lengths`, when known."""
     out = np.zeros(len(values), dtype=bool)
-    candidates = np.flatnonzero(_arrow_lengths(values) <= len(folded))
+    candidates = np.flatnonzero((_arrow_lengths(values) if lengths is None else lengths) <= len(folded))
     if len(candidates):
         out[candidates] = (values.iloc[candidates].str.casefold() == folded).to_numpy(dtype=bool, na_value=False)
     return out
