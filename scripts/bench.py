@@ -2,8 +2,9 @@
 
 Measures, side by side on the same notebooks and data (a copy of the sample agency in a temporary folder):
 
-(a) the project's build (`transparency build`), by stage (from manifest.json) with the peak memory of
-    its whole process tree:
+(a) the project's build (`transparency build`), by stage (from manifest.json), and the peak memory of
+    its whole process tree from one more build of each kind (sampling the memory slows a build, so the
+    timed builds are not sampled; the backfill, run once, is both):
     - ``cold``: nothing cached: every raw file loaded and converted to Parquet, every notebook run;
     - ``fresh``: the inputs already converted, every notebook run again (``--force``): a new report
       from known data, the figure compared with (b) and (c);
@@ -48,9 +49,11 @@ def run(cmd: list[str], env: dict[str, str], cwd: Path = REPO) -> float:
     return seconds
 
 
-def project_build(root: Path, env: dict[str, str], period: str, datasets: list[str], *extra: str) -> dict:
+def project_build(root: Path, env: dict[str, str], period: str, datasets: list[str], *extra: str,
+                  sample: bool = False) -> dict:
+    """One build: its wall seconds and stages; with ``sample``, its peak memory too (sampling slows it)."""
     result = measure_tree([str(BIN / "transparency"), "build", "--agency", "sample", "--period", period,
-                           "--datasets", ",".join(datasets), *extra], env, REPO)
+                           "--datasets", ",".join(datasets), *extra], env, REPO, sample=sample)
     code = period.split(":")[-1]
     manifest = json.loads((root / "reports" / "sample" / code / "manifest.json").read_text())
     return {"seconds": result["seconds"], "peak_mib": result["peak_mib"], "stages": manifest["timings_seconds"]}
@@ -153,9 +156,22 @@ def main() -> int:
         print(f"  run {number + 1}: build cold {runs['cold'][-1]['seconds']:.1f} s, fresh {runs['fresh'][-1]['seconds']:.1f} s, "
               f"unchanged {runs['unchanged'][-1]['seconds']:.2f} s, one input changed {runs['one_changed'][-1]['seconds']:.1f} s, "
               f"naive chain {runs['naive'][-1]:.1f} s, compute floor {runs['floor'][-1]:.1f} s", flush=True)
+    # Peak memory: one more build of each kind, sampled (sampling the process tree ten times a second
+    # costs a build about 0.5 s on two cores, so the timed builds above are not sampled).
+    peaks = {}
+    shutil.rmtree(env["TRANSPARENCY_CACHE_DIR"], ignore_errors=True)
+    peaks["cold"] = project_build(root, env, period, datasets, sample=True)["peak_mib"]
+    peaks["fresh"] = project_build(root, env, period, datasets, "--force", sample=True)["peak_mib"]
+    peaks["unchanged"] = project_build(root, env, period, datasets, sample=True)["peak_mib"]
+    original = agency_dir / CHANGED_INPUT
+    kept = original.read_bytes()
+    change_one_input(agency_dir)
+    peaks["one_changed"] = project_build(root, env, period, datasets, sample=True)["peak_mib"]
+    original.write_bytes(kept)
+    print("  peak memory (MiB): " + ", ".join(f"{name} {mib:.0f}" for name, mib in peaks.items()), flush=True)
     backfills = []
-    for _ in range(args.backfill_runs):
-        backfills.append(project_build(root, env, backfill, datasets, "--force"))
+    for _ in range(args.backfill_runs):  # one long run: timed and sampled together (the cost is ~2% there)
+        backfills.append(project_build(root, env, backfill, datasets, "--force", sample=True))
         print(f"  backfill {backfill} (16 quarters): {backfills[-1]['seconds']:.1f} s", flush=True)
 
     def median(values):
@@ -166,7 +182,7 @@ def main() -> int:
         measured = runs[name]
         results[f"build_{name}_seconds"] = median([r["seconds"] for r in measured])
         results[f"build_{name}_stages"] = {k: median([r["stages"].get(k, 0) for r in measured]) for k in measured[0]["stages"]}
-        results[f"build_{name}_peak_mib"] = round(max(r["peak_mib"] for r in measured), 1)
+        results[f"build_{name}_peak_mib"] = round(peaks[name], 1)
     if backfills:
         results["backfill_period"] = backfill
         results["backfill_16_quarters_seconds"] = median([r["seconds"] for r in backfills])
