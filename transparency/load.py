@@ -427,12 +427,21 @@ def _distinct(series: pd.Series) -> tuple[pd.Series, np.ndarray]:
     return values, series.cat.codes.to_numpy()
 
 
-def _per_value_mask(series: pd.Series, test) -> np.ndarray:
-    """``test(values)`` (a boolean per value) for every row; on a categorical column once per distinct value."""
+def _per_value_mask(series: pd.Series, test):
+    """``test(values)`` (a boolean per value, or a tuple of such masks) for every row; on a categorical
+    column once per distinct value."""
     if _is_categorical(series):
-        per_value = np.asarray(test(pd.Series(series.cat.categories)), dtype=bool)
-        return np.append(per_value, False)[series.cat.codes.to_numpy()]
-    return np.asarray(test(series), dtype=bool)
+        codes = series.cat.codes.to_numpy()
+        result = test(pd.Series(series.cat.categories))
+
+        def spread(mask) -> np.ndarray:
+            return np.append(np.asarray(mask, dtype=bool), False)[codes]
+    else:
+        result = test(series)
+
+        def spread(mask) -> np.ndarray:
+            return np.asarray(mask, dtype=bool)
+    return tuple(spread(mask) for mask in result) if isinstance(result, tuple) else spread(result)
 
 
 def _on_distinct(ctx: _Context | None, series: pd.Series, convert) -> pd.Series:
@@ -1258,14 +1267,11 @@ def _blank_and_header(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     nonempty = np.zeros(len(frame), dtype=np.int64)
     equal = np.zeros(len(frame), dtype=np.int64)
     for column in frame.columns:
-        series = frame[column]
-        categorical = _is_categorical(series)
-        values = pd.Series(series.cat.categories) if categorical else series  # once per distinct value
-        lengths = _arrow_lengths(values)  # for both tests
-        filled, same = lengths > 0, _casefold_equals(values, column.casefold(), lengths)
-        if categorical:
-            codes = series.cat.codes.to_numpy()
-            filled, same = np.append(filled, False)[codes], np.append(same, False)[codes]
+        def filled_and_named(values: pd.Series, name: str = column.casefold()) -> tuple[np.ndarray, np.ndarray]:
+            lengths = _arrow_lengths(values)  # worked out once for both tests
+            return lengths > 0, _casefold_equals(values, name, lengths)
+
+        filled, same = _per_value_mask(frame[column], filled_and_named)
         nonempty += filled
         equal += same
     blank = nonempty == 0

@@ -126,15 +126,14 @@ class Section:
         self.event = self.spec.event
         #: True when ``data`` holds only a window of dates and some columns (see the class description).
         self.partial = columns is not None or window is not None
+        self.period = resolve_period(period, self.agency)
         if not self.partial:
             self.loaded = load_cached(self.agency, dataset)
             self.data = self.loaded.table
-            self.period = resolve_period(period, self.agency)
         else:
             from .cache import cached, read_table
 
             entry = cached(self.agency, dataset)
-            self.period = resolve_period(period, self.agency)
             start, end = window(self.period) if window is not None else (None, None)
             self.loaded = entry.result(read_table(entry, start, end, columns=list(columns) if columns is not None else None))
             self.data = self.loaded.table
