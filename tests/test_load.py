@@ -687,3 +687,47 @@ def test_infer_formats_tries_only_formats_with_the_values_marks(monkeypatch):
     assert load.infer_formats(pd.Series(["01/05/2021 10:00 PM", "12/31/2021 9:15 AM"]), load.DATETIME_CANDIDATES) == ["%m/%d/%Y %I:%M %p"]
     assert tried and all(load._format_marks(fmt) == "//:" for fmt in tried)
     assert len(set(tried)) < len(load.DATETIME_CANDIDATES) // 4
+
+
+CALLS_MIN = {"call_id": "ID", "received_at": "WHEN", "agency_type": "SERVICE", "source": "HOW"}
+
+
+def test_a_scope_keeps_only_the_rows_it_names_and_counts_the_rest(make_agency):
+    text = (
+        "ID,WHEN,SERVICE,HOW\n"
+        "1,2025-01-01 10:00,POLICE,E-911\n"
+        "2,2025-01-01 11:00,FIRE,E-911\n"
+        "3,2025-01-02 09:00,EMS,Phone\n"
+        "4,2025-01-02 10:00,,Phone\n"          # no service: not in the scope either
+        ",2025-01-03 10:00,FIRE,Phone\n"       # no id: its first reason is kept
+        "6,2025-01-03 12:00,POLICE,Phone\n"
+    )
+    config = {"calls_for_service": {"files": ["c.csv"], "columns": CALLS_MIN, "scope": {"agency_type": ["POLICE"]}}}
+    result = load(make_agency(agency_config(config), {"c.csv": text}), "calls_for_service")
+    account = result.files[0]
+    assert account.rows_read == 6 == account.rows_used + sum(account.excluded.values())
+    assert dict(account.excluded) == {"out_of_scope_agency_type": 3, "missing_call_id": 1}
+    assert result.table["call_id"].tolist() == ["1", "6"]
+    assert result.table["agency_type"].astype(str).tolist() == ["POLICE", "POLICE"]
+
+
+@pytest.mark.parametrize(("scope", "message"), [
+    ({"district": ["1"]}, "'district' is not mapped to a source column"),
+    ({"colour": ["red"]}, "'colour' is not a field of calls_for_service"),
+    ({"received_at": ["2025"]}, "'received_at' is a datetime field"),
+    ({"agency_type": []}, "expected a non-empty list"),
+])
+def test_a_scope_that_cannot_keep_rows_is_refused_by_name(make_agency, scope, message):
+    config = {"calls_for_service": {"files": ["c.csv"], "columns": CALLS_MIN, "scope": scope}}
+    folder = make_agency(agency_config(config), {"c.csv": "ID,WHEN,SERVICE,HOW\n1,2025-01-01,POLICE,Phone\n"})
+    with pytest.raises(ConfigError) as caught:
+        load_agency(folder)
+    assert message in str(caught.value) and "scope" in str(caught.value)
+
+
+def test_a_scope_on_an_enum_field_takes_canonical_values(make_agency):
+    columns = {**UOF_MIN, "subject_race": "RACE"}
+    bad = make_agency(agency_config({"use_of_force": {"files": ["u.csv"], "columns": columns, "scope": {"subject_race": ["B"]}}}),
+                      {"u.csv": "ID,DATE,TYPE,RACE\nA,2020-01-01,Taser,B\n"})
+    with pytest.raises(ConfigError, match="'B' is not a canonical race value"):
+        load_agency(bad)

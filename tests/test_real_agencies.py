@@ -385,12 +385,14 @@ def test_decc_calls_reconcile_and_counts():
     assert raw(DECC, "week40.csv").shape[1] == 58  # the 58-column week with a header name twice
     r, t = raw_all(DECC, WEEKS), run.table
     blank_ids = int((r["Master_Incident_Number"] == "").sum())
-    assert dict(run.result.excluded) == {"missing_call_id": blank_ids}
+    with_id = r[r["Master_Incident_Number"] != ""]
+    kept = with_id[with_id["Agency"] == "POLICE"]  # the agency's scope: police calls only
+    assert dict(run.result.excluded) == {"missing_call_id": blank_ids, "out_of_scope_agency_type": len(with_id) - len(kept)}
+    assert set(with_id["Agency"]) >= {"POLICE", "FIRE", "EMS"} and len(kept) < len(with_id)
     assert t["call_id"].is_unique
-    kept = r[r["Master_Incident_Number"] != ""]
     assert int((t["source"] == "911").sum()) == int((kept["Call_Reception"] == "E-911").sum())
     assert int((t["source"] == "officer_initiated").sum()) == int((kept["Call_Reception"] == "OFFICER").sum())
-    assert t["agency_type"].value_counts().to_dict() == kept["Agency"].value_counts().to_dict()
+    assert t["agency_type"].value_counts().to_dict() == {"POLICE": len(kept)}
 
 
 @needs_real(DECC)

@@ -155,6 +155,7 @@ def decc(tmp_path_factory):
         frames.append(frame.drop_duplicates())  # identical rows count once (none repeat across weeks)
     rows = pd.concat(frames, ignore_index=True)
     rows = rows[rows["Master_Incident_Number"].str.strip() != ""].drop_duplicates("Master_Incident_Number")
+    rows = rows[rows["Agency"] == "POLICE"]  # the agency's scope: fire and EMS incidents are not police calls
 
     def when(column: str) -> pd.Series:
         return pd.to_datetime(rows[column].where(rows[column] != "NULL"), format="%Y-%m-%d %H:%M:%S.%f")
@@ -226,3 +227,24 @@ def test_no_call_taker_or_dispatcher_name_in_any_output(decc):
         found = [p for p in patterns if p in text]
         assert not found, f"{path.name}: {found[:3]}"
         assert "call_taker" not in text and not re.search(r"\bdispatcher\b[\"']?\s*:", text), path.name
+
+
+@needs_real(DECC)
+def test_decc_report_says_fire_and_ems_incidents_are_left_out(decc):
+    """The agency's scope (police calls only) is said in the methodology, and the incidents it leaves out
+    are counted in the data-quality appendix, from the raw files."""
+    import json
+    import re
+
+    out, _ = decc
+    frames = [pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+              for p in sorted((SHARED_REAL / DECC).glob("week[0-9][0-9].csv"))]
+    every = pd.concat(frames, ignore_index=True)
+    left_out = int(((every["Master_Incident_Number"] != "") & (every["Agency"] != "POLICE")).sum())
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    counted = sum(f["rows_excluded"].get("out_of_scope_agency_type", 0) for f in manifest["datasets"]["calls_for_service"]["inputs"])
+    assert counted == left_out > 1000
+    html = (out / "report.html").read_text(encoding="utf-8")
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+    assert "Only records whose service (police, fire or medical) is POLICE are counted" in text
+    assert "service (police, fire or medical) outside this report's scope:" in text

@@ -86,7 +86,12 @@ def methodology(agency: Agency, period: Period, datasets: Sequence[str]) -> str:
     parts.append("<h3>What one record is</h3><ul>")
     for name in datasets:
         spec = registry.dataset(name)
-        parts.append(f"<li><strong>{html.escape(spec.title)}</strong>: one record is {html.escape(spec.one_row_is)}.</li>")
+        scope = "".join(
+            f" Only records whose {html.escape(_field_words(field_name))} is {html.escape(fmt.join_words([str(v) for v in allowed], 'or'))} "
+            "are counted; the others are left out and counted in the data-quality appendix."
+            for field_name, allowed in agency.dataset(name).scope.items()
+        )
+        parts.append(f"<li><strong>{html.escape(spec.title)}</strong>: one record is {html.escape(spec.one_row_is)}.{scope}</li>")
     parts.append("</ul>")
     parts.append("<h3>Counting rules</h3>")
     parts.append(_p(
@@ -200,7 +205,8 @@ _REASONS = {
 def _reason_words(reason: str) -> str:
     if reason in _REASONS:
         return _REASONS[reason]
-    for prefix, words in (("missing_", "no {}"), ("unparseable_", "unreadable {}"), ("out_of_range_", "impossible {}"), ("no_", "no {}")):
+    for prefix, words in (("missing_", "no {}"), ("unparseable_", "unreadable {}"), ("out_of_range_", "impossible {}"),
+                          ("out_of_scope_", "{} outside this report's scope"), ("no_", "no {}")):
         if reason.startswith(prefix):
             return words.format(_field_words(reason[len(prefix):]))
     return reason.replace("_", " ")

@@ -260,6 +260,9 @@ class DatasetConfig(_Model):
     related: list[Related] = []
     notes: str | None = None
     private_columns: list[str] = []  # source columns whose values must never be published (scanned for)
+    # Only rows whose canonical field holds one of these values are the dataset's (a dispatch centre's
+    # calls: {agency_type: [POLICE]}); the others are excluded as out_of_scope_<field>.
+    scope: dict[str, list[str]] = {}
 
 
 class AgencyModel(_Model):
@@ -516,6 +519,21 @@ def _check_dataset(path: Path, name: str, ds: DatasetConfig) -> list[FileGroup]:
             if f.type == "bool" and not (isinstance(target, bool) or target is None or str(target).lower() in ("true", "false", "unknown")):
                 raise ConfigError(str(path), f"{key}.{source_value}", f"'{target}' is not true, false or unknown")
 
+    for field_name, allowed in ds.scope.items():
+        key = f"{base}.scope.{field_name}"
+        check_field(key, field_name)
+        f = fields[field_name]
+        if f.type not in ("category", "enum"):
+            raise ConfigError(str(path), key, f"a scope is a list of values of a category or enum field; "
+                              f"'{field_name}' is a {f.type} field")
+        if not allowed or any(not str(v).strip() for v in allowed):
+            raise ConfigError(str(path), key, "expected a non-empty list of the values whose rows are kept")
+        if f.type == "enum":
+            wrong = [str(v) for v in allowed if str(v) not in f.enum.values]
+            if wrong:
+                raise ConfigError(str(path), key, f"'{wrong[0]}' is not a canonical {f.enum.name} value; "
+                                  f"expected some of {', '.join(f.enum.values)}")
+
     groups = []
     for i, entry in enumerate(ds.files):
         spec_entry = FileSpec(glob=entry) if isinstance(entry, str) else entry
@@ -531,6 +549,10 @@ def _check_dataset(path: Path, name: str, ds: DatasetConfig) -> list[FileGroup]:
         for group in spec.one_of_required:
             if not any(g in columns or g in made_elsewhere for g in group):
                 raise ConfigError(str(path), f"{base}.columns", f"one of {' or '.join(group)} must be mapped")
+        for field_name in ds.scope:
+            if field_name not in columns and field_name not in made_elsewhere:
+                raise ConfigError(str(path), f"{base}.scope.{field_name}",
+                                  f"'{field_name}' is not mapped to a source column (files entry {i}), so no row could be kept")
         fmt = spec_entry.datetime_format or ds.datetime_format
         groups.append(
             FileGroup(
