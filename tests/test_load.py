@@ -696,7 +696,7 @@ def test_a_scope_keeps_only_the_rows_it_names_and_counts_the_rest(make_agency):
     text = (
         "ID,WHEN,SERVICE,HOW\n"
         "1,2025-01-01 10:00,POLICE,E-911\n"
-        "2,2025-01-01 11:00,FIRE,E-911\n"
+        "2,2025-01-01 11:00,FIRE,Pigeon\n"     # an unmapped value, in a row out of scope: not reported
         "3,2025-01-02 09:00,EMS,Phone\n"
         "4,2025-01-02 10:00,,Phone\n"          # no service: not in the scope either
         ",2025-01-03 10:00,FIRE,Phone\n"       # no id: its first reason is kept
@@ -709,6 +709,7 @@ def test_a_scope_keeps_only_the_rows_it_names_and_counts_the_rest(make_agency):
     assert dict(account.excluded) == {"out_of_scope_agency_type": 3, "missing_call_id": 1}
     assert result.table["call_id"].tolist() == ["1", "6"]
     assert result.table["agency_type"].astype(str).tolist() == ["POLICE", "POLICE"]
+    assert "Pigeon" not in result.unmapped.get("source", {})
 
 
 @pytest.mark.parametrize(("scope", "message"), [
