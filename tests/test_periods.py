@@ -399,14 +399,26 @@ def test_quarter_of_contains_the_day(day):
     assert period.contains(pd.Series([pd.Timestamp(day)])).tolist() == [True]
 
 
-@pytest.mark.parametrize(("covered", "expected"), [
-    (date(2026, 9, 30), "2026Q3"), (date(2026, 9, 27), "2026Q3"), (date(2026, 9, 26), "2026Q2"),
-    (date(2026, 8, 15), "2026Q2"), (date(2026, 7, 1), "2026Q2"), (date(2026, 11, 20), "2026Q3"),
-    (date(2025, 12, 28), "2025Q4"), (date(2025, 12, 27), "2025Q3"), (date(2024, 3, 31), "2024Q1"),
-    (None, "2026Q3"),
+@pytest.mark.parametrize(("first", "last", "expected"), [
+    (date(2021, 10, 1), date(2026, 9, 30), "2026Q3"), (date(2021, 10, 1), date(2026, 9, 27), "2026Q3"),
+    (date(2021, 10, 1), date(2026, 9, 26), "2026Q2"), (date(2021, 10, 1), date(2026, 8, 15), "2026Q2"),
+    (date(2021, 10, 1), date(2026, 7, 1), "2026Q2"), (date(2021, 10, 1), date(2026, 11, 20), "2026Q3"),
+    (date(2021, 10, 1), date(2025, 12, 28), "2025Q4"), (date(2021, 10, 1), date(2025, 12, 27), "2025Q3"),
+    (date(2021, 10, 1), date(2024, 3, 31), "2024Q1"),
+    # Data that starts inside a quarter covers it whole only from within three days of its start.
+    (date(2026, 7, 4), date(2026, 9, 30), "2026Q3"), (date(2026, 7, 5), date(2026, 12, 31), "2026Q3"),
+    (date(2026, 4, 20), date(2026, 8, 15), "2026Q2"),
+    # No quarter whole: the one most days are in (a 911 centre's 14 weeks: 38 days of Q3, 60 of Q4).
+    (date(2025, 8, 24), date(2025, 11, 29), "2025Q4"), (date(2025, 8, 1), date(2025, 11, 15), "2025Q3"),
 ])
-def test_latest_quarter_is_the_last_one_the_data_covers_to_its_end(covered, expected):
-    """Built on 2026-11-25: a quarter counts when the data reaches its last three days; 2026Q4 is under way."""
+def test_latest_quarter_is_the_last_one_the_data_covers_whole(first, last, expected):
+    """Built on 2026-11-25: a quarter counts when the data reaches within three days of each end; 2026Q4 is under way."""
     from transparency.periods import latest_quarter
 
-    assert latest_quarter(covered, date(2026, 11, 25)).code == expected
+    assert latest_quarter((first, last), date(2026, 11, 25)).code == expected
+
+
+def test_latest_quarter_without_data_is_the_last_that_has_ended():
+    from transparency.periods import latest_quarter
+
+    assert latest_quarter(None, date(2026, 11, 25)).code == "2026Q3"

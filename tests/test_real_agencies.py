@@ -396,6 +396,25 @@ def test_decc_calls_reconcile_and_counts():
 
 
 @needs_real(DECC)
+def test_decc_latest_is_the_quarter_its_fourteen_weeks_cover_most(tmp_path, monkeypatch):
+    """The extracts cover no quarter whole (from a Sunday in August to a Saturday in November): latest
+    is the quarter most of their days are in, worked out here from the raw files."""
+    from datetime import date
+
+    from transparency.build import latest_period
+
+    monkeypatch.setenv("TRANSPARENCY_CACHE_DIR", str(tmp_path / "cache"))
+    r = raw_all(DECC, WEEKS)
+    police = r[(r["Agency"] == "POLICE") & (r["Master_Incident_Number"] != "")]
+    days = pd.to_datetime(police["Incident_Start_Time"], format="%Y-%m-%d %H:%M:%S.%f").dt.normalize()
+    first, last = days.min().date(), days.max().date()
+    assert first > date(2025, 7, 4) and last < date(2025, 12, 28)  # neither quarter is covered whole
+    in_q3 = (date(2025, 9, 30) - first).days + 1
+    in_q4 = (last - date(2025, 10, 1)).days + 1
+    assert latest_period(keyed_agency(AGENCIES / "decc911")).code == ("2025Q4" if in_q4 >= in_q3 else "2025Q3")
+
+
+@needs_real(DECC)
 def test_decc_median_response_priority_1_police_one_week():
     run = loaded("decc911", "calls_for_service")
     week = raw(DECC, "week42.csv")

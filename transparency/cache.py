@@ -148,19 +148,21 @@ def _make_entry(agency: Agency, dataset: str, folder: Path, table_path: Path, me
     return Cached(dataset, table_path, meta)
 
 
-def agency_covered_until(agency: Agency) -> datetime.date | None:
-    """The last day any of the agency's datasets speaks for (:attr:`Cached.covered_until`), from the
-    cache's metadata (each stale entry is made first); a dataset that cannot be loaded is passed over.
+def agency_coverage(agency: Agency) -> tuple[datetime.date, datetime.date] | None:
+    """The days the agency's data covers: its datasets' first event date, and the last day any of
+    them speaks for (:attr:`Cached.covered_until`), from the cache's metadata (each stale entry is
+    made first); a dataset that cannot be loaded is passed over, and None when no dataset has rows.
     What ``latest`` is worked out from, the same for the build and for a notebook run on its own."""
-    covered = []
+    firsts, lasts = [], []
     for name in agency.dataset_names:
         try:
-            until = cached(agency, name).covered_until
+            entry = cached(agency, name)
         except TransparencyError:
             continue
-        if until is not None:
-            covered.append(until)
-    return max(covered) if covered else None
+        if entry.span is not None and entry.covered_until is not None:
+            firsts.append(entry.span[0].date())
+            lasts.append(entry.covered_until)
+    return (min(firsts), max(lasts)) if firsts else None
 
 
 def describe(table: pd.DataFrame, dataset: str) -> dict:

@@ -405,26 +405,37 @@ def last_complete_quarter(today: date) -> Period:
 COVERAGE_GRACE_DAYS = 3
 
 
-def latest_quarter(covered: date | None, today: date) -> Period:
-    """The quarter ``latest`` means: the last quarter that has ended by ``today`` and that data
-    covering up to the day ``covered`` (:func:`transparency.metrics.covered_until`) covers to its
-    end, give or take :data:`COVERAGE_GRACE_DAYS`.
+def latest_quarter(covered: tuple[date, date] | None, today: date) -> Period:
+    """The quarter ``latest`` means: the last quarter that has ended by ``today`` and that the data,
+    covering the days ``covered`` = (first, last) (:func:`transparency.cache.agency_coverage`),
+    covers from its start to its end, give or take :data:`COVERAGE_GRACE_DAYS` at each end.
 
-    A quarter the data reaches only in part is not the latest: its figures would be compared, as
-    complete, with whole quarters ("down 66.7%" for one month of three). Ask for it by name to report
-    it anyway (the cover says how far the data goes). Without data (``covered`` None), the last
-    quarter that has ended.
+    A quarter the data covers only in part is not the latest while a whole one is there: its figures
+    would be compared, as complete, with whole quarters ("down 66.7%" for one month of three). When
+    the data covers no quarter whole (an extract of a few months), the quarter it covers most days
+    of (the later one on a tie). Ask for a quarter by name to report it anyway (the cover says how far
+    the data goes). Without data (``covered`` None), the last quarter that has ended.
 
-    Examples, built on 2026-11-25: data covered through 2026-09-29 gives ``2026Q3``; through
-    2026-08-15, ``2026Q2``; through 2026-11-20, ``2026Q3`` (2026Q4 is still under way).
+    Examples, built on 2026-11-25, for data from 2021-10-01: to 2026-09-29 gives ``2026Q3``; to
+    2026-08-15, ``2026Q2``; to 2026-11-20, ``2026Q3`` (2026Q4 is still under way). Data from
+    2025-08-24 to 2025-11-29 covers no quarter whole, and most of ``2025Q4``.
     """
     latest = last_complete_quarter(today)
     if covered is None:
         return latest
-    quarter = quarter_of(covered)
-    if covered < quarter.end - timedelta(days=1 + COVERAGE_GRACE_DAYS):
+    first, last = covered
+    grace = timedelta(days=COVERAGE_GRACE_DAYS)
+    quarter = quarter_of(min(last, latest.end - timedelta(days=1)))
+    best, best_days = None, 0
+    while quarter.end > first:
+        final = quarter.end - timedelta(days=1)
+        if first <= quarter.start + grace and last >= final - grace:
+            return quarter
+        days = (min(last, final) - max(first, quarter.start)).days + 1
+        if days > best_days:
+            best, best_days = quarter, days
         quarter = quarter.previous()
-    return quarter if quarter.start < latest.start else latest
+    return best or latest
 
 
 def trailing_quarters(period: Period, n: int) -> list[Period]:

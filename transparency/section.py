@@ -81,14 +81,14 @@ def resolve_agency(agency: str) -> Agency:
 
 
 def resolve_period(text: str, agency: Agency) -> Period:
-    """A period code, or ``latest``: the last quarter the agency's data covers to its end, the one
+    """A period code, or ``latest``: the last quarter the agency's data covers whole, the one
     ``transparency build --period latest`` builds (:func:`transparency.periods.latest_quarter`; the
     dataset that goes furthest decides, so a notebook of a rarer kind of record is on the report's
     quarter too)."""
     if str(text).strip().lower() == "latest":
-        from .cache import agency_covered_until
+        from .cache import agency_coverage
 
-        return latest_quarter(agency_covered_until(agency), date.today())
+        return latest_quarter(agency_coverage(agency), date.today())
     periods = parse_period(text, fiscal_year_start=agency.model.fiscal_year_start)
     if len(periods) != 1:
         raise UsageError(f"a notebook takes one period, not the range '{text}'")
