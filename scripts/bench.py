@@ -140,17 +140,25 @@ def main() -> int:
     print(f"benchmark: sample agency, {period}, {len(datasets)} notebooks ({', '.join(datasets)}), "
           f"{args.runs} runs, {os.cpu_count()} cores")
 
-    runs: dict[str, list] = {"cold": [], "fresh": [], "unchanged": [], "one_changed": [], "naive": [], "floor": []}
-    for number in range(args.runs):
+    def four_builds(sample: bool = False) -> dict[str, dict]:
+        """A build of each kind in turn: cold (cache removed), fresh, unchanged, one input changed."""
         shutil.rmtree(env["TRANSPARENCY_CACHE_DIR"], ignore_errors=True)
-        runs["cold"].append(project_build(root, env, period, datasets))
-        runs["fresh"].append(project_build(root, env, period, datasets, "--force"))
-        runs["unchanged"].append(project_build(root, env, period, datasets))
+        done = {"cold": project_build(root, env, period, datasets, sample=sample),
+                "fresh": project_build(root, env, period, datasets, "--force", sample=sample),
+                "unchanged": project_build(root, env, period, datasets, sample=sample)}
         original = agency_dir / CHANGED_INPUT
         kept = original.read_bytes()
         change_one_input(agency_dir)
-        runs["one_changed"].append(project_build(root, env, period, datasets))
-        original.write_bytes(kept)
+        try:
+            done["one_changed"] = project_build(root, env, period, datasets, sample=sample)
+        finally:
+            original.write_bytes(kept)
+        return done
+
+    runs: dict[str, list] = {"cold": [], "fresh": [], "unchanged": [], "one_changed": [], "naive": [], "floor": []}
+    for number in range(args.runs):
+        for name, result in four_builds().items():
+            runs[name].append(result)
         runs["naive"].append(naive_chain(work, env, period, datasets, agency_dir))
         runs["floor"].append(compute_floor(env, period, datasets, agency_dir, work))
         print(f"  run {number + 1}: build cold {runs['cold'][-1]['seconds']:.1f} s, fresh {runs['fresh'][-1]['seconds']:.1f} s, "
@@ -158,16 +166,7 @@ def main() -> int:
               f"naive chain {runs['naive'][-1]:.1f} s, compute floor {runs['floor'][-1]:.1f} s", flush=True)
     # Peak memory: one more build of each kind, sampled (sampling the process tree ten times a second
     # costs a build about 0.5 s on two cores, so the timed builds above are not sampled).
-    peaks = {}
-    shutil.rmtree(env["TRANSPARENCY_CACHE_DIR"], ignore_errors=True)
-    peaks["cold"] = project_build(root, env, period, datasets, sample=True)["peak_mib"]
-    peaks["fresh"] = project_build(root, env, period, datasets, "--force", sample=True)["peak_mib"]
-    peaks["unchanged"] = project_build(root, env, period, datasets, sample=True)["peak_mib"]
-    original = agency_dir / CHANGED_INPUT
-    kept = original.read_bytes()
-    change_one_input(agency_dir)
-    peaks["one_changed"] = project_build(root, env, period, datasets, sample=True)["peak_mib"]
-    original.write_bytes(kept)
+    peaks = {name: result["peak_mib"] for name, result in four_builds(sample=True).items()}
     print("  peak memory (MiB): " + ", ".join(f"{name} {mib:.0f}" for name, mib in peaks.items()), flush=True)
     backfills = []
     for _ in range(args.backfill_runs):  # one long run: timed and sampled together (the cost is ~2% there)

@@ -87,7 +87,7 @@ def methodology(agency: Agency, period: Period, datasets: Sequence[str]) -> str:
     for name in datasets:
         spec = registry.dataset(name)
         scope = "".join(
-            f" Only records whose {html.escape(_field_words(field_name))} is {html.escape(fmt.join_words([str(v) for v in allowed], 'or'))} "
+            f" Only records whose {html.escape(_field_words(field_name))} is {html.escape(fmt.join_words(allowed, 'or'))} "
             "are counted; the others are left out and counted in the data-quality appendix."
             for field_name, allowed in agency.dataset(name).scope.items()
         )

@@ -605,11 +605,10 @@ def _public_message(outcome: Outcome) -> str:
 def latest_period(agency: Agency) -> Period:
     """The last quarter that the agency's data covers whole (never one still under way): see
     :func:`transparency.periods.latest_quarter`; the dataset that goes furthest decides."""
-    from .cache import agency_coverage
-    from .periods import latest_quarter
+    from .cache import agency_latest
 
     _wait_for(_start_loading(agency, [n for n in agency.dataset_names if not is_current(agency, n)], cores()))
-    return latest_quarter(agency_coverage(agency), date.today())
+    return agency_latest(agency)
 
 
 def summary_table(period: Period, outcomes: list[Outcome]) -> str:

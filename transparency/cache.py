@@ -26,6 +26,7 @@ from .errors import TransparencyError
 from .hashing import FileHashes, atomic_write
 from .incremental import cache_root as cache_dir
 from .load import FileAccount, LoadResult, load_dataset
+from .periods import Period
 
 _REGISTRY_TEXT = Path(registry.__file__).with_name("datasets.yml")
 FORMAT = 3  # of the cached files (part of the key, so older caches are never misread); 3: covered_until
@@ -163,6 +164,14 @@ def agency_coverage(agency: Agency) -> tuple[datetime.date, datetime.date] | Non
             firsts.append(entry.span[0].date())
             lasts.append(entry.covered_until)
     return (min(firsts), max(lasts)) if firsts else None
+
+
+def agency_latest(agency: Agency) -> Period:
+    """The quarter ``latest`` means for the agency (:func:`transparency.periods.latest_quarter` of
+    :func:`agency_coverage`, today): the build's and a notebook's."""
+    from .periods import latest_quarter
+
+    return latest_quarter(agency_coverage(agency), datetime.date.today())
 
 
 def describe(table: pd.DataFrame, dataset: str) -> dict:

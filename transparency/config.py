@@ -506,16 +506,18 @@ def _check_dataset(path: Path, name: str, ds: DatasetConfig) -> list[FileGroup]:
             check_field(f"{base}.related.{i}.fields.{field_name}", field_name)
             made_elsewhere.add(field_name)
 
+    def check_enum_value(key: str, f, value: Any) -> None:
+        if f.type == "enum" and str(value) not in f.enum.values:
+            raise ConfigError(
+                str(path), key, f"'{value}' is not a canonical {f.enum.name} value; expected one of {', '.join(f.enum.values)}",
+            )
+
     for field_name, recodes in ds.values.items():
         key = f"{base}.values.{field_name}"
         check_field(key, field_name)
         f = fields[field_name]
         for source_value, target in recodes.items():
-            if f.type == "enum" and str(target) not in f.enum.values:
-                raise ConfigError(
-                    str(path), f"{key}.{source_value}",
-                    f"'{target}' is not a canonical {f.enum.name} value; expected one of {', '.join(f.enum.values)}",
-                )
+            check_enum_value(f"{key}.{source_value}", f, target)
             if f.type == "bool" and not (isinstance(target, bool) or target is None or str(target).lower() in ("true", "false", "unknown")):
                 raise ConfigError(str(path), f"{key}.{source_value}", f"'{target}' is not true, false or unknown")
 
@@ -526,13 +528,10 @@ def _check_dataset(path: Path, name: str, ds: DatasetConfig) -> list[FileGroup]:
         if f.type not in ("category", "enum"):
             raise ConfigError(str(path), key, f"a scope is a list of values of a category or enum field; "
                               f"'{field_name}' is a {f.type} field")
-        if not allowed or any(not str(v).strip() for v in allowed):
+        if not allowed or any(not value.strip() for value in allowed):
             raise ConfigError(str(path), key, "expected a non-empty list of the values whose rows are kept")
-        if f.type == "enum":
-            wrong = [str(v) for v in allowed if str(v) not in f.enum.values]
-            if wrong:
-                raise ConfigError(str(path), key, f"'{wrong[0]}' is not a canonical {f.enum.name} value; "
-                                  f"expected some of {', '.join(f.enum.values)}")
+        for value in allowed:
+            check_enum_value(key, f, value)
 
     groups = []
     for i, entry in enumerate(ds.files):

@@ -1673,7 +1673,7 @@ def load_dataset(agency: Agency, dataset: str, key: bytes | None = None, *, comp
         positions = [None if per_file[file_number] is None else per_file[file_number][work_rows - 2] for per_file in looked_up]
         _join_related(ctx, work, path, related, matched, table, positions)
         for field_name, allowed in config.scope.items():  # rows outside the report's scope
-            inside = table[field_name].isin([str(v) for v in allowed]).fillna(False).to_numpy(dtype=bool)
+            inside = table[field_name].isin(allowed).fillna(False).to_numpy(dtype=bool)
             reason = reason.where(inside | reason.notna().to_numpy(), f"out_of_scope_{field_name}")
         ctx.settle_issues(reason.isna().to_numpy())
         table["__row"] = work_rows

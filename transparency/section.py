@@ -31,7 +31,7 @@ from .cache import load_cached
 from .config import Agency, find_agency, load_agency
 from .errors import UsageError
 from .metrics import Metrics, compute, coverage, covers
-from .periods import Period, latest_quarter, parse_period
+from .periods import Period, parse_period
 from .suppress import Suppressed, suppress_table
 
 # A CSV cell starting with one of these is run as a formula by spreadsheet programs.
@@ -86,9 +86,9 @@ def resolve_period(text: str, agency: Agency) -> Period:
     dataset that goes furthest decides, so a notebook of a rarer kind of record is on the report's
     quarter too)."""
     if str(text).strip().lower() == "latest":
-        from .cache import agency_coverage
+        from .cache import agency_latest
 
-        return latest_quarter(agency_coverage(agency), date.today())
+        return agency_latest(agency)
     periods = parse_period(text, fiscal_year_start=agency.model.fiscal_year_start)
     if len(periods) != 1:
         raise UsageError(f"a notebook takes one period, not the range '{text}'")
