@@ -37,8 +37,9 @@ from .incremental import (
     section_files,
 )
 from .load import LoadResult
-from .metrics import HEADLINE, Metrics, compute, coverage, covers
+from .metrics import HEADLINE, Metrics, coverage, covers
 from .periods import Period
+from .suppress import SMALL_COUNT, suppress_value
 
 NOTEBOOK_TIMEOUT = 600  # seconds for one notebook, kernel start included
 RELEASED = "released"  # reports/<agency>/released/<period>/v<N>/: frozen versions, never touched by a build
@@ -283,12 +284,22 @@ def _period_steps(
                 continue
             outcome.section = json.loads(facts.read_text(encoding="utf-8"))
             kept.keep(result.dataset, section_keys[result.dataset], staging)
+        for outcome in outcomes.values():
+            _section_metrics(outcome)
+            if outcome.status == "failed":  # a section that did not finish publishes no table of its own
+                for path in (staging / "tables").glob(f"{outcome.dataset}__*.csv"):
+                    path.unlink()
         timings["execute"] = time.perf_counter() - started
 
         pdf = _publish(agency, period, outcomes, staging, formats, timings, say, made_from,
                        parts=None if force else kept.folder / "pdf-parts", pdf_workers=pdf_workers)
         yield
         try:
+            # One figure, one value, and no hidden count worked out from the outputs together
+            # (transparency.audit): checked before anything is called complete.
+            started = time.perf_counter()
+            audited = _audit(agency, outcomes, staging)
+            timings["audit"] = time.perf_counter() - started
             # Nothing is called complete before every file it would publish is searched for personal
             # data; the other files are searched while the PDF is being drawn in a worker process.
             started = time.perf_counter()
@@ -302,9 +313,10 @@ def _period_steps(
         timings["privacy_scan"] = time.perf_counter() - started - timings.get("pdf_wait", 0.0)
         manifest_path = staging / "manifest.json"
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        for stage in ("pdf", "pdf_wait", "privacy_scan"):
+        for stage in ("pdf", "pdf_wait", "privacy_scan", "audit"):
             if stage in timings:
                 manifest["timings_seconds"][stage] = round(timings[stage], 3)
+        manifest["audit"] = audited.to_dict()
         _json(manifest_path, manifest)
 
         # Swap into place: the old report moves aside, the new one in, then the old one goes.
@@ -343,7 +355,7 @@ def _outcomes_of(folder: Path) -> list[Outcome]:
     outcomes = []
     for name in manifest["parameters"]["datasets"]:  # the build's order (the manifest's keys are sorted)
         entry = manifest["datasets"][name]
-        rows = metrics["datasets"].get(name, {}).get("rows_in_period", 0)
+        rows = metrics["datasets"].get(name, {}).get("rows_in_period") or 0
         outcomes.append(Outcome(name, status=entry["status"], message=entry.get("message"), rows_in_period=rows,
                                 seconds=0.0, reused=True))
     return outcomes
@@ -361,7 +373,7 @@ def _refuse_released(reports: Path, period: Period) -> None:
 
 
 def _prepare(agency: Agency, period: Period, window: tuple, outcome: Outcome) -> None:
-    """Read a dataset's rows of ``window`` from the cache; set the outcome's load, status and metrics.
+    """Read a dataset's rows of ``window`` from the cache; set the outcome's load and status.
 
     A dataset that cannot be loaded is failed, and one whose data does not reach the period has no
     data; either overrides what its notebook did.
@@ -378,8 +390,16 @@ def _prepare(agency: Agency, period: Period, window: tuple, outcome: Outcome) ->
     if outcome.rows_in_period == 0 and not covers(coverage(table, name), period):
         outcome.status = "no_data"
         outcome.message = f"The agency's {registry.dataset(name).title.lower()} data does not cover this period."
-        return
-    outcome.metrics = compute(name, table, period, agency.min_count)
+
+
+def _section_metrics(outcome: Outcome) -> None:
+    """The section's headline figures, as its notebook computed and suppressed them (the one
+    computation: metrics.json and the at-a-glance page show what the section shows)."""
+    if outcome.status == "ok" and outcome.section and "metrics" in outcome.section:
+        public = outcome.section["metrics"]
+        outcome.metrics = Metrics(values=dict(public["values"]), suppressed=dict(public["suppressed"]))
+    else:
+        outcome.metrics = None
 
 
 def _public_paths(agency: Agency, root: Path, notebooks: Path, staging: Path, period: Period) -> dict[str, str]:
@@ -492,7 +512,7 @@ def _publish(agency: Agency, period: Period, outcomes: dict[str, Outcome], stagi
             rows.append({
                 "title": spec.title, "id": name, "measure": FIGURE_WORDS.get(key, HEADLINE_WORDS.get(name, key.replace("_", " ").capitalize())),
                 "value": outcome.metrics.values.get(key), "prior": outcome.metrics.values.get(f"{key}_prior"),
-                "last_year": outcome.metrics.values.get(f"{key}_last_year"), "decimals": 1,
+                "last_year": outcome.metrics.values.get(f"{key}_last_year"), "decimals": 1, "figure": f"{name}:{key}",
                 **_hidden_words(outcome.metrics, key, agency.min_count),
             })
     configured = [o.dataset for o in outcomes.values()]
@@ -542,14 +562,17 @@ def _publish(agency: Agency, period: Period, outcomes: dict[str, Outcome], stagi
     for name, outcome in outcomes.items():
         entry = {"status": outcome.status}
         if outcome.load is not None:
+            in_period = suppress_value(outcome.rows_in_period, agency.min_count)
             entry.update({
                 "rows_read": outcome.load.rows_read,
-                "rows_in_period": outcome.rows_in_period,
+                "rows_in_period": in_period,
                 "rows_excluded": dict(sorted(outcome.load.excluded.items())),
             })
+            if in_period is None and outcome.rows_in_period:
+                entry["suppressed"] = {"rows_in_period": SMALL_COUNT}
         if outcome.status == "ok" and outcome.metrics is not None:
             entry["metrics"] = dict(sorted(outcome.metrics.values.items()))
-            entry["suppressed"] = dict(sorted(outcome.metrics.suppressed.items()))
+            entry["suppressed"] = dict(sorted({**entry.get("suppressed", {}), **outcome.metrics.suppressed}.items()))
         metrics_out["datasets"][name] = entry
     _json(staging / "metrics.json", metrics_out)
 
@@ -624,6 +647,27 @@ class PrivacyError(TransparencyError):
     """A published file would hold a raw value of an identifying input column: the build is refused."""
 
 
+class AuditError(TransparencyError):
+    """The consistency audit found a figure with two values, a small count or a recoverable hidden count."""
+
+
+def _audit(agency: Agency, outcomes: dict[str, Outcome], staging: Path):
+    """Run the consistency audit on the staged publication; raise, naming every problem, when it fails."""
+    from .audit import audit_publication
+
+    sections = {name: o.section for name, o in outcomes.items() if o.status == "ok" and o.section}
+    result = audit_publication(staging, sections, agency.min_count)
+    if not result.passed:
+        shown = "\n  ".join(str(finding) for finding in result.findings[:20])
+        more = f"\n  ... and {len(result.findings) - 20} more" if len(result.findings) > 20 else ""
+        raise AuditError(
+            f"the consistency audit found {len(result.findings)} problem(s) in the report for {agency.name}, "
+            f"so nothing was published:\n  {shown}{more}\nEvery figure must be computed once and shown with one "
+            "value, and no hidden count may be recoverable (see the README, 'One source of truth')."
+        )
+    return result
+
+
 def _privacy_check(agency: Agency, datasets: list[str], staging: Path, keys: Keys,
                    wait_for_pdf: Callable[[], None] | None = None, timings: dict[str, float] | None = None) -> None:
     """Search the staged report for raw identifying values (see transparency.privacy); raise on any.
@@ -695,7 +739,7 @@ def build(agency: Agency, periods: list[Period], root: Path, datasets: list[str]
             next(steps)
         except StopIteration as done:
             report(period, done.value, started)
-        except PrivacyError as exc:
+        except (PrivacyError, AuditError) as exc:
             say(f"error: {exc}")
             failed = True
         else:  # pragma: no cover - the steps yield once

@@ -232,19 +232,38 @@ HEADLINE = {
 }
 
 
+#: Decimals a published figure that is not a whole number is shown with, everywhere (metrics.json, the
+#: sentences and tables that show it): medians and percentiles of minutes and days, hours of training.
+DECIMALS = 1
+
+
 @dataclass
 class Metrics:
-    """Published figures (``values``: name -> number or None) and why any is None (``suppressed``)."""
+    """Published figures (``values``: name -> number or None) and why any is None (``suppressed``).
+
+    ``figures`` holds the same figures before disclosure control (private: a section builds its tables
+    from them, so that a table and metrics.json show one computation); it is never published.
+    """
 
     values: dict[str, float | int | None] = field(default_factory=dict)
     suppressed: dict[str, str] = field(default_factory=dict)
+    figures: dict[str, Figure] = field(default_factory=dict, repr=False)
+
+    def public(self) -> dict:
+        """What metrics.json holds of these figures: ``{"values": ..., "suppressed": ...}``, and which
+        of them are counts (``counts``: for the consistency audit's small-count check)."""
+        return {"values": dict(sorted(self.values.items())), "suppressed": dict(sorted(self.suppressed.items())),
+                "counts": sorted(name for name, figure in self.figures.items() if figure.basis is not None
+                                 and figure.value == figure.basis)}
 
 
-def _complementary(figures: dict[str, Figure], min_count: int) -> set[str]:
+def _complementary(figures: dict[str, Figure], min_count: int, hide: frozenset[str] = frozenset()) -> set[str]:
     """Counts of a breakdown (``stops__black``, ``stops__white``...) add up to a published total, so a
     hidden one could be worked out by subtraction: the suppression rule hides a second one too.
 
-    Returns the names hidden as complements (the small counts themselves are hidden by the caller).
+    ``hide`` names figures another published output hides (a table showing the same breakdown):
+    they are hidden here too, and protected like small counts. Returns the names hidden as
+    complements (the small counts themselves are hidden by the caller).
     """
     groups: dict[str, list[str]] = {}
     for name, figure in figures.items():
@@ -253,9 +272,10 @@ def _complementary(figures: dict[str, Figure], min_count: int) -> set[str]:
     hidden: set[str] = set()
     for names in groups.values():
         counts = pd.DataFrame({"count": [int(figures[n].value) for n in names]}, index=names)
-        published = suppress_table(counts, count_columns=["count"], min_count=min_count)
+        forced = pd.DataFrame({"count": [n in hide for n in names]}, index=names)
+        published = suppress_table(counts, count_columns=["count"], min_count=min_count, hide=forced)
         hidden.update(entry["row"] for entry in published.log if entry["reason"] == "complementary")
-    return hidden
+    return hidden | {name for name in hide if name in figures and "__" not in name}
 
 
 def coverage(table: pd.DataFrame, dataset: str) -> tuple[pd.Timestamp, pd.Timestamp] | None:
@@ -287,22 +307,42 @@ def covers(span: tuple[pd.Timestamp, pd.Timestamp] | None, period: Period) -> bo
     return pd.Timestamp(period.start) <= span[1] and pd.Timestamp(period.end) > span[0]
 
 
-def compute(dataset: str, table: pd.DataFrame, period: Period, min_count: int) -> Metrics:
+def published_value(figure: Figure) -> float | int | None:
+    """A figure's value as it is published: whole counts as ``int``, other numbers rounded once to
+    :data:`DECIMALS` (what every sentence and table shows of it)."""
+    value = figure.value
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer() and figure.value == figure.basis:
+        return int(value)
+    return round(float(value), DECIMALS) if isinstance(value, float) else value
+
+
+def compute(dataset: str, table: pd.DataFrame, period: Period, min_count: int,
+            hide: frozenset[str] | set[str] = frozenset()) -> Metrics:
     """Every headline figure of a dataset for the period, with ``_prior`` and ``_last_year`` variants.
+
+    This is the one computation of a section's headline figures: the section's notebook calls it
+    (:class:`transparency.section.Section`), its sentences and tables show its results, and the build
+    publishes them in metrics.json and on the at-a-glance page.
 
     Parameters
     ----------
     dataset : str
         Canonical dataset name.
     table : pandas.DataFrame
-        The dataset's canonical table (every used row, all dates).
+        The dataset's canonical table (every used row; at least every date the three periods hold).
     period : Period
         The reporting period.
     min_count : int
         The agency's suppression threshold.
+    hide : set of str, optional
+        Figures (with their suffix) that another published output hides: hidden here too, with
+        reason ``complementary``, and protected like small counts.
     """
     function = FUNCTIONS[dataset]
     span = coverage(table, dataset)
+    hide = frozenset(hide)
     result = Metrics()
     for suffix, when in (("", period), ("_prior", period.previous()), ("_last_year", period.year_earlier())):
         if not covers(span, when):
@@ -310,18 +350,20 @@ def compute(dataset: str, table: pd.DataFrame, period: Period, min_count: int) -
                 result.values[name + suffix] = None
             continue
         figures = function(table, when)
-        complementary = _complementary(figures, min_count)
+        for name, figure in figures.items():
+            result.figures[name + suffix] = figure
+        forced = frozenset(name[: len(name) - len(suffix)] for name in hide
+                           if name.endswith(suffix) and name[: len(name) - len(suffix)] in figures
+                           and (suffix or not name.endswith(("_prior", "_last_year"))))
+        complementary = _complementary(figures, min_count, forced)
         for name, figure in figures.items():
             key = name + suffix
-            if name in complementary:
-                result.values[key] = None
-                result.suppressed[key] = "complementary"
-            elif figure.basis is not None and is_small(figure.basis, min_count):
+            if figure.basis is not None and is_small(figure.basis, min_count):
                 result.values[key] = None
                 result.suppressed[key] = SMALL_COUNT if figure.value == figure.basis else f"based on fewer than {min_count} records"
+            elif name in complementary:
+                result.values[key] = None
+                result.suppressed[key] = "complementary"
             else:
-                value = figure.value
-                if isinstance(value, float) and value.is_integer() and figure.value == figure.basis:
-                    value = int(value)
-                result.values[key] = None if value is None else (round(value, 2) if isinstance(value, float) else value)
+                result.values[key] = published_value(figure)
     return result

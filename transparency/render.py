@@ -396,6 +396,9 @@ def _glance_rows(rows: Sequence[Mapping[str, Any]], anchors: dict[str, str]) -> 
             "href": f"#{anchors[dataset]}" if dataset in anchors else None,
             "measure": str(row.get("measure", "")),
             "value": value_text,
+            # The audit (transparency.audit) checks a marked figure against metrics.json.
+            "figure": str(row["figure"]) if row.get("figure") else None,
+            "figure_value": "" if value is None or isinstance(value, str) else repr(value),
             "vs_prior": str(vs_prior),
             "vs_last_year": str(vs_last_year),
         })

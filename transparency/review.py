@@ -56,6 +56,7 @@ class Review:
     suppressed: list[dict] = field(default_factory=list)
     changes: list[dict] = field(default_factory=list)
     corrections: list[dict] = field(default_factory=list)  # figures that differ from the last released version
+    audit: str = ""  # the consistency audit's result (transparency.audit), in words
 
 
 def _unusual_changes(period: Period, metrics: dict) -> list[dict]:
@@ -94,6 +95,16 @@ def make_review(agency: Agency, period: Period, root: Path, notebooks: Path = NO
         return page
     manifest, metrics = check.manifest, check.metrics
     page.built_at, page.git_commit = manifest.get("built_at"), manifest.get("git_commit")
+    audited = manifest.get("audit")
+    if audited is None:
+        page.problems.append("This draft was built before every build ran the consistency audit: build it again.")
+    else:
+        from .audit import Audit, Finding
+
+        result = Audit(figures=audited["figures"], cells=audited["cells"],
+                       findings=[Finding(**f) for f in audited.get("findings", [])])
+        page.audit = result.summary()
+        page.problems.extend(f"Consistency audit: {finding}" for finding in result.findings)
 
     if done:
         last = done[-1]
@@ -178,6 +189,8 @@ def review_text(page: Review) -> str:
     lines += ["", f"Release: {state}. {page.next_step}".rstrip()]
     lines += [f"  - {p}" for p in page.problems]
     lines += [f"  note: {n}" for n in page.notes]
+    if page.audit:
+        lines += ["", f"Consistency audit: {page.audit}"]
     if page.sections:
         lines += ["", "Sections"]
         for s in page.sections:

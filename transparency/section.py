@@ -95,6 +95,42 @@ def resolve_period(text: str, agency: Agency) -> Period:
     return periods[0]
 
 
+def _read_hidden(path: Path) -> list[str]:
+    try:
+        return list(json.loads(path.read_text(encoding="utf-8")))
+    except FileNotFoundError:
+        return []
+
+
+def _write_hidden(path: Path, names: list[str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(names), encoding="utf-8")
+
+
+def _grid(frame: pd.DataFrame, published: Suppressed, count_columns: list[str] | None) -> dict | None:
+    """A published table's count cells before suppression, and which were hidden and why (for the audit)."""
+    if count_columns is not None and len(count_columns) == 0:
+        return None
+    columns = list(count_columns) if count_columns is not None else [
+        c for c in frame.columns if pd.api.types.is_integer_dtype(frame[c].dtype) and not pd.api.types.is_bool_dtype(frame[c].dtype)]
+    reasons = {(entry["row"], entry["column"]): entry["reason"] for entry in published.log}
+    rows = list(frame.index)
+    return {
+        "rows": [_label(r) for r in rows],
+        "columns": [str(c) for c in columns],
+        "counts": [[int(frame.loc[r, c]) for c in columns] for r in rows],
+        "reasons": [[reasons.get((_plain_label(r), c), "") for c in columns] for r in rows],
+    }
+
+
+def _plain_label(value: object) -> object:
+    return value.item() if hasattr(value, "item") else value
+
+
+def _label(value: object) -> str:
+    return str(value.item() if hasattr(value, "item") else value)
+
+
 class Section:
     """One dataset's section of the report, as seen from its notebook.
 
@@ -141,9 +177,12 @@ class Section:
         self.last_year = self.period.year_earlier()
         self.min_count = self.agency.min_count
         self.rows = self.data[self.period.contains(self.data[self.event])]
-        self.metrics: Metrics = compute(dataset, self.data, self.period, self.min_count)
-        self.coverage = coverage(self.data, dataset)
         self.output_dir = Path(output_dir) if output_dir else Path(tempfile.mkdtemp(prefix=f"{dataset}-"))
+        #: Figures another output of this section hid on an earlier pass (see :meth:`save`).
+        self.hide: frozenset[str] = frozenset(_read_hidden(self._hidden_path()))
+        self.metrics: Metrics = compute(dataset, self.data, self.period, self.min_count, hide=self.hide)
+        self._hidden_here: set[str] = set()
+        self.coverage = coverage(self.data, dataset)
         self.tables: list[dict] = []
         self.suppression_log: list[dict] = []
         self.summary: list[str] = []
@@ -157,6 +196,20 @@ class Section:
     def value(self, name: str):
         """A published figure by its metrics.json name (None when suppressed or not covered)."""
         return self.metrics.values.get(name)
+
+    def figure(self, name: str):
+        """A headline figure before suppression (None when not covered or not recorded), for a table
+        that shows it: the table then shows the one value metrics.json publishes. Name the cell with
+        ``figures=`` in :meth:`table`, so that both are suppressed alike."""
+        found = self.metrics.figures.get(name)
+        return None if found is None else found.value
+
+    def figure_name(self, name: str, period: Period) -> str:
+        """A figure's metrics.json name for one of the section's three periods (``allegations_closed_prior``)."""
+        for suffix, when in (("", self.period), ("_prior", self.prior), ("_last_year", self.last_year)):
+            if when == period:
+                return name + suffix
+        raise ValueError(f"{period.code} is not this section's period, the one before or the one a year earlier")
 
     def in_period(self, period: Period) -> pd.DataFrame:
         return self.data[period.contains(self.data[self.event])]
@@ -220,6 +273,7 @@ class Section:
         rates: dict[str, str | list[str]] | None = None,
         decimals: int = 1,
         missing: str | None = None,
+        figures: dict | None = None,
     ) -> pd.DataFrame | None:
         """Publish a table: suppress small counts, write the CSV, show it. Returns what was published.
 
@@ -240,6 +294,12 @@ class Section:
         rates : dict, optional
             Rate or percentage column -> the count column (or columns) it is built on; blanked when
             any of them is hidden.
+        figures : dict, optional
+            Cells that show a headline figure (a metrics.json name): ``{(row label, column): name}``,
+            or ``{column: "searches__{row}"}`` where ``{row}`` is the row label as a metric name part
+            (``Native American`` -> ``native_american``); names that are not figures of the section
+            are ignored. Such a cell and the figure are one disclosure decision: hidden in both or
+            in neither (:meth:`save` explains how), and the consistency audit checks that they agree.
         """
         from IPython.display import display
 
@@ -252,20 +312,18 @@ class Section:
             return None
         if not name.replace("_", "").isalnum():
             raise ValueError(f"table name '{name}' must be letters, digits and underscores")
-        if count_columns is not None and len(count_columns) == 0:
-            # No counts of people (published scores, say): nothing to hide, published as it is.
-            mask = pd.DataFrame(False, index=frame.index, columns=frame.columns)
-            published = Suppressed(table=frame.copy(), mask=mask, log=[], min_count=self.min_count)
-        else:
-            published = suppress_table(frame, count_columns=count_columns, min_count=self.min_count)
-        for rate_column, count_column in (rates or {}).items():
-            if rate_column in published.table.columns:  # a benchmark column is absent without its benchmark
-                published = published.blank_dependent(rate_column, count_column)
+        published, linked = self._suppressed(frame, name, count_columns, rates, figures)
         table = published.table
         self.suppression_log.extend({"table": name, **entry} for entry in published.log)
         path = self.output_dir / "tables" / f"{self.dataset}__{name}.csv"
         write_csv(table.reset_index() if not isinstance(table.index, pd.RangeIndex) else table, path)
-        self.tables.append({"name": name, "caption": caption, "file": f"tables/{path.name}", "suppressed": published.n_suppressed})
+        self.tables.append({
+            "name": name, "caption": caption, "file": f"tables/{path.name}", "suppressed": published.n_suppressed,
+            "figures": {figure: [_label(row), str(column)] for (row, column), figure in linked.items()},
+            # Private (the facts are never published): what the consistency audit needs to check that no
+            # hidden cell can be worked out by combining this table with the section's other outputs.
+            "grid": _grid(frame, published, count_columns),
+        })
         if published.n_suppressed:
             extra = f"Cells marked “—” are not shown: counts below {self.min_count}, and cells that would reveal them, are suppressed."
             note = f"{note} {extra}" if note else extra
@@ -273,6 +331,69 @@ class Section:
         download = f'<p class="table-download">Download this table: <a href="tables/{html.escape(path.name)}">{html.escape(path.name)}</a></p>'
         display({"text/html": markup + download, "text/plain": f"[Table] {caption}"}, raw=True)
         return table
+
+    def publishable(self, frame: pd.DataFrame, count_columns: list[str] | None = None,
+                    rates: dict[str, str | list[str]] | None = None, figures: dict | None = None) -> pd.DataFrame:
+        """The table exactly as :meth:`table` would publish it (the same suppression, with the same
+        headline figures hidden), without publishing it: for a sentence or chart shown before it."""
+        return self._suppressed(frame, "preview", count_columns, rates, figures)[0].table
+
+    def _suppressed(self, frame: pd.DataFrame, name: str, count_columns: list[str] | None,
+                    rates: dict[str, str | list[str]] | None, figures: dict | None) -> tuple[Suppressed, dict]:
+        """Disclosure control of one table: small counts, complements, the cells of headline figures
+        hidden elsewhere, and rates built on hidden counts. Returns the result and the linked cells."""
+        links: dict[tuple, str] = {}
+        if count_columns is not None and len(count_columns) == 0:
+            # No counts of people (published scores, say): nothing to hide, published as it is.
+            mask = pd.DataFrame(False, index=frame.index, columns=frame.columns)
+            published = Suppressed(table=frame.copy(), mask=mask, log=[], min_count=self.min_count)
+        else:
+            links = self._links(frame, figures)
+            for (row, column), figure in links.items():
+                shown, computed = frame.loc[row, column], self.figure(figure)
+                if computed is None or pd.isna(shown) or float(shown) != float(computed):
+                    raise ValueError(f"table '{name}', row {row!r}, column {column!r} shows {shown} but the figure "
+                                     f"{figure} is {computed}: build the cell from section.figure({figure!r})")
+            hide = None
+            if links:
+                hide = pd.DataFrame(False, index=frame.index, columns=frame.columns)
+                for (row, column), figure in links.items():
+                    hide.loc[row, column] = figure in self.metrics.suppressed
+            published = suppress_table(frame, count_columns=count_columns, min_count=self.min_count, hide=hide)
+            for (row, column), figure in links.items():
+                if bool(published.mask.loc[row, column]) and figure not in self.metrics.suppressed:
+                    self._hidden_here.add(figure)
+        for rate_column, count_column in (rates or {}).items():
+            if rate_column in published.table.columns:  # a benchmark column is absent without its benchmark
+                published = published.blank_dependent(rate_column, count_column)
+        return published, links
+
+    def period_figures(self, columns: dict[str, str]) -> dict:
+        """``figures=`` for a table whose rows are periods by code (a trend): ``{column: figure}``
+        names, for each row that is the section's period, the one before or the one a year earlier,
+        the headline figure it shows (``{"Complaints received": "complaints_received"}``)."""
+        return {(when.code, column): figure + suffix
+                for column, figure in columns.items()
+                for suffix, when in (("", self.period), ("_prior", self.prior), ("_last_year", self.last_year))}
+
+    def _links(self, frame: pd.DataFrame, figures: dict | None) -> dict[tuple, str]:
+        """``figures`` (see :meth:`table`) as ``{(row label, column): metric name}``, for the section's figures only."""
+        if not figures:
+            return {}
+        known = set(self.metrics.figures)
+        links: dict[tuple, str] = {}
+        for where, template in figures.items():
+            if isinstance(where, tuple):
+                if where[0] in frame.index and where[1] in frame.columns and template in known:
+                    links[where] = template
+                continue
+            if where not in frame.columns:
+                continue
+            for row in frame.index:
+                name = template.format(row=registry.slug(str(row)))
+                if name in known:
+                    links[(row, where)] = name
+        return links
 
     def privacy_note(self) -> str:
         """The suppression rule in one sentence, with this agency's threshold."""
@@ -288,14 +409,32 @@ class Section:
 
     # --- What the build reads -------------------------------------------------------------------------------
 
+    def _hidden_path(self) -> Path:
+        return self.output_dir / "sections" / f"{self.dataset}.hidden.json"
+
     def save(self) -> Path:
-        """Write the section's facts (summary, tables, suppression log) for the build; call it last."""
+        """Write the section's facts (summary, tables, suppression log, headline figures) for the build;
+        call it last.
+
+        One disclosure decision: a table that hides a cell showing a headline figure (``figures=`` in
+        :meth:`table`) which metrics.json would publish means the figure must be hidden everywhere,
+        and everything shown before that table (the summary, say) may have shown it. The names are
+        then written to ``sections/<dataset>.hidden.json`` and the facts ask for another pass
+        (``"rerun": true``): the build runs the notebook again, and this time every output starts
+        from them hidden. Hidden sets only grow, so the passes end.
+        """
+        rerun = sorted(self._hidden_here - set(self.metrics.suppressed))
+        if rerun:
+            _write_hidden(self._hidden_path(), sorted(self.hide | set(rerun)))
         facts = {
             "dataset": self.dataset,
             "period": self.period.code,
             "summary": self.summary,
             "tables": self.tables,
             "suppression_log": self.suppression_log,
+            "metrics": self.metrics.public(),
+            "rows_in_period": len(self.rows),
+            "rerun": rerun,
         }
         path = self.output_dir / "sections" / f"{self.dataset}.json"
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -402,6 +402,14 @@ class _Grid:
         self.hidden[cell] = True
         self.reason[cell] = COMPLEMENTARY
 
+    def force(self, cells: np.ndarray) -> None:
+        """Hide these count cells (an m x n mask) whatever their value: another output hides them."""
+        grid = np.zeros_like(self.hidden)
+        grid[: self.m, : self.n] = cells
+        new = grid & ~self.hidden
+        self.hidden |= new
+        self.reason[new] = COMPLEMENTARY
+
     def apply_line_rule(self) -> bool:
         """Hide a second cell in every line that hides exactly one sensitive unknown."""
         changed = False
@@ -464,6 +472,7 @@ def suppress_table(
     min_count: int = 5,
     row_total: Hashable | None = None,
     col_total: Hashable | None = None,
+    hide: pd.DataFrame | None = None,
 ) -> Suppressed:
     """Hide small counts in a table, and enough other cells that none can be worked out.
 
@@ -484,6 +493,11 @@ def suppress_table(
     col_total : index label, optional
         If given, add a row of that label holding each column's total (and, with ``row_total``,
         the grand total in the corner).
+    hide : pandas.DataFrame of bool, optional
+        Count cells that must be hidden whatever their value, because another published output
+        hides the same figure (one disclosure decision across a publication): same index as
+        ``df``, columns among ``count_columns`` (others are ignored). They are hidden with reason
+        :data:`COMPLEMENTARY` and protected like any hidden cell.
 
     Returns
     -------
@@ -545,6 +559,9 @@ def suppress_table(
         counts[:, j] = numeric.astype(np.int64)
 
     grid = _Grid(counts, min_count, row_total is not None, col_total is not None)
+    if hide is not None:
+        forced = hide.reindex(index=df.index, columns=count_columns, fill_value=False).fillna(False).to_numpy(dtype=bool)
+        grid.force(forced)
     if len(df):
         grid.solve()
     return _publish(df, count_columns, grid, row_total, col_total, min_count)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import analysis, charts, fmt
+from ..metrics import DECIMALS
 from ..section import Section
 
 SOURCE_NOTE = "Source: the department's internal affairs records. One complaint can hold several allegations."
@@ -64,7 +65,7 @@ def summary(sec: Section) -> list[str]:
             )
     median = sec.value("median_days_to_close")
     if median is not None:
-        sentences.append(f"Half of the closed allegations took {fmt.number(median, 0)} days or less to close (the median).")
+        sentences.append(f"Half of the closed allegations took {fmt.number(median, DECIMALS)} days or less to close (the median).")
     return [s for s in sentences if s]
 
 
@@ -141,24 +142,43 @@ def open_cases(sec: Section) -> pd.DataFrame | None:
 
 
 def time_to_close(sec: Section) -> pd.DataFrame | None:
-    """Median and 90th percentile days to close, this period and in the comparison periods."""
+    """Median and 90th percentile days to close, this period and in the comparison periods.
+
+    The allegations closed and the median are the section's headline figures (``allegations_closed``,
+    ``median_days_to_close`` and their ``_prior`` and ``_last_year`` variants: one computation, shown
+    here and in metrics.json); name the cells with :func:`time_to_close_figures`.
+    """
     if not sec.recorded("closed_at"):
         return None
-    prior_words, year_words = analysis.quarter_words(sec.period)
     rows = []
-    for label, period in (("This period", sec.period), (prior_words.capitalize(), sec.prior), (year_words.capitalize(), sec.last_year)):
+    for label, period in _compared(sec):
+        closed = sec.figure(sec.figure_name("allegations_closed", period))
+        median = sec.figure(sec.figure_name("median_days_to_close", period))
         days = days_to_close(closed_in(sec, period))
-        enough = len(days) >= sec.min_count
+        enough = closed is not None and len(days) >= sec.min_count
         rows.append({
             "Period": f"{label} ({period.code})",
-            "Allegations closed": len(days),
-            "Median days": round(float(days.median()), 1) if enough else None,
-            "90th percentile days": round(float(days.quantile(0.9)), 1) if enough else None,
+            "Allegations closed": closed,
+            "Median days": round(float(median), DECIMALS) if enough and median is not None else None,
+            "90th percentile days": round(float(days.quantile(0.9)), DECIMALS) if enough else None,
         })
     table = pd.DataFrame(rows).set_index("Period")
+    table = table[table["Allegations closed"].notna()]
+    table["Allegations closed"] = table["Allegations closed"].astype("int64")
     for column in ("Median days", "90th percentile days"):
         table[column] = table[column].astype("Float64")
     return table
+
+
+def time_to_close_figures(sec: Section) -> dict:
+    """The cells of :func:`time_to_close` that show headline figures (for ``Section.table(figures=)``)."""
+    return {(f"{label} ({period.code})", "Allegations closed"): sec.figure_name("allegations_closed", period)
+            for label, period in _compared(sec)}
+
+
+def _compared(sec: Section) -> list[tuple[str, object]]:
+    prior_words, year_words = analysis.quarter_words(sec.period)
+    return [("This period", sec.period), (prior_words.capitalize(), sec.prior), (year_words.capitalize(), sec.last_year)]
 
 
 def disposition_chart(published: pd.DataFrame | None):

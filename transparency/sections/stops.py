@@ -62,15 +62,24 @@ def values_in_data(sec: Section, field: str) -> set[str]:
 # --- Publishing ------------------------------------------------------------------------------------------
 
 
+#: The cells of the search-rate table that show headline figures (``searches__<race>``).
+SEARCH_FIGURES = {"Searches": "searches__{row}"}
+
+
 def published(frame: pd.DataFrame, min_count: int, count_columns: list[str] | None = None,
               rates: dict[str, str | list[str]] | None = None, ratio: str | None = None,
-              ratio_counts: list[str] | None = None) -> pd.DataFrame:
+              ratio_counts: list[str] | None = None, *, sec: Section | None = None,
+              figures: dict | None = None) -> pd.DataFrame:
     """The table as :meth:`Section.table` will publish it (same suppression), for sentences and charts.
 
     ``ratio`` names a column that compares each row with the reference group's row: it is blanked in
-    every row when any of the reference row's ``ratio_counts`` is hidden.
+    every row when any of the reference row's ``ratio_counts`` is hidden. With ``sec`` and
+    ``figures``, cells that show headline figures are hidden as the section hides them
+    (:meth:`Section.publishable`).
     """
     frame = blank_ratio(frame, min_count, count_columns, ratio, ratio_counts)
+    if sec is not None:
+        return sec.publishable(frame, count_columns, rates, figures)
     result = suppress_table(frame, count_columns=count_columns, min_count=min_count)
     for rate_column, count_column in (rates or {}).items():
         result = result.blank_dependent(rate_column, count_column)
@@ -169,7 +178,7 @@ def summary(sec: Section) -> list[str]:
     rates = search_rates(sec)
     if rates is not None:
         shown = published(rates, sec.min_count, ["Stops", "Searches"], rates=rate_depends("Search rate (%)"),
-                          ratio=RATIO, ratio_counts=["Stops", "Searches"])
+                          ratio=RATIO, ratio_counts=["Stops", "Searches"], sec=sec, figures=SEARCH_FIGURES)
         gap = gap_sentence(shown, "Search rate (%)", "searched")
         if gap:
             sentences.append(gap)

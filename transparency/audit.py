@@ -1,0 +1,295 @@
+"""The consistency audit: every build checks its publication as a whole before it is called complete.
+
+A section computes each headline figure once (:func:`transparency.metrics.compute`, in its notebook) and
+decides its disclosure once (:meth:`transparency.section.Section.save`); the build publishes those
+figures in metrics.json and on the at-a-glance page. The audit then reads what the build is about to
+publish, and what the sections said of it, and fails the build on any of:
+
+- **inconsistent**: a figure shown with two values: a table cell that shows a headline figure
+  (``Section.table(figures=)``) against metrics.json, or a figure marked in the HTML
+  (``data-figure``, on the at-a-glance page) against metrics.json;
+- **small count**: a count from 1 to ``min_count - 1`` in metrics.json (a count figure, or
+  ``rows_in_period``) or in a count column of a published table;
+- **recoverable**: a hidden count that can be worked out from all the period's outputs together: shown
+  in one output and hidden in another, or determined exactly by the equations they give together (a
+  table's rows and columns add up to totals a reader is assumed to know, as in
+  :mod:`transparency.suppress`; a breakdown in metrics.json adds up to its total; a cell and the
+  metrics.json figure it shows are one unknown) though no single output determines it.
+"""
+
+from __future__ import annotations
+
+import csv
+import html.parser
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .suppress import SMALL_COUNT
+
+#: Figure-name suffixes of the comparison periods.
+_SUFFIXES = ("_prior", "_last_year")
+_TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem: its kind (``inconsistent``, ``small count``, ``recoverable``), where, and what."""
+
+    kind: str
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.where}: {self.message}"
+
+
+@dataclass
+class Audit:
+    """What the audit checked and found."""
+
+    figures: int = 0
+    cells: int = 0
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.findings
+
+    def summary(self) -> str:
+        """One line for people: what was checked, and the result."""
+        checked = f"{self.figures:,} headline figures and {self.cells:,} table cells checked"
+        if self.passed:
+            return f"passed: {checked}; every figure has one value, no small count is shown, no hidden count can be worked out"
+        return f"{len(self.findings)} problem{'s' if len(self.findings) != 1 else ''} found ({checked})"
+
+    def to_dict(self) -> dict:
+        return {"passed": self.passed, "figures": self.figures, "cells": self.cells,
+                "findings": [{"kind": f.kind, "where": f.where, "message": f.message} for f in self.findings]}
+
+
+def _split(name: str) -> tuple[str, str]:
+    """``searches__black_prior`` -> (``searches__black``, ``_prior``)."""
+    for suffix in _SUFFIXES:
+        if name.endswith(suffix):
+            return name[: -len(suffix)], suffix
+    return name, ""
+
+
+def _read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    return (rows[0], rows[1:]) if rows else ([], [])
+
+
+def _number(text: str) -> float | None:
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+class _Marks(html.parser.HTMLParser):
+    """Elements of an HTML page that carry ``data-figure`` (and ``data-value``)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.marks: list[tuple[str, str | None]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if "data-figure" in found:
+            self.marks.append((found["data-figure"] or "", found.get("data-value")))
+
+
+def marked_figures(page: Path) -> list[tuple[str, str | None]]:
+    """``(dataset:name, value)`` of every element of an HTML page marked with ``data-figure``."""
+    parser = _Marks()
+    parser.feed(page.read_text(encoding="utf-8"))
+    return parser.marks
+
+
+class _System:
+    """Unknowns and the equations that tie them (each: variables that add up to zero with signs)."""
+
+    def __init__(self) -> None:
+        self.unknown: dict[str, int] = {}
+        self.equations: list[dict[str, int]] = []
+
+    def add(self, equation: dict[str, int]) -> None:
+        if equation:
+            self.equations.append(equation)
+
+    def determined(self, unknown: set[str], equations: list[dict[str, int]] | None = None) -> set[str]:
+        """The unknowns whose value follows exactly from the equations (the others' values known)."""
+        equations = self.equations if equations is None else equations
+        names = sorted(unknown)
+        column = {name: k for k, name in enumerate(names)}
+        rows = []
+        for equation in equations:
+            row = np.zeros(len(names))
+            for name, sign in equation.items():
+                if name in column:
+                    row[column[name]] += sign
+            if row.any():
+                rows.append(row)
+        if not rows or not names:
+            return set()
+        _, singular, vt = np.linalg.svd(np.array(rows))
+        rank = int((singular > _TOLERANCE * max(1.0, singular.max())).sum())
+        null = vt[rank:]
+        return {name for k, name in enumerate(names) if null.shape[0] == 0 or np.abs(null[:, k]).max() < 1e-8}
+
+
+def _table_equations(table_id: str, grid: dict, min_count: int) -> tuple[list[dict[str, int]], set[str], set[str]]:
+    """A published table's equations (as :mod:`transparency.suppress` assumes them: every row and column
+    of counts adds up to a total a reader knows, unless that total is itself small or covers one cell),
+    its unknown cells and totals, and its hidden small counts."""
+    counts = np.array(grid["counts"], dtype=np.int64).reshape(len(grid["rows"]), len(grid["columns"]))
+    reasons = grid["reasons"]
+    m, n = counts.shape
+    cell = [[f"{table_id}[{i},{j}]" for j in range(n)] for i in range(m)]
+    equations, unknown, small = [], set(), set()
+    for i in range(m):
+        for j in range(n):
+            if reasons[i][j]:
+                unknown.add(cell[i][j])
+                if reasons[i][j] == SMALL_COUNT:
+                    small.add(cell[i][j])
+    lines = [([cell[i][j] for j in range(n)], int(counts[i].sum()), f"{table_id}[row {i}]") for i in range(m)]
+    lines += [([cell[i][j] for i in range(m)], int(counts[:, j].sum()), f"{table_id}[column {j}]") for j in range(n)]
+    for cells, total, total_name in lines:
+        equation = {c: 1 for c in cells}
+        if len(cells) < 2 or 1 <= total < min_count:
+            unknown.add(total_name)  # a total of one cell is that cell; a small total is hidden everywhere
+        equation[total_name] = -1
+        equations.append(equation)
+    return equations, unknown, small
+
+
+def audit_publication(folder: Path, sections: dict[str, dict], min_count: int) -> Audit:
+    """Audit the staged publication in ``folder`` against the sections' facts.
+
+    Parameters
+    ----------
+    folder : Path
+        The build's staging folder: metrics.json, tables/, report.html.
+    sections : dict
+        Dataset name -> the facts its notebook saved (``Section.save``), for the sections built.
+    min_count : int
+        The agency's suppression threshold.
+    """
+    result = Audit()
+    metrics = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))["datasets"]
+    for dataset, entry in sorted(metrics.items()):
+        facts = sections.get(dataset) or {}
+        values = entry.get("metrics", {})
+        counts = set(facts.get("metrics", {}).get("counts", []))
+        result.figures += len(values)
+        for name, value in sorted(values.items()):
+            if name in counts and value is not None and 1 <= value < min_count:
+                result.findings.append(Finding("small count", f"metrics.json {dataset}.{name}", f"publishes {value}"))
+        rows = entry.get("rows_in_period")
+        if rows is not None and 1 <= rows < min_count:
+            result.findings.append(Finding("small count", f"metrics.json {dataset}.rows_in_period", f"publishes {rows}"))
+        _audit_tables(folder, dataset, facts, values, entry.get("suppressed", {}), min_count, result)
+    accounted = {table["file"] for facts in sections.values() for table in (facts or {}).get("tables", [])}
+    for path in sorted((folder / "tables").glob("*.csv")) if (folder / "tables").is_dir() else []:
+        if f"tables/{path.name}" not in accounted:
+            result.findings.append(Finding("inconsistent", f"tables/{path.name}",
+                                           "was written outside Section.table, so nothing checked its counts"))
+    page = folder / "report.html"
+    if page.is_file():
+        for mark, value in marked_figures(page):
+            dataset, _, name = mark.partition(":")
+            published = metrics.get(dataset, {}).get("metrics", {})
+            if name not in published:
+                result.findings.append(Finding("inconsistent", f"report.html {mark}", "names no figure of metrics.json"))
+                continue
+            shown = _number(value or "")
+            if (shown is None) != (published[name] is None) or (shown is not None and abs(shown - published[name]) > 1e-9):
+                result.findings.append(Finding("inconsistent", f"report.html {mark}",
+                                               f"shows {value or 'nothing'}, metrics.json {published[name]}"))
+    return result
+
+
+def _audit_tables(folder: Path, dataset: str, facts: dict, values: dict, suppressed: dict, min_count: int,
+                  result: Audit) -> None:
+    """One section's tables: small counts, cells against metrics.json, and what the outputs give away together."""
+    system = _System()
+    unknown: set[str] = {name for name in values if values[name] is None and name in suppressed}
+    small = {name for name, reason in suppressed.items() if reason == SMALL_COUNT and name in values}
+    alone: list[set[str]] = []
+    # metrics.json alone: every breakdown adds up to its total (stops = stops__white + stops__black ...).
+    groups: dict[tuple[str, str], list[str]] = {}
+    for name in values:
+        base, suffix = _split(name)
+        if "__" in base and name in set(facts.get("metrics", {}).get("counts", [])):
+            groups.setdefault((base.split("__", 1)[0], suffix), []).append(name)
+    metric_equations = []
+    for (total, suffix), parts in groups.items():
+        equation = {part: 1 for part in parts}
+        equation[f"{dataset}:total:{total}{suffix}" if total + suffix not in values else total + suffix] = -1
+        if total + suffix not in values:
+            unknown.add(f"{dataset}:total:{total}{suffix}")
+        metric_equations.append(equation)
+    for equation in metric_equations:
+        system.add(equation)
+    alone.append(system.determined(unknown, metric_equations) & small)
+
+    for table in facts.get("tables", []):
+        path = folder / table["file"]
+        if not path.is_file():
+            result.findings.append(Finding("inconsistent", table["file"], "is named by the section but was not written"))
+            continue
+        header, rows = _read_csv(path)
+        by_label = {row[0]: row for row in rows if row}
+        grid = table.get("grid")
+        if grid:
+            for column in grid["columns"]:
+                if column not in header:
+                    continue
+                k = header.index(column)
+                for row in rows:
+                    shown = _number(row[k]) if k < len(row) else None
+                    result.cells += 1
+                    if shown is not None and 1 <= shown < min_count and shown.is_integer():
+                        result.findings.append(Finding("small count", f"{table['file']} row {row[0]!r}, column {column!r}",
+                                                       f"publishes {int(shown)}"))
+        # Cells that show a headline figure: the same value, or hidden in both.
+        rename: dict[str, str] = {}
+        for name, (label, column) in table.get("figures", {}).items():
+            row = by_label.get(label)
+            if row is None or column not in header:
+                result.findings.append(Finding("inconsistent", table["file"], f"has no cell ({label!r}, {column!r}) for {name}"))
+                continue
+            shown = _number(row[header.index(column)])
+            published = values.get(name)
+            where = f"{table['file']} row {label!r}, column {column!r}"
+            if shown is None and published is not None:
+                result.findings.append(Finding("recoverable", where, f"hides {name}, which metrics.json publishes ({published})"))
+            elif shown is not None and published is None:
+                kind = "recoverable" if name in suppressed else "inconsistent"
+                result.findings.append(Finding(kind, where, f"shows {shown:g}; metrics.json hides {name}"))
+            elif shown is not None and abs(shown - published) > 1e-9:
+                result.findings.append(Finding("inconsistent", where, f"shows {shown:g}; metrics.json {name} is {published}"))
+            if grid and label in grid["rows"] and column in grid["columns"]:
+                rename[f"{dataset}:{table['name']}[{grid['rows'].index(label)},{grid['columns'].index(column)}]"] = name
+        if grid and grid["rows"] and grid["columns"]:
+            equations, table_unknown, table_small = _table_equations(f"{dataset}:{table['name']}", grid, min_count)
+            alone.append({rename.get(k, k) for k in system.determined(table_unknown, equations) & table_small})
+            equations = [{rename.get(k, k): v for k, v in equation.items()} for equation in equations]
+            for equation in equations:
+                system.add(equation)
+            unknown |= {rename.get(k, k) for k in table_unknown}
+            small |= {rename.get(k, k) for k in table_small}
+    unknown -= {name for name, value in values.items() if value is not None}  # published in metrics.json
+    already = set().union(*alone) if alone else set()
+    for name in sorted((system.determined(unknown) & small) - already):
+        result.findings.append(Finding("recoverable", f"{dataset}: {name}",
+                                       "this hidden small count can be worked out by combining the section's published outputs"))
