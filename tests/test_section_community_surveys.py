@@ -89,7 +89,7 @@ def test_summary_and_details_sentences(answers):
     assert "no answer changed by more than normal variation" in summary
     (detail,) = cs.details(answers)
     assert detail == (f"“{QUESTION}”: 59.7% agreed (give or take 14.8 points). "
-                      "That is up 19.7 points from 40%, within normal variation.")
+                      "That is up 19.7 points from 40%, within normal variation for a share.")
 
 
 def test_groups_below_the_minimum_size_show_no_share(answers):

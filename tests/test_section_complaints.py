@@ -8,15 +8,20 @@ and closings. Expected figures are counted by hand in the comments.
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import pytest
 import textstat
 from conftest import agency_config
 from test_narrative import offline_textstat  # noqa: F401 - a fixture
+from test_section_accountability import open_section
+from test_stats import fisher_by_hand
 
 from transparency.config import load_agency
 from transparency.keys import create_key
 from transparency.section import Section
 from transparency.sections import complaints
+from transparency.stats import poisson_change
 
 COMPLAINTS = {
     "files": ["data.csv"], "datetime_format": "%Y-%m-%d",
@@ -153,3 +158,35 @@ def test_sentences_read_at_grade_9_or_below(folder, tmp_path, offline_textstat):
     sec = section(folder, "2023Q3", tmp_path)
     text = " ".join([complaints.target_words(sec), *complaints.target_sentences(sec), *complaints.summary(sec)])
     assert textstat.flesch_kincaid_grade(text) <= 9
+
+
+def closings_csv(quarters: dict[str, tuple[int, int]]) -> str:
+    """Allegations closed on the 15th of a quarter's middle month: ``quarters`` maps the month ("2025-08") to
+    (closed within 180 days, closed later); the quick ones took 30 days, the slow ones 200."""
+    lines = ["ID,RECEIVED,CLOSED"]
+    for month, (quick, slow) in quarters.items():
+        closed = date.fromisoformat(f"{month}-15")
+        for n, days in enumerate([30] * quick + [200] * slow):
+            lines.append(f"{month}-{n},{closed - timedelta(days=days)},{closed}")
+    return "\n".join(lines) + "\n"
+
+
+def test_target_shares_compared_as_shares(make_agency, tmp_path, offline_textstat):  # noqa: F811
+    """The sample's 2026Q3 figures: 44 of 46 closed within target against 57 of 70. As shares (Fisher's exact
+    test) that is a real change, p = 0.027; as two counts over the closings (the Poisson test) it was not (0.42)."""
+    config = {"files": ["data.csv"], "datetime_format": "%Y-%m-%d",
+              "columns": {"complaint_id": "ID", "received_at": "RECEIVED", "closed_at": "CLOSED"}}
+    text = closings_csv({"2025-05": (57, 13), "2025-08": (44, 2)})
+    sec = open_section(make_agency, tmp_path, "complaints", config, text, "2025Q3", name="closings")
+    assert fisher_by_hand(44, 46, 57, 70) < 0.05 < poisson_change(44, 57, 46, 70).p_value
+    assert complaints.target_sentences(sec)[0] == (
+        "This period, 95.7% of closed allegations were closed within 180 days, against 81.4% in the previous quarter: "
+        "a change in the share larger than normal variation.")
+    assert textstat.flesch_kincaid_grade(" ".join([complaints.target_words(sec), *complaints.target_sentences(sec)])) <= 9
+    # The same shares from fewer closings (22 of 23 against 17 of 21) are within normal variation as shares.
+    assert fisher_by_hand(22, 23, 17, 21) >= 0.05
+    sec = open_section(make_agency, tmp_path, "complaints", config, closings_csv({"2025-05": (17, 4), "2025-08": (22, 1)}),
+                       "2025Q3", name="fewer")
+    assert complaints.target_sentences(sec)[0] == (
+        "This period, 95.7% of closed allegations were closed within 180 days, against 81% in the previous quarter: "
+        "within normal variation for a share.")

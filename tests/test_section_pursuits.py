@@ -13,8 +13,10 @@ import pytest
 import textstat
 from test_narrative import offline_textstat  # noqa: F401 - a fixture
 from test_section_accountability import open_section
+from test_stats import fisher_by_hand
 
 from transparency.sections import pursuits
+from transparency.stats import poisson_change
 
 PURSUITS = {
     "files": ["data.csv"], "datetime_format": "%Y-%m-%d",
@@ -152,7 +154,7 @@ def test_crash_comparison_when_both_years_have_enough(make_agency, tmp_path):
     text = "\n".join(["ID,DATE,REASON,ENDED,CRASH,INJ,KILLED,POLICY,DIST"] + [",".join(r) for r in more]) + "\n"
     sec = open_section(make_agency, tmp_path, "pursuits", PURSUITS, text, "2025Q3", name="more")
     assert pursuits.crash_change_sentence(sec) == ("Over the last 12 months, 40% of pursuits ended in a crash, against 50% "
-                                                   "in the 12 months before: within normal variation.")
+                                                   "in the 12 months before: within normal variation for a share.")
 
 
 def test_a_file_of_fatal_crashes_only(make_agency, tmp_path):
@@ -173,3 +175,39 @@ def test_a_file_of_fatal_crashes_only(make_agency, tmp_path):
 
 def test_sentences_read_at_grade_9_or_below(sec, offline_textstat):  # noqa: F811
     assert textstat.flesch_kincaid_grade(" ".join(pursuits.summary(sec))) <= 9
+
+
+def crash_csv(months: dict[str, tuple[int, int]]) -> str:
+    """Pursuits on the first days of each month: ``months`` maps "2025-08" to (crashed, did not crash)."""
+    lines = ["ID,DATE,REASON,ENDED,CRASH,INJ,KILLED,POLICY,DIST"]
+    for month, (crashed, calm) in months.items():
+        for day, crash in enumerate(["Y"] * crashed + ["N"] * calm, start=1):
+            lines.append(f"{month}-{day},{month}-{day:02d},{TV},Suspect stopped,{crash},0,0,{IN},North")
+    return "\n".join(lines) + "\n"
+
+
+def test_crash_shares_of_two_quarters_compared_as_shares(make_agency, tmp_path, offline_textstat):  # noqa: F811
+    """10 of 10 pursuits crashed against 5 of 10 the quarter before. As shares (Fisher's exact test) that is a change,
+    p = 0.033; as two counts over the pursuits (the Poisson test, as before) it was not, p = 0.30."""
+    sec = open_section(make_agency, tmp_path, "pursuits", PURSUITS, crash_csv({"2025-05": (5, 5), "2025-08": (10, 0)}),
+                       "2025Q3", name="quarters")
+    assert fisher_by_hand(10, 10, 5, 10) < 0.05 < poisson_change(10, 5, 10, 10).p_value
+    sentences = pursuits.summary(sec)
+    assert "Of these pursuits, 10 (100%) ended in a crash." in sentences[2]
+    assert sentences[3] == "In the previous quarter the share was 50%: a change in the share larger than normal variation."
+    assert textstat.flesch_kincaid_grade(" ".join(sentences)) <= 9
+    # 7 of 10 against 5 of 10 is within normal variation for a share.
+    assert fisher_by_hand(7, 10, 5, 10) >= 0.05
+    sec = open_section(make_agency, tmp_path, "pursuits", PURSUITS, crash_csv({"2025-05": (5, 5), "2025-08": (7, 3)}),
+                       "2025Q3", name="closer")
+    assert pursuits.summary(sec)[3] == "In the previous quarter the share was 50%: within normal variation for a share."
+
+
+def test_crash_shares_of_two_years_compared_as_shares(make_agency, tmp_path):
+    """The last twelve months' 10 of 10 against 5 of 10 in the twelve months before: a change as shares (p = 0.033),
+    where the Poisson test of the counts said it was within normal variation."""
+    text = crash_csv({"2023-10": (5, 5), "2024-10": (10, 0)})
+    sec = open_section(make_agency, tmp_path, "pursuits", PURSUITS, text, "2025Q3", name="years")
+    assert pursuits.crash_share(sec)["Pursuits with a crash"].tolist() == [10, 5]
+    assert pursuits.crash_change_sentence(sec) == ("Over the last 12 months, 100% of pursuits ended in a crash, against 50% "
+                                                   "in the 12 months before: a change in the share larger than normal variation.")

@@ -7,7 +7,7 @@ from math import comb
 
 import pytest
 
-from transparency.stats import binomial_two_sided_p, poisson_change, wilson_interval
+from transparency.stats import binomial_two_sided_p, poisson_change, proportion_change, wilson_interval
 
 
 def exact_two_sided(k: int, n: int) -> float:
@@ -34,6 +34,55 @@ def test_poisson_change_judgement():
     assert big.beyond_normal_variation and big.p_value < 1e-4
     # Unequal periods: 46 in 92 days against 45 in 90 days is the same daily rate.
     assert poisson_change(46, 45, 92, 90).p_value == pytest.approx(1.0, abs=0.01)
+
+
+def fisher_by_hand(x1: int, n1: int, x2: int, n2: int) -> float:
+    """Fisher's exact test in exact fractions: with both totals and the two counts' sum fixed, the first count
+    is hypergeometric; the p-value sums the splits no more likely than the one observed."""
+    together, total = x1 + x2, n1 + n2
+    pmf = {k: Fraction(comb(n1, k) * comb(n2, together - k), comb(total, together))
+           for k in range(max(0, together - n2), min(n1, together) + 1)}
+    return float(sum(q for q in pmf.values() if q <= pmf[x1]))
+
+
+SHARE_PAIRS = [(44, 46, 57, 70), (3, 4, 1, 4), (0, 12, 5, 30), (12, 12, 20, 25), (1, 200, 9, 180), (8, 20, 5, 10),
+               (5, 5, 0, 7), (0, 9, 0, 11)]
+
+
+@pytest.mark.parametrize("x1, n1, x2, n2", SHARE_PAIRS)
+def test_proportion_change_is_fishers_exact_test(x1, n1, x2, n2):
+    expected = fisher_by_hand(x1, n1, x2, n2)
+    change = proportion_change(x1, n1, x2, n2)
+    assert change.p_value == pytest.approx(expected, rel=1e-9)
+    assert change.beyond_normal_variation == (expected < 0.05)
+    assert (change.current, change.current_total, change.previous, change.previous_total) == (x1, n1, x2, n2)
+
+
+def test_proportion_change_reference_values():
+    # The tea-tasting table: R's fisher.test(matrix(c(3, 1, 1, 3), 2))$p.value == 0.4857143 (= 34/70).
+    assert proportion_change(3, 4, 1, 4).p_value == pytest.approx(34 / 70, rel=1e-9)
+    # Equal shares leave nothing to explain.
+    assert proportion_change(10, 20, 5, 10).p_value == pytest.approx(1.0)
+
+
+def test_a_share_compared_as_a_share_not_as_a_count():
+    """The sample's complaints, 2026Q3: 44 of 46 closed within target against 57 of 70. Fisher's exact test gives
+    p = 0.027, a real change; the Poisson test of the two counts (44 against 57 over 46 and 70 closings) gives 0.42."""
+    share = proportion_change(44, 46, 57, 70)
+    assert share.p_value == pytest.approx(0.02665, abs=5e-5)
+    assert share.judgement() == "a change in the share larger than normal variation"
+    assert not poisson_change(44, 57, 46, 70).beyond_normal_variation
+    # The within clause names the share too, and neither clause is a count's.
+    within = proportion_change(8, 20, 5, 10)
+    assert within.judgement() == "within normal variation for a share"
+    assert {share.judgement(), within.judgement()}.isdisjoint({poisson_change(51, 58).judgement(),
+                                                                 poisson_change(120, 60).judgement()})
+
+
+@pytest.mark.parametrize("x1, n1, x2, n2", [(1, 0, 2, 5), (6, 5, 2, 5), (-1, 5, 2, 5), (2, 5, 0, 0)])
+def test_proportion_change_refuses_what_is_not_a_share(x1, n1, x2, n2):
+    with pytest.raises(ValueError, match="a share needs"):
+        proportion_change(x1, n1, x2, n2)
 
 
 def test_wilson_interval_reference():

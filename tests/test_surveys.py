@@ -93,12 +93,12 @@ def test_change_between_waves_known_values():
     assert change.standard_error == pytest.approx(0.0352669, abs=1e-6)
     assert change.p_value == pytest.approx(2 * (1 - NormalDist().cdf(0.05 / 0.0352669)), abs=1e-5)
     assert change.p_value == pytest.approx(0.1563, abs=1e-4)
-    assert not change.beyond_normal_variation and change.judgement() == "within normal variation"
+    assert not change.beyond_normal_variation and change.judgement() == "within normal variation for a share"
     # 60% against 50%: se = sqrt(.24 / 400 + .25 / 400) = 0.035, z = 2.857, p = 0.0043: beyond.
     change = surveys.change_between_waves(_estimate(0.60, 400), _estimate(0.50, 400))
     assert change.standard_error == pytest.approx(0.035)
     assert change.p_value == pytest.approx(0.00428, abs=1e-5)
-    assert change.judgement() == "a change larger than normal variation"
+    assert change.judgement() == "a change in the share larger than normal variation"
     # A weighted wave counts by its effective size: 60% against 50% with n_eff 100 each is not beyond.
     assert not surveys.change_between_waves(_estimate(0.60, 100), _estimate(0.50, 100)).beyond_normal_variation
     # No spread at all: equal shares are not a change, different ones are.

@@ -29,6 +29,8 @@ GLOSSARY: dict[str, str] = {
     "Sustained": "The investigation found that the officer broke a rule or policy.",
     "Unfounded": "The investigation found that the act did not happen or the officer was not involved.",
     "Within normal variation": "A change small enough that it could happen by chance from one period to the next.",
+    "Fisher's exact test": "A test of whether two shares differ by more than chance would explain. It allows for how many records each share is based on.",
+    "Poisson test": "A test of whether two counts differ by more than chance would explain. It allows for how long each period is.",
     "Margin of error": "How far a survey result could be from the true figure for everyone, because only some people were asked. Nineteen times in twenty the true figure is within this range.",
     "Share agreeing": "The share of people who answered “agree” or “strongly agree”.",
     "Survey weight": "A number that makes each answer count more or less, so the people who answered match the city's population.",
@@ -105,6 +107,8 @@ def methodology(agency: Agency, period: Period, datasets: Sequence[str]) -> str:
         "identifier a figure needs are left out. Every record left out is counted by reason in the "
         "data-quality appendix."
     ))
+    parts.append("<h3>Changes and normal variation</h3>")
+    parts.append(_p(" ".join(comparison_sentences())))
     population = agency.model.population
     if population is not None:
         parts.append("<h3>Benchmarks</h3>")
@@ -124,6 +128,20 @@ def methodology(agency: Agency, period: Period, datasets: Sequence[str]) -> str:
         "identifiers are never published; officer identifiers are replaced by codes before any analysis."
     ))
     return "\n".join(parts)
+
+
+def comparison_sentences() -> list[str]:
+    """How a change is judged against normal variation, and which test each kind of figure gets: counts and
+    rates the Poisson test, shares Fisher's exact test. (A survey section says its own test.)"""
+    return [
+        "A change is called larger than normal variation only when chance alone would give one that large "
+        "less than 5 times in 100.",
+        "Counts, such as the number of incidents, are compared with the Poisson test, which allows for the "
+        "number of days in each period. Rates, such as incidents per 1,000 arrests, are compared the same way, "
+        "with the number of arrests in place of the days.",
+        "Shares, such as the share of pursuits that ended in a crash, are compared with Fisher's exact test. "
+        "It allows for how many records each share is based on, so a change in a share is judged as a share.",
+    ]
 
 
 def glossary() -> str:

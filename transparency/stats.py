@@ -1,4 +1,4 @@
-"""Is a change beyond normal variation? Exact tests for counts, intervals for rates."""
+"""Is a change beyond normal variation? Exact tests for counts and for shares, intervals for rates."""
 
 from __future__ import annotations
 
@@ -43,10 +43,41 @@ class Change:
         return self.p_value < ALPHA
 
     def judgement(self) -> str:
-        """A clause for a sentence: "within normal variation" or "a change beyond normal variation"."""
+        """A clause for a sentence: "within normal variation" or "a change larger than normal variation"."""
         if self.beyond_normal_variation:
             return "a change larger than normal variation"
         return "within normal variation"
+
+
+#: The clauses for a change in a share, worded apart from those for a count so that a reader can tell
+#: which was compared ("95.7% against 81.4%: a change in the share larger than normal variation").
+SHARE_BEYOND = "a change in the share larger than normal variation"
+SHARE_WITHIN = "within normal variation for a share"
+
+
+def share_judgement(beyond_normal_variation: bool) -> str:
+    """The clause for a change in a share: :data:`SHARE_BEYOND` or :data:`SHARE_WITHIN`."""
+    return SHARE_BEYOND if beyond_normal_variation else SHARE_WITHIN
+
+
+@dataclass(frozen=True)
+class ShareChange:
+    """The comparison of two shares: ``current`` of ``current_total`` against ``previous`` of ``previous_total``."""
+
+    current: int
+    current_total: int
+    previous: int
+    previous_total: int
+    p_value: float
+
+    @property
+    def beyond_normal_variation(self) -> bool:
+        return self.p_value < ALPHA
+
+    def judgement(self) -> str:
+        """A clause for a sentence: "within normal variation for a share" or "a change in the share larger
+        than normal variation"."""
+        return share_judgement(self.beyond_normal_variation)
 
 
 def poisson_change(current: int, previous: int, current_days: float = 1.0, previous_days: float = 1.0) -> Change:
@@ -62,6 +93,49 @@ def poisson_change(current: int, previous: int, current_days: float = 1.0, previ
     total = int(current) + int(previous)
     share = current_days / (current_days + previous_days)
     return Change(int(current), int(previous), binomial_two_sided_p(int(current), total, share))
+
+
+def proportion_change(current: int, current_total: int, previous: int, previous_total: int) -> ShareChange:
+    """Compare two shares with Fisher's exact test (two-sided), as ``scipy.stats.fisher_exact`` computes it.
+
+    A share is a count of records out of a number of records (allegations closed within the target out
+    of those closed; pursuits that crashed out of all pursuits). Given both totals and the two counts'
+    sum, the test asks how often chance alone would split the sum between the periods as unevenly as
+    this. Counts of events over time or per resident are compared with :func:`poisson_change` instead.
+
+    Parameters
+    ----------
+    current, current_total : int
+        The records with the trait in this period, and all the records of this period.
+    previous, previous_total : int
+        The same for the period compared with.
+
+    Returns
+    -------
+    ShareChange
+
+    Raises
+    ------
+    ValueError
+        When a count is negative, larger than its total, or a total is 0 (there is no share to compare).
+
+    Examples
+    --------
+    >>> round(proportion_change(44, 46, 57, 70).p_value, 4)
+    0.0267
+    >>> proportion_change(44, 46, 57, 70).judgement()
+    'a change in the share larger than normal variation'
+    """
+    numbers = [int(current), int(current_total), int(previous), int(previous_total)]
+    current, current_total, previous, previous_total = numbers
+    for count, total in ((current, current_total), (previous, previous_total)):
+        if total <= 0 or not 0 <= count <= total:
+            raise ValueError(f"a share needs 0 <= count <= total and a total above 0, got {count} of {total}")
+    from scipy.stats import fisher_exact
+
+    table = [[current, current_total - current], [previous, previous_total - previous]]
+    p_value = float(fisher_exact(table, alternative="two-sided").pvalue)
+    return ShareChange(current, current_total, previous, previous_total, p_value)
 
 
 def wilson_interval(successes: int, trials: int, z: float = 1.959964) -> tuple[float, float] | None:

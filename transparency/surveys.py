@@ -17,7 +17,7 @@ Definitions used throughout (and said in the report):
 - **Margin of error** (95%): ``1.96 * sqrt(p * (1 - p) / n_eff)``, in the same units as ``p``.
 - **Change between waves**: the two waves are treated as independent samples; the difference is
   divided by ``sqrt(p1(1-p1)/n_eff1 + p2(1-p2)/n_eff2)`` and judged two-sided at the 5% level, the
-  same level :mod:`transparency.stats` uses for counts.
+  same level :mod:`transparency.stats` uses for counts and shares, and worded as a change in a share.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .stats import ALPHA
+from .stats import ALPHA, share_judgement
 
 #: The normal quantile for a 95% interval.
 Z95 = 1.959964
@@ -187,12 +187,16 @@ class WaveChange:
         return self.p_value < ALPHA
 
     def judgement(self) -> str:
-        """The same clauses as :meth:`transparency.stats.Change.judgement`."""
-        return "a change larger than normal variation" if self.beyond_normal_variation else "within normal variation"
+        """The clauses of a change in a share, as :meth:`transparency.stats.ShareChange.judgement` words them."""
+        return share_judgement(self.beyond_normal_variation)
 
 
 def change_between_waves(current: ShareEstimate, previous: ShareEstimate) -> WaveChange:
     """Compare two waves' shares with a two-sample z-test on their effective sample sizes.
+
+    A weighted share is not a whole number of answers out of a whole number, so Fisher's exact test
+    (:func:`transparency.stats.proportion_change`, for shares of records) does not fit it; this test is used
+    for weighted and unweighted surveys alike, so that every survey is judged the same way.
 
     >>> round(change_between_waves(ShareEstimate(0.55, 400, 400, 0, 1, False),
     ...                            ShareEstimate(0.50, 400, 400, 0, 1, False)).p_value, 3)

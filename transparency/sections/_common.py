@@ -191,6 +191,10 @@ def rate_judgement(current: Rate, previous: Rate) -> str:
 
     Given the two counts' total, the exact conditional Poisson test splits it in proportion to the
     denominators (the same test as for counts, with the denominators in place of the periods' lengths).
+    A rate counts events per unit of exposure (use-of-force incidents per 1,000 arrests, pursuits per 100
+    officers): the events are not a subset of the denominator's records, and one officer can be in several,
+    so the Poisson test fits. A share of records (crashes out of pursuits) is compared with
+    :func:`transparency.stats.proportion_change` instead.
     """
     return poisson_change(current.count, previous.count, current.denominator, previous.denominator).judgement()
 

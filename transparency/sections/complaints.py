@@ -354,7 +354,7 @@ def target_sentences(sec: Section) -> list[str]:
     """The share closed within target against the previous period, and the open allegations already past it."""
     if not sec.recorded("closed_at"):
         return []
-    from ..stats import poisson_change
+    from ..stats import proportion_change
     from ..suppress import suppress_value
 
     days_target, _ = close_target(sec)
@@ -364,8 +364,8 @@ def target_sentences(sec: Section) -> list[str]:
     sentences = []
     counts = (len(now), within_now, len(before), within_before)
     if len(now) and len(before) and all(suppress_value(n, sec.min_count) is not None for n in counts):
-        # Closings within target per closing, compared exactly given the numbers closed.
-        judgement = poisson_change(within_now, within_before, len(now), len(before)).judgement()
+        # A share of the allegations closed, so the two shares are compared as shares (Fisher's exact test).
+        judgement = proportion_change(within_now, len(now), within_before, len(before)).judgement()
         sentences.append(f"This period, {fmt.pct(within_now / len(now))} of closed allegations were closed within {days_target:,} days, "
                          f"against {fmt.pct(within_before / len(before))} in {prior_words}: {judgement}.")
     end = pd.Timestamp(sec.period.end)

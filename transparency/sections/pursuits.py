@@ -11,7 +11,7 @@ import pandas as pd
 
 from .. import analysis, charts, fmt
 from ..section import Section
-from ..stats import poisson_change, wilson_interval
+from ..stats import proportion_change, wilson_interval
 from ..suppress import suppress_value
 from . import _common
 from .use_of_force import bar, titled
@@ -52,10 +52,9 @@ def summary(sec: Section) -> list[str]:
         previous_crashes = sec.count(sec.prior, where=_flag(sec.data, "crash"))
         if previous and suppress_value(previous_crashes, min_count) is not None and suppress_value(crashes, min_count) is not None:
             prior_words, _ = analysis.quarter_words(sec.period)
-            # Crashes per pursuit compared exactly, given the two periods' numbers of pursuits.
-            judgement = poisson_change(crashes, previous_crashes, pursuits, previous).judgement()
-            sentences.append(f"In {prior_words} the share was {fmt.pct(previous_crashes / previous)}; "
-                             f"the difference is {judgement}.")
+            # The share of pursuits that crashed, compared as a share (Fisher's exact test).
+            judgement = proportion_change(crashes, pursuits, previous_crashes, previous).judgement()
+            sentences.append(f"In {prior_words} the share was {fmt.pct(previous_crashes / previous)}: {judgement}.")
     harm_words = []
     for field_name, verb in (("injuries", "injured"), ("fatalities", "killed")):
         if sec.recorded(field_name):
@@ -173,7 +172,8 @@ def crash_share(sec: Section) -> pd.DataFrame | None:
 
 
 def crash_change_sentence(sec: Section) -> str:
-    """Whether the crash share of the last twelve months differs from the twelve before beyond normal variation."""
+    """Whether the crash share of the last twelve months differs from the twelve before beyond normal variation
+    (the two shares compared with Fisher's exact test)."""
     windows = _two_years(sec)
     if not sec.recorded("crash") or every_pursuit_crashed(sec) or len(windows) < 2:
         return ""
@@ -184,7 +184,7 @@ def crash_change_sentence(sec: Section) -> str:
     (now, pursuits), (before, earlier) = counts
     if not pursuits or not earlier or any(suppress_value(n, sec.min_count) is None for n in (now, pursuits, before, earlier)):
         return ""
-    judgement = poisson_change(now, before, pursuits, earlier).judgement()
+    judgement = proportion_change(now, pursuits, before, earlier).judgement()
     return (f"Over the last 12 months, {fmt.pct(now / pursuits)} of pursuits ended in a crash, against "
             f"{fmt.pct(before / earlier)} in the 12 months before: {judgement}.")
 
