@@ -240,6 +240,9 @@ class Section:
         rates : dict, optional
             Rate or percentage column -> the count column (or columns) it is built on; blanked when
             any of them is hidden.
+        decimals : int, default 1
+            Decimals shown of figures that are not whole numbers; they are published rounded to these
+            (:func:`transparency.charts.round_table`), in the CSV too.
         """
         from IPython.display import display
 
@@ -261,7 +264,8 @@ class Section:
         for rate_column, count_column in (rates or {}).items():
             if rate_column in published.table.columns:  # a benchmark column is absent without its benchmark
                 published = published.blank_dependent(rate_column, count_column)
-        table = published.table
+        # Rounded once, as shown: the CSV, the HTML, and the charts and sentences drawn from the returned table agree.
+        table = charts.round_table(published.table, decimals)
         self.suppression_log.extend({"table": name, **entry} for entry in published.log)
         path = self.output_dir / "tables" / f"{self.dataset}__{name}.csv"
         write_csv(table.reset_index() if not isinstance(table.index, pd.RangeIndex) else table, path)
