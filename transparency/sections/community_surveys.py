@@ -419,17 +419,20 @@ def answer_results_chart(sec: Section, published: pd.DataFrame | None):
     if not known:
         return None
     top_share, top_question = max(known)
-    title = f"“{top_question}” had the most agreement: {fmt.number(top_share, 1)}%"
+    # Every figure as the published table shows it.
+    share_texts, margin_texts, previous_texts = (charts.published_texts(published, column) for column in (SHARE, MARGIN, PREVIOUS))
+    title = f"“{top_question}” had the most agreement: {share_texts[labels.index(top_question)]}%"
     fig = share_bars(labels, shares, margins, previous=previous if any(p is not None for p in previous) else None,
                      title=title, note=SOURCE_ANSWERS + " Whiskers: 95% margin of error.")
     parts = []
-    for label, share, margin, prev in zip(labels, shares, margins, previous):
+    for label, share, prev, share_text, margin_text, previous_text in zip(labels, shares, previous, share_texts,
+                                                                            margin_texts, previous_texts):
         if share is None:
             parts.append(f"“{label}” not shown")
             continue
-        text = f"“{label}” {fmt.number(share, 1)}% (give or take {fmt.number(margin, 1)} points)"
+        text = f"“{label}” {share_text}% (give or take {margin_text} points)"
         if prev is not None:
-            text += f", previous survey {fmt.number(prev, 1)}%"
+            text += f", previous survey {previous_text}%"
         parts.append(text)
     return fig, "Bar chart of the share of residents agreeing with each question this period: " + "; ".join(parts) + "."
 
