@@ -20,6 +20,7 @@ import pytest
 from conftest import REPO, keyed_agency, sample_project
 from test_section_enforcement import STOPS_CONFIG, open_section, stops_csv
 
+from transparency import fmt
 from transparency.audit import audit_publication
 from transparency.build import AuditError, build, build_period
 from transparency.cache import load_cached
@@ -231,7 +232,7 @@ def test_metrics_json_and_the_time_to_close_table_are_one_computation(built):
         row = table.loc[[label for label in table.index if when.code in label][0]]
         assert metrics[f"allegations_closed{suffix}"] == len(closed) == row["Allegations closed"]
         days = (closed["closed_at"] - closed["received_at"]).dt.total_seconds() / 86400
-        assert metrics[f"median_days_to_close{suffix}"] == round(float(days[days >= 0].median()), 1) == row["Median days"]
+        assert metrics[f"median_days_to_close{suffix}"] == fmt.rounded(float(days[days >= 0].median()), 1) == row["Median days"]
         assert len(received_before) > 0  # the case the old window lost
 
 

@@ -11,6 +11,7 @@ rendered section shows no raw measure codes.
 from __future__ import annotations
 
 import json
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pandas as pd
@@ -57,7 +58,9 @@ def quarter_mean(rows: pd.DataFrame, column: str) -> float | None:
         return None
     monthly = rows[rows["days"] >= 27]
     use = monthly if len(monthly) else rows
-    return round(float(pd.to_numeric(use[column]).mean()), 1)
+    # The reports' one rounding: halves away from zero, on the number as written (57.15 -> 57.2, where round gives 57.1).
+    mean = str(float(pd.to_numeric(use[column]).mean()))
+    return float(Decimal(mean).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
 def table(built, name: str) -> pd.DataFrame:

@@ -11,6 +11,7 @@ import textstat
 from test_narrative import offline_textstat  # noqa: F401 - a fixture
 from test_section_accountability import open_section
 
+from transparency import charts
 from transparency.sections import assaults_on_officers as aoo
 
 ASSAULTS = {
@@ -94,8 +95,9 @@ def test_rates_per_100_sworn_officers(sec):
     assert table["Sworn officers"].tolist() == [50, 50, 50]
     assert table["Per 100 sworn officers"].tolist() == [24.0, 10.0, 12.0]
     # Exact intervals: 5 -> 1.62 to 11.67, 6 -> 2.20 to 13.06 (per 50, times 100).
-    assert table["Likely range, low"].tolist() == [12.4, 3.2, 4.4]
-    assert table["Likely range, high"].tolist() == [41.9, 23.3, 26.1]
+    shown = charts.round_table(table)  # as published
+    assert shown["Likely range, low"].tolist() == [12.4, 3.2, 4.4]
+    assert shown["Likely range, high"].tolist() == [41.9, 23.3, 26.1]
     published = sec.table(table, "rates", "Rates", count_columns=["Officers assaulted"],
                           rates={c: "Officers assaulted" for c in ["Per 100 sworn officers", "Likely range, low", "Likely range, high"]})
     assert published["Per 100 sworn officers"].notna().all()

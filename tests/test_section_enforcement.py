@@ -182,7 +182,7 @@ def test_citations_count_each_citation_once(make_agency, tmp_path):
     assert citations.trend(sec).loc["2025Q3", "Citations"] == 67 and citations.trend(sec).loc["2025Q2", "Citations"] == 50
     race = citations.race(sec)
     assert race["Citations"].to_dict() == {"White": 40, "Black": 20, "Hispanic": 6, "Asian": 1}
-    assert race.loc["Black", "Per 1,000 residents"] == round(1000 * 20 / 30000, 2)
+    assert race.loc["Black", "Per 1,000 residents"] == pytest.approx(1000 * 20 / 30000)
     shown = citations.published(race, sec.min_count, ["Citations"], rates=citations.race_rates(race, "Citations"))
     assert pd.isna(shown.loc["Asian", "Citations"]) and pd.isna(shown.loc["Asian", "Per 1,000 residents"])
     text = " ".join(citations.summary(sec))

@@ -15,6 +15,7 @@ from test_narrative import offline_textstat  # noqa: F401 - a fixture
 from test_section_accountability import open_section
 from test_stats import fisher_by_hand
 
+from transparency import charts
 from transparency.sections import pursuits
 from transparency.stats import poisson_change
 
@@ -115,7 +116,8 @@ def test_twelve_month_windows(sec):
     table = pursuits.crash_share(sec)
     assert table["Pursuits"].tolist() == [20, 10] and table["Pursuits with a crash"].tolist() == [8, 2]
     assert table["Share with a crash (%)"].tolist() == [40.0, 20.0]
-    assert list(zip(table["Likely range, low (%)"], table["Likely range, high (%)"])) == [wilson(8, 20), wilson(2, 10)]
+    shown = charts.round_table(table)  # as published
+    assert list(zip(shown["Likely range, low (%)"], shown["Likely range, high (%)"])) == [wilson(8, 20), wilson(2, 10)]
     assert table.index[1] == "The 12 months before (October 2023 to September 2024)"
     # 2 crashes the year before is a small count: no comparison is printed.
     assert pursuits.crash_change_sentence(sec) == ""
@@ -144,8 +146,9 @@ def test_rates(sec):
     table = pursuits.rates(sec)
     assert table["Pursuits"].tolist() == [7, 5, 3]
     assert table["Per 100 sworn officers"].tolist() == [7.0, 5.0, 3.0]
-    assert table["Likely range, low"].tolist() == [2.8, 1.6, 0.6]  # exact intervals: 2.81, 1.62, 0.62
-    assert table["Likely range, high"].tolist() == [14.4, 11.7, 8.8]  # 14.42, 11.67, 8.77
+    shown = charts.round_table(table)  # as published
+    assert shown["Likely range, low"].tolist() == [2.8, 1.6, 0.6]  # exact intervals: 2.81, 1.62, 0.62
+    assert shown["Likely range, high"].tolist() == [14.4, 11.7, 8.8]  # 14.42, 11.67, 8.77
 
 
 def test_crash_comparison_when_both_years_have_enough(make_agency, tmp_path):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import fmt, narrative, registry
+from . import charts, fmt, narrative, registry
 from .periods import Period, trailing_quarters
 from .stats import poisson_change
 from .suppress import suppress_value
@@ -94,8 +94,8 @@ def race_benchmark(rows: pd.DataFrame, field: str, population: dict[str, int] | 
     rate = []
     for race, count in table[count_label].items():
         residents = (population or {}).get(race)
-        share.append(round(100 * residents / total_population, 1) if residents and total_population else None)
-        rate.append(round(1000 * count / residents, 2) if residents else None)
+        share.append(100 * residents / total_population if residents and total_population else None)
+        rate.append(1000 * count / residents if residents else None)
     table["Share of residents (%)"] = pd.array(share, dtype="Float64")
     table["Per 1,000 residents"] = pd.array(rate, dtype="Float64")
     return table
@@ -161,12 +161,18 @@ def trend_title(noun: str, trend_table: pd.DataFrame, value_column: str) -> str:
     return f"{noun.capitalize()} {verb} from {first:,} in {first_label} to {last:,} in {last_label}"
 
 
-def series_alt(kind: str, noun: str, labels, values, unit: str = "") -> str:
-    """Alt text that states what a chart shows with its numbers: "Line chart of incidents per quarter: 2025Q4 99, ..."."""
+def series_alt(kind: str, noun: str, labels, values, unit: str = "", decimals: int = 1, texts=None) -> str:
+    """Alt text that states what a chart shows with its numbers: "Line chart of incidents per quarter: 2025Q4 99, ...".
+
+    Each number is written as the published table shows it (:func:`transparency.charts.column_texts`):
+    ``texts`` when given (the table column's texts, for a chart of some of its rows), else the texts of
+    ``values``, which are the table's when ``values`` is the table's column.
+    """
+    values = list(values)
+    shown = list(texts) if texts is not None else charts.column_texts(values, decimals, na_rep=fmt.NOT_SHOWN)
     parts = []
-    for label, value in zip(labels, values):
-        shown = "not shown" if value is None or pd.isna(value) else (f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}")
-        parts.append(f"{label} {shown}{unit}")
+    for label, value, text in zip(labels, values, shown):
+        parts.append(f"{label} {fmt.NOT_SHOWN}" if fmt.is_missing(value) else f"{label} {text}{unit}")
     return f"{kind} of {noun}: " + "; ".join(parts) + "."
 
 

@@ -148,11 +148,14 @@ def _axis_formatter(value_format: str) -> FuncFormatter:
     raise ValueError(f"value_format must be 'count', 'number' or 'percent', not {value_format!r}")
 
 
-def _label_for(value: Any, value_format: str, decimals: int) -> str:
-    if _is_missing(value):
-        return NOT_PUBLISHED
-    text = format_number(value, decimals=decimals)
-    return text + "%" if value_format == "percent" else text
+def _series_texts(values: Sequence[Any], texts: Sequence[str] | None, value_format: str, decimals: int) -> list[str]:
+    """The labels of one series: the published table's texts when given, else the same texts made here."""
+    if texts is None:
+        texts = column_texts(values, decimals, na_rep=NOT_PUBLISHED)
+    elif len(texts) != len(values):
+        raise ValueError(f"{len(texts)} label texts for {len(values)} values")
+    unit = "%" if value_format == "percent" else ""
+    return [NOT_PUBLISHED if _is_missing(v) else f"{text}{unit}" for v, text in zip(values, texts)]
 
 
 # --------------------------------------------------------------------------------------------
@@ -221,6 +224,7 @@ def bar_chart(
     horizontal: bool | None = None,
     value_format: str = "count",
     decimals: int = 1,
+    texts: Sequence[str] | Mapping[str, Sequence[str]] | None = None,
     width: float = WIDTH,
     height: float | None = None,
 ) -> Figure:
@@ -246,9 +250,16 @@ def bar_chart(
         Horizontal bars (default when there are more than 6 categories or long labels).
     value_format : {"count", "number", "percent"}
         How to format ticks and labels ("percent" expects values in 0-100).
+    decimals : int, default 1
+        Decimals of the value labels, as in the published table (:func:`column_texts`).
+    texts : sequence of str, or mapping series name -> sequence of str, optional
+        The value labels as the published table shows them (from :func:`column_texts` of its whole
+        column), for a chart that draws only some of the table's rows; default: :func:`column_texts`
+        of ``values``, which is the table's text when the series is the table's column.
     """
     value_label = _require_text("value_label", value_label)
     series = dict(values) if isinstance(values, Mapping) else {"": values}
+    label_texts = dict(texts) if isinstance(texts, Mapping) else {name: texts for name in series}
     labels = [str(label) for label in labels]
     for name, vals in series.items():
         if len(vals) != len(labels):
@@ -275,7 +286,7 @@ def bar_chart(
                     label=name or None)
         ax.bar_label(
             bars,
-            labels=[_label_for(v, value_format, decimals) for v in vals],
+            labels=_series_texts(vals, label_texts.get(name), value_format, decimals),
             padding=3,
             fontsize=8.5,
             color="#222222",
@@ -322,6 +333,7 @@ def line_chart(
     x_label: str | None = None,
     value_format: str = "count",
     decimals: int = 1,
+    texts: Sequence[str] | Mapping[str, Sequence[str]] | None = None,
     width: float = WIDTH,
     height: float = 3.6,
 ) -> Figure:
@@ -335,9 +347,12 @@ def line_chart(
         ``None``/NaN leaves a gap (a suppressed or uncovered period), never a 0.
     title, value_label, note
         As for :func:`bar_chart`; ``value_label`` has the unit.
+    decimals, texts
+        As for :func:`bar_chart`: the last point's label is the published table's text.
     """
     value_label = _require_text("value_label", value_label)
     named = dict(series) if isinstance(series, Mapping) else {"": series}
+    label_texts = dict(texts) if isinstance(texts, Mapping) else {name: texts for name in named}
     x_text = [str(v) for v in x]
     fig, ax = new_chart(title=title, note=note, width=width, height=height)
     positions = list(range(len(x_text)))
@@ -352,7 +367,7 @@ def line_chart(
                 markersize=5, linewidth=2, label=name or None)
         last = max((i for i, v in enumerate(numeric) if not math.isnan(v)), default=None)
         if last is not None:
-            text = _label_for(numeric[last], value_format, decimals)
+            text = _series_texts(list(vals), label_texts.get(name), value_format, decimals)[last]
             if name and len(named) > 1:
                 text = f"{name}: {text}"
             ax.annotate(text, (positions[last], numeric[last]), xytext=(6, 0),
@@ -461,6 +476,105 @@ def _cell_text(value: Any, decimals: int, na_rep: str, whole: bool) -> str:
     return format_number(value, decimals=decimals, na_rep=na_rep)
 
 
+def column_texts(values: Any, decimals: int = 1, na_rep: str = "—") -> list[str]:
+    """The texts a published table shows for a column: the one formatting of every displayed number.
+
+    Tables (:func:`table_html`), chart labels (:func:`bar_chart`, :func:`line_chart`) and alt text
+    (:func:`transparency.analysis.series_alt`) all write a published figure with this function, so
+    they show the same digits: numbers rounded by :func:`transparency.fmt.number`'s rule (halves
+    away from zero), with thousands separators; a column of whole numbers shows whole numbers, any
+    other the same ``decimals`` on every row ("12.0" beside "11.5"), so the figures line up.
+
+    Parameters
+    ----------
+    values : sequence or Series
+        The column's values, all of them (whether the column is whole depends on every row).
+    decimals : int, default 1
+        Decimals of a column that is not whole.
+    na_rep : str, default "—"
+        Text for a missing (hidden) value: the table's dash; charts and alt text pass their words.
+
+    Returns
+    -------
+    list of str
+        ``["1,204", "—"]``; ``["11.5", "6.3", "12.0"]`` for ``[11.45, 6.25, 12]``.
+    """
+    values = list(values)
+    present = [v for v in values if not _is_missing(v)]
+    numeric = bool(present) and all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in present)
+    whole = numeric and all(float(v).is_integer() for v in present)
+    return [_cell_text(v, decimals, na_rep, whole) for v in values]
+
+
+def published_texts(table: Any, column: Any, rows: Sequence[Any] | None = None, decimals: int = 1,
+                    na_rep: str = NOT_PUBLISHED) -> list[str]:
+    """A published table's texts of one column, for the rows a chart draws (default all, in order).
+
+    The texts are :func:`column_texts` of the whole column, then picked, so a chart of some rows shows
+    exactly what the table shows for them.
+
+    Parameters
+    ----------
+    table : DataFrame
+        The published table (what :meth:`transparency.section.Section.table` returned).
+    column : str
+        Its column.
+    rows : sequence, optional
+        Row labels (the table's index) to return texts for.
+    decimals : int, default 1
+        The table's decimals.
+    na_rep : str, default "not shown"
+        Text for a hidden value.
+
+    Returns
+    -------
+    list of str
+    """
+    texts = column_texts(table[column], decimals, na_rep)
+    if rows is None:
+        return texts
+    return [texts[table.index.get_loc(row)] for row in rows]
+
+
+def round_table(df: Any, decimals: int = 1) -> Any:
+    """A table with every figure that is not a whole-number column rounded as the table shows it.
+
+    Rounding happens once, here, when a table is published (:meth:`transparency.section.Section.table`):
+    the returned table, its CSV, its HTML, and the charts, alt text and sentences drawn from it then hold
+    and show the same value. Integer and boolean columns and text are kept as they are.
+
+    Parameters
+    ----------
+    df : DataFrame
+        The table after suppression, figures at full precision.
+    decimals : int, default 1
+        Decimals, as the table is shown.
+
+    Returns
+    -------
+    DataFrame
+        A copy; each numeric column keeps its dtype (``Float64`` stays ``Float64``, hidden cells stay
+        missing).
+    """
+    import pandas as pd
+    from pandas.api import types
+
+    out = df.copy()
+    for i in range(out.shape[1]):
+        column = out.iloc[:, i]
+        if types.is_bool_dtype(column.dtype) or types.is_integer_dtype(column.dtype) or not _is_numeric_column(column):
+            continue
+        values = [v if _is_missing(v) else fmt.rounded(v, decimals) for v in column]
+        if types.is_extension_array_dtype(column.dtype):
+            rounded = pd.Series(pd.array([None if _is_missing(v) else v for v in values], dtype=column.dtype), index=column.index)
+        elif types.is_float_dtype(column.dtype):
+            rounded = pd.Series([math.nan if _is_missing(v) else v for v in values], index=column.index, dtype=column.dtype)
+        else:
+            rounded = pd.Series(values, index=column.index, dtype=column.dtype)
+        out.isetitem(i, rounded)
+    return out
+
+
 def table_html(
     df: Any,
     caption: str,
@@ -488,11 +602,7 @@ def table_html(
         frame = frame.reset_index()
     columns = [_column_name(c) for c in frame.columns]
     numeric = [_is_numeric_column(frame.iloc[:, i]) for i in range(len(columns))]
-    whole = []
-    for i in range(len(columns)):
-        col = frame.iloc[:, i]
-        present = [float(v) for v in col if not _is_missing(v)] if numeric[i] else []
-        whole.append(bool(present) and all(v.is_integer() for v in present))
+    texts = [column_texts(frame.iloc[:, i], decimals, na_rep) for i in range(len(columns))]
     header_col = 0 if (row_headers and columns and (show_index or not numeric[0])) else None
     # Wide tables get smaller type in print; very wide ones a landscape page of their own.
     width_class = ""
@@ -508,10 +618,10 @@ def table_html(
         cls = ' class="num"' if numeric[i] else ""
         out.append(f'<th scope="col"{cls}>{esc(name)}</th>')
     out.append("</tr></thead><tbody>")
-    for row in frame.itertuples(index=False, name=None):
+    for r in range(len(frame)):
         out.append("<tr>")
-        for i, value in enumerate(row):
-            text = esc(_cell_text(value, decimals, na_rep, whole[i]))
+        for i in range(len(columns)):
+            text = esc(texts[i][r])
             cls = ' class="num"' if numeric[i] else ""
             if i == header_col:
                 out.append(f'<th scope="row"{cls}>{text}</th>')

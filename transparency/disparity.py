@@ -106,20 +106,23 @@ def group_rates(
         index=pd.Index(order, name="Race"),
     )
     figures = [proportion(k, n, smallest) for k, n in zip(table[count_label], table[base_label])]
-    table[rate_label] = pd.array([rounded(f[0]) for f in figures], dtype="Float64")
-    table[LOW] = pd.array([rounded(f[1]) for f in figures], dtype="Float64")
-    table[HIGH] = pd.array([rounded(f[2]) for f in figures], dtype="Float64")
+    table[rate_label] = pd.array([f[0] for f in figures], dtype="Float64")
+    table[LOW] = pd.array([f[1] for f in figures], dtype="Float64")
+    table[HIGH] = pd.array([f[2] for f in figures], dtype="Float64")
     reference_rate = figures[order.index(reference)][0] if reference in order else None
     ratio = [
-        round(f[0] / reference_rate, 2) if f[0] is not None and reference_rate else None for f in figures
+        f[0] / reference_rate if f[0] is not None and reference_rate else None for f in figures
     ]
     table[f"Times the {reference} rate"] = pd.array(ratio, dtype="Float64")
     return table
 
 
 def rounded(value: float | None, digits: int = 1) -> float | None:
-    """A figure rounded for a table, or None."""
-    return None if value is None else round(float(value), digits)
+    """A figure rounded as the reports round (:func:`transparency.fmt.rounded`), or None.
+
+    Tables hold figures at full precision; :meth:`transparency.section.Section.table` rounds them once.
+    """
+    return fmt.rounded(value, digits)
 
 
 def poisson_rate_interval(count: int, exposure: float, per: float = 1000) -> tuple[float, float]:
@@ -156,12 +159,12 @@ def population_rates(
     table = pd.DataFrame({count_label: counts.reindex(order).fillna(0).astype("int64")}, index=pd.Index(order, name="Race"))
     total = int(table[count_label].sum())
     noun = count_label.lower()
-    table[f"Share of {noun} (%)"] = pd.array([round(100 * n / total, 1) if total else None for n in table[count_label]], dtype="Float64")
+    table[f"Share of {noun} (%)"] = pd.array([100 * n / total if total else None for n in table[count_label]], dtype="Float64")
     if not population:
         return table
     residents_total = sum(population.values())
     table["Share of residents (%)"] = pd.array(
-        [round(100 * population[g] / residents_total, 1) if g in population else None for g in order], dtype="Float64"
+        [100 * population[g] / residents_total if g in population else None for g in order], dtype="Float64"
     )
     rates, lows, highs = [], [], []
     for race, n in table[count_label].items():
@@ -171,12 +174,12 @@ def population_rates(
             continue
         low, high = poisson_rate_interval(n, residents)
         rates.append(1000 * n / residents), lows.append(low), highs.append(high)
-    table["Per 1,000 residents"] = pd.array([rounded(r, 2) for r in rates], dtype="Float64")
-    table["Interval low"] = pd.array([rounded(r, 2) for r in lows], dtype="Float64")
-    table["Interval high"] = pd.array([rounded(r, 2) for r in highs], dtype="Float64")
+    table["Per 1,000 residents"] = pd.array(rates, dtype="Float64")
+    table["Interval low"] = pd.array(lows, dtype="Float64")
+    table["Interval high"] = pd.array(highs, dtype="Float64")
     reference_rate = rates[order.index(reference)] if reference in order else None
     table[f"Times the {reference} rate"] = pd.array(
-        [round(r / reference_rate, 2) if r is not None and reference_rate else None for r in rates], dtype="Float64"
+        [r / reference_rate if r is not None and reference_rate else None for r in rates], dtype="Float64"
     )
     return table
 
@@ -270,7 +273,7 @@ def outcome_test(
             continue
         result = compare_proportions(int(row["Found contraband"]), int(row["Searches"]),
                                      int(ref["Found contraband"]), int(ref["Searches"]))
-        differences.append(round(result.difference, 1)), lows.append(round(result.low, 1)), highs.append(round(result.high, 1))
+        differences.append(result.difference), lows.append(result.low), highs.append(result.high)
         p_values.append(result.p_value)
         findings.append(result.direction)
     table[diff_label] = pd.array(differences, dtype="Float64")

@@ -18,6 +18,7 @@ __all__ = [
     "pct",
     "plural",
     "relative_change",
+    "rounded",
 ]
 
 NOT_SHOWN = "not shown"
@@ -143,6 +144,31 @@ def number(x: object, digits: int = 1, *, missing: str = NOT_SHOWN) -> str:
     if is_missing(x):
         return missing
     return _text(_decimal(_real(x)), digits)
+
+
+def rounded(x: object, digits: int = 1) -> float | None:
+    """Round a number the one way the reports round: to ``digits`` decimals, halves away from zero.
+
+    The rule of :func:`number` (so ``number(rounded(x, d), d) == number(x, d)``), for a figure held in a
+    published table: the table, its CSV, its chart and the alt text then all show the same digits.
+
+    Parameters
+    ----------
+    x : float or int or None
+        The number, at full precision.
+    digits : int, default 1
+        Decimals to keep.
+
+    Returns
+    -------
+    float or None
+        ``11.45`` -> ``11.5`` (Python's ``round`` gives 11.4: the float is 11.4499...), ``6.25`` -> ``6.3``
+        (``round`` gives 6.2, rounding halves to even); None for None, NA, NaN or an infinity.
+    """
+    _check_digits(digits)
+    if is_missing(x):
+        return None
+    return float(_rounded(_decimal(_real(x)), digits)) + 0.0  # + 0.0: never -0.0 in a CSV
 
 
 def pct(x: object, digits: int = 1, *, missing: str = NOT_SHOWN) -> str:

@@ -17,7 +17,7 @@ from datetime import date
 
 import pandas as pd
 
-from . import registry
+from . import fmt, registry
 from .periods import Period
 from .suppress import SMALL_COUNT, is_small, suppress_table
 
@@ -315,7 +315,7 @@ def published_value(figure: Figure) -> float | int | None:
         return None
     if isinstance(value, float) and value.is_integer() and figure.value == figure.basis:
         return int(value)
-    return round(float(value), DECIMALS) if isinstance(value, float) else value
+    return fmt.rounded(float(value), DECIMALS) if isinstance(value, float) else value
 
 
 def compute(dataset: str, table: pd.DataFrame, period: Period, min_count: int,

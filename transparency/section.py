@@ -300,6 +300,9 @@ class Section:
             (``Native American`` -> ``native_american``); names that are not figures of the section
             are ignored. Such a cell and the figure are one disclosure decision: hidden in both or
             in neither (:meth:`save` explains how), and the consistency audit checks that they agree.
+        decimals : int, default 1
+            Decimals shown of figures that are not whole numbers; they are published rounded to these
+            (:func:`transparency.charts.round_table`), in the CSV too.
         """
         from IPython.display import display
 
@@ -313,7 +316,8 @@ class Section:
         if not name.replace("_", "").isalnum():
             raise ValueError(f"table name '{name}' must be letters, digits and underscores")
         published, linked = self._suppressed(frame, name, count_columns, rates, figures)
-        table = published.table
+        # Rounded once, as shown: the CSV, the HTML, and the charts and sentences drawn from the returned table agree.
+        table = charts.round_table(published.table, decimals)
         self.suppression_log.extend({"table": name, **entry} for entry in published.log)
         path = self.output_dir / "tables" / f"{self.dataset}__{name}.csv"
         write_csv(table.reset_index() if not isinstance(table.index, pd.RangeIndex) else table, path)

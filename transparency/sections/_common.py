@@ -231,8 +231,7 @@ def rates_by_period(sec: Section, count_label: str, denominator_label: str, rate
             continue
         low, high = made.interval
         rows.append({"Period": f"{words} ({period.code})", count_label: made.count, denominator_label: denominator,
-                     rate_label: round(made.value, decimals), "Likely range, low": round(low, decimals),
-                     "Likely range, high": round(high, decimals)})
+                     rate_label: made.value, "Likely range, low": low, "Likely range, high": high})
     if not rows:
         return None
     table = pd.DataFrame(rows).set_index("Period")
@@ -322,7 +321,7 @@ def listing(sec: Section, frame: pd.DataFrame, name: str, caption: str, note: st
         return None
     if not name.replace("_", "").isalnum():
         raise ValueError(f"table name '{name}' must be letters, digits and underscores")
-    table = frame.reset_index(drop=True)
+    table = charts.round_table(frame.reset_index(drop=True))  # rounded once, as Section.table does
     path = sec.output_dir / "tables" / f"{sec.dataset}__{name}.csv"
     write_csv(table, path)
     sec.tables.append({"name": name, "caption": caption, "file": f"tables/{path.name}", "suppressed": 0})

@@ -139,7 +139,7 @@ def by_priority(sec: Section) -> pd.DataFrame | None:
     table = pd.DataFrame({"Calls": counts.reindex(order).astype("int64").to_numpy()},
                          index=pd.Index([label_for(p) for p in order], name="Priority"))
     total = int(table["Calls"].sum())
-    table["Share of calls (%)"] = pd.array([round(100 * n / total, 1) if total else None for n in table["Calls"]], dtype="Float64")
+    table["Share of calls (%)"] = pd.array([100 * n / total if total else None for n in table["Calls"]], dtype="Float64")
     return table
 
 
@@ -154,7 +154,7 @@ def _summary(minutes: pd.Series) -> tuple[int, float | None, float | None]:
     values = minutes.dropna()
     if values.empty:
         return 0, None, None
-    return len(values), round(float(values.median()), 1), round(float(values.quantile(0.9)), 1)
+    return len(values), float(values.median()), float(values.quantile(0.9))
 
 
 def response_times(sec: Section, part: str = RESPONSE) -> pd.DataFrame | None:
@@ -238,7 +238,7 @@ def within_target(sec: Section, published_response: pd.DataFrame | None) -> pd.D
         within = int((measured <= goal[priority]).sum())
         label = label_for(priority)
         shown = published_response["Calls measured"].get(label)
-        share = round(100 * within / len(measured), 1) if len(measured) and shown is not None and not pd.isna(shown) else None
+        share = 100 * within / len(measured) if len(measured) and shown is not None and not pd.isna(shown) else None
         records.append((label, goal[priority], within, share))
     table = pd.DataFrame(records, columns=["Priority", "Target (minutes)", "Within target", "Share within target (%)"])
     table = table.set_index("Priority")

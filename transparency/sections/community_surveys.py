@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 from matplotlib.ticker import FuncFormatter
 
-from .. import charts, fmt, registry, surveys
+from .. import analysis, charts, fmt, registry, surveys
 from ..periods import Period, trailing_quarters
 from ..section import Section, write_csv
 
@@ -105,6 +105,7 @@ def publish(sec: Section, spec: TableSpec) -> pd.DataFrame | None:
                          rates=spec.rates or None, decimals=spec.decimals, missing=spec.missing)
     from IPython.display import display
 
+    frame = charts.round_table(frame, spec.decimals)  # rounded once, as Section.table does
     path = sec.output_dir / "tables" / f"{sec.dataset}__{spec.name}.csv"
     write_csv(frame.reset_index() if not isinstance(frame.index, pd.RangeIndex) else frame, path)
     sec.tables.append({"name": spec.name, "caption": spec.caption, "file": f"tables/{path.name}", "suppressed": 0})
@@ -130,7 +131,7 @@ def _points(x: float) -> str:
 
 
 def _pct_value(share: float | None) -> float | None:
-    return None if share is None or (isinstance(share, float) and math.isnan(share)) else round(100 * share, 1)
+    return None if share is None or (isinstance(share, float) and math.isnan(share)) else fmt.rounded(100 * share, 1)
 
 
 def _float_column(values) -> pd.array:
@@ -189,8 +190,9 @@ def share_bars(labels: list[str], shares: list[float | None], margins: list[floa
         if marks:
             ax.scatter([v for _, v in marks], [i for i, _ in marks], marker="D", s=28, zorder=3,
                        color=charts.PALETTE["orange"], edgecolor="#222222", linewidth=0.6, label=previous_label)
+    texts = charts.column_texts(shares, na_rep=charts.NOT_PUBLISHED)  # as the published table shows them
     for i, v in enumerate(values):
-        text = charts.NOT_PUBLISHED if math.isnan(v) else f"{v:,.1f}{unit}"
+        text = charts.NOT_PUBLISHED if math.isnan(v) else f"{texts[i]}{unit}"
         ax.annotate(text, (0 if math.isnan(v) else v + errors[i], i), xytext=(5, 0), textcoords="offset points",
                     va="center", fontsize=8.5, color="#222222")
     ax.set_yticks(positions, wrapped)
@@ -235,8 +237,9 @@ def lines(x: list[str], series: dict[str, list[float | None]], *, title: str, va
 
 
 def _alt_list(kind: str, noun: str, pairs, unit: str = "%") -> str:
-    parts = [f"{label} {'not shown' if value is None else fmt.number(value, 1) + unit}" for label, value in pairs]
-    return f"{kind} of {noun}: " + "; ".join(parts) + "."
+    """Alt text listing each (label, value), each value as the published table shows it."""
+    labels, values = zip(*pairs) if pairs else ((), ())
+    return analysis.series_alt(kind, noun, labels, values, unit=unit)
 
 
 # --- Answers (respondent-level) ---------------------------------------------------------------------
@@ -361,7 +364,7 @@ def answer_details(sec: Section) -> list[str]:
         text = f"“{question}”: {fmt.pct(estimate.share)} agreed (give or take {_points(100 * estimate.margin)})."
         change = changes.get(question)
         if change is not None:
-            if round(100 * change.difference, 1) == 0:
+            if fmt.rounded(100 * change.difference, 1) == 0:
                 text += f" That is the same as in the previous survey, {change.judgement()}."
             else:
                 text += (f" That is {'up' if change.difference > 0 else 'down'} {_points(100 * change.difference)} "
@@ -389,7 +392,7 @@ def answer_results(sec: Section) -> TableSpec:
             SHARE: _pct_value(estimate.share) if enough else None,
             MARGIN: _pct_value(estimate.margin) if enough else None,
             PREVIOUS: _pct_value(previous.share) if previous is not None and previous.respondents >= minimum else None,
-            CHANGE: round(100 * change.difference, 1) if change else None,
+            CHANGE: fmt.rounded(100 * change.difference, 1) if change else None,
         })
     frame = pd.DataFrame(rows, columns=["Question", "Answers", SHARE, MARGIN, PREVIOUS, CHANGE]).set_index("Question")
     frame["Answers"] = frame["Answers"].astype("int64")
@@ -416,17 +419,20 @@ def answer_results_chart(sec: Section, published: pd.DataFrame | None):
     if not known:
         return None
     top_share, top_question = max(known)
-    title = f"“{top_question}” had the most agreement: {fmt.number(top_share, 1)}%"
+    # Every figure as the published table shows it.
+    share_texts, margin_texts, previous_texts = (charts.published_texts(published, column) for column in (SHARE, MARGIN, PREVIOUS))
+    title = f"“{top_question}” had the most agreement: {share_texts[labels.index(top_question)]}%"
     fig = share_bars(labels, shares, margins, previous=previous if any(p is not None for p in previous) else None,
                      title=title, note=SOURCE_ANSWERS + " Whiskers: 95% margin of error.")
     parts = []
-    for label, share, margin, prev in zip(labels, shares, margins, previous):
+    for label, share, prev, share_text, margin_text, previous_text in zip(labels, shares, previous, share_texts,
+                                                                            margin_texts, previous_texts):
         if share is None:
             parts.append(f"“{label}” not shown")
             continue
-        text = f"“{label}” {fmt.number(share, 1)}% (give or take {fmt.number(margin, 1)} points)"
+        text = f"“{label}” {share_text}% (give or take {margin_text} points)"
         if prev is not None:
-            text += f", previous survey {fmt.number(prev, 1)}%"
+            text += f", previous survey {previous_text}%"
         parts.append(text)
     return fig, "Bar chart of the share of residents agreeing with each question this period: " + "; ".join(parts) + "."
 
@@ -666,7 +672,7 @@ def _score(rows: pd.DataFrame, measure: str, period: Period, minimum: int) -> tu
     score, n, size = quarter_score(part)
     if size is not None and size < minimum:
         return None, size
-    return (None if score is None else round(score, 1)), size
+    return (None if score is None else fmt.rounded(score, 1)), size
 
 
 def _out_of(sec: Section) -> str:
@@ -709,7 +715,7 @@ def score_details(sec: Section) -> list[str]:
             earlier, _ = _score(city, measure, period, minimum)
             if earlier is None:
                 continue
-            diff = round(score - earlier, 1)
+            diff = fmt.rounded(score - earlier, 1)
             if diff == 0:
                 parts.append(f"the same as in {words}")
             else:
@@ -733,9 +739,9 @@ def score_results(sec: Section) -> TableSpec:
         year, _ = _score(city, measure, sec.last_year, minimum)
         row = {"Measure": measure_words(measure), f"Score, {sec.period.code}": score,
                f"{prior_words.removeprefix('the ').capitalize()} ({sec.prior.code})": prior,
-               "Change (points)": None if score is None or prior is None else round(score - prior, 1),
+               "Change (points)": None if score is None or prior is None else fmt.rounded(score - prior, 1),
                f"{year_words.removeprefix('the ').capitalize()} ({sec.last_year.code})": year,
-               "Change from last year (points)": None if score is None or year is None else round(score - year, 1)}
+               "Change from last year (points)": None if score is None or year is None else fmt.rounded(score - year, 1)}
         if sec.recorded("sample_size"):
             row[SAMPLE] = size or 0
         rows.append(row)
@@ -841,8 +847,8 @@ def score_district_charts(sec: Section, published: pd.DataFrame | None) -> list:
             continue
         pairs.sort(key=lambda p: -p[1])
         labels, values = [p[0] for p in pairs], [p[1] for p in pairs]
-        title = (f"{column} scores ranged from {values[-1]:.1f} in {labels[-1]} to "
-                 f"{values[0]:.1f} in {labels[0]}")
+        texts = charts.column_texts(values)
+        title = f"{column} scores ranged from {texts[-1]} in {labels[-1]} to {texts[0]} in {labels[0]}"
         fig = share_bars(labels, values, title=title, value_label=f"{column} score", note=SOURCE_SCORES, unit="",
                          top=100.0 if _out_of(sec) else None)
         made.append((fig, _alt_list("Bar chart", f"{column.lower()} scores by district, highest first", pairs, unit="")))

@@ -102,7 +102,7 @@ def dispositions(sec: Section) -> pd.DataFrame | None:
     table = analysis.breakdown(closed, "disposition", label="Finding", count_label="Allegations closed", order=order)
     table = table[(table["Allegations closed"] > 0) | table.index.isin(["sustained", "not_sustained", "exonerated", "unfounded"])]
     total = int(table["Allegations closed"].sum())
-    table["Share (%)"] = pd.array([round(100 * n / total, 1) if total else None for n in table["Allegations closed"]], dtype="Float64")
+    table["Share (%)"] = pd.array([100 * n / total if total else None for n in table["Allegations closed"]], dtype="Float64")
     table.index = [DISPOSITION_WORDS.get(i, i) for i in table.index]
     table.index.name = "Finding"
     return table
@@ -159,8 +159,8 @@ def time_to_close(sec: Section) -> pd.DataFrame | None:
         rows.append({
             "Period": f"{label} ({period.code})",
             "Allegations closed": closed,
-            "Median days": round(float(median), DECIMALS) if enough and median is not None else None,
-            "90th percentile days": round(float(days.quantile(0.9)), DECIMALS) if enough else None,
+            "Median days": float(median) if enough and median is not None else None,
+            "90th percentile days": float(days.quantile(0.9)) if enough else None,
         })
     table = pd.DataFrame(rows).set_index("Period")
     table = table[table["Allegations closed"].notna()]
@@ -287,7 +287,7 @@ def officer_complaints(sec: Section) -> pd.DataFrame | None:
     counts = officer_distribution(_received_in_12_months(sec), "complaint_id", "complaint")
     table = pd.DataFrame({"Complaints in 12 months": counts.index, "Officers": counts.to_numpy()}).set_index("Complaints in 12 months")
     total = int(table["Officers"].sum())
-    table["Share of officers (%)"] = pd.array([round(100 * n / total, 1) if total else None for n in table["Officers"]], dtype="Float64")
+    table["Share of officers (%)"] = pd.array([100 * n / total if total else None for n in table["Officers"]], dtype="Float64")
     return table
 
 
@@ -339,9 +339,9 @@ def closed_within_target(sec: Section) -> pd.DataFrame | None:
         within = int((days <= days_target).sum())
         interval = wilson_interval(within, len(days))
         rows.append({"Period": f"{label} ({period.code})", "Allegations closed": len(days), "Closed within target": within,
-                     "Share within target (%)": round(100 * within / len(days), 1) if len(days) else None,
-                     "Likely range, low (%)": round(100 * interval[0], 1) if interval else None,
-                     "Likely range, high (%)": round(100 * interval[1], 1) if interval else None})
+                     "Share within target (%)": 100 * within / len(days) if len(days) else None,
+                     "Likely range, low (%)": 100 * interval[0] if interval else None,
+                     "Likely range, high (%)": 100 * interval[1] if interval else None})
     if not rows:
         return None
     table = pd.DataFrame(rows).set_index("Period")

@@ -271,11 +271,11 @@ def subject_race(sec: Section) -> pd.DataFrame | None:
     table = analysis.breakdown(people, "race", label="Race", count_label="People", order=races)
     table = table[(table["People"] > 0) | table.index.isin(list(by_race))]
     total = int(table["People"].sum())
-    table["Share of people shot at (%)"] = pd.array([round(100 * n / total, 1) if total else None for n in table["People"]], dtype="Float64")
+    table["Share of people shot at (%)"] = pd.array([100 * n / total if total else None for n in table["People"]], dtype="Float64")
     if by_race:
         residents = sum(by_race.values())
         table["Share of residents (%)"] = pd.array(
-            [round(100 * by_race[r] / residents, 1) if r in by_race else None for r in table.index], dtype="Float64")
+            [100 * by_race[r] / residents if r in by_race else None for r in table.index], dtype="Float64")
     return table
 
 
@@ -301,11 +301,16 @@ def race_chart(published: pd.DataFrame | None):
         title = f"{label} people were {fmt.number(p)}% of people shot at and {fmt.number(r)}% of residents"
     else:
         title = "People shot at, by race, beside residents"
+    # The rows drawn are some of the table's: their texts are the table's, not made again from these rows.
+    texts = {name: charts.published_texts(published, column, shown.index) for name, column in
+             (("People shot at", "Share of people shot at (%)"), ("Residents", "Share of residents (%)"))}
     fig = charts.bar_chart(labels, {"People shot at": people, "Residents": residents}, title=title,
-                           value_label="Share (%)", value_format="percent",
+                           value_label="Share (%)", value_format="percent", texts=texts,
                            note=SOURCE_NOTE + " Residents: the population estimate named in the methodology.")
-    alt = " ".join([analysis.series_alt("Bar chart", "share of people shot at by race", labels, people, "%"),
-                    analysis.series_alt("Bar chart", "share of residents by race", labels, residents, "%")])
+    alt = " ".join([analysis.series_alt("Bar chart", "share of people shot at by race", labels, people, "%",
+                                        texts=texts["People shot at"]),
+                    analysis.series_alt("Bar chart", "share of residents by race", labels, residents, "%",
+                                        texts=texts["Residents"])])
     return titled(fig, alt)
 
 
@@ -341,5 +346,5 @@ def incident_list(sec: Section) -> pd.DataFrame:
 
 def _with_share(table: pd.DataFrame, column: str) -> pd.DataFrame:
     total = int(table[column].sum())
-    table["Share (%)"] = pd.array([round(100 * n / total, 1) if total else None for n in table[column]], dtype="Float64")
+    table["Share (%)"] = pd.array([100 * n / total if total else None for n in table[column]], dtype="Float64")
     return table

@@ -161,8 +161,8 @@ def crash_share(sec: Section) -> pd.DataFrame | None:
             continue
         low, high = _percent_range(crashes, pursuits)
         rows.append({"Period": label, "Pursuits": pursuits, "Pursuits with a crash": crashes,
-                     "Share with a crash (%)": round(100 * crashes / pursuits, 1),
-                     "Likely range, low (%)": round(100 * low, 1), "Likely range, high (%)": round(100 * high, 1)})
+                     "Share with a crash (%)": 100 * crashes / pursuits,
+                     "Likely range, low (%)": 100 * low, "Likely range, high (%)": 100 * high})
     if not rows:
         return None
     table = pd.DataFrame(rows).set_index("Period")

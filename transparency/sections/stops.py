@@ -68,9 +68,9 @@ SEARCH_FIGURES = {"Searches": "searches__{row}"}
 
 def published(frame: pd.DataFrame, min_count: int, count_columns: list[str] | None = None,
               rates: dict[str, str | list[str]] | None = None, ratio: str | None = None,
-              ratio_counts: list[str] | None = None, *, sec: Section | None = None,
+              ratio_counts: list[str] | None = None, decimals: int = 1, *, sec: Section | None = None,
               figures: dict | None = None) -> pd.DataFrame:
-    """The table as :meth:`Section.table` will publish it (same suppression), for sentences and charts.
+    """The table as :meth:`Section.table` will publish it (same suppression and rounding), for sentences and charts.
 
     ``ratio`` names a column that compares each row with the reference group's row: it is blanked in
     every row when any of the reference row's ``ratio_counts`` is hidden. With ``sec`` and
@@ -79,11 +79,11 @@ def published(frame: pd.DataFrame, min_count: int, count_columns: list[str] | No
     """
     frame = blank_ratio(frame, min_count, count_columns, ratio, ratio_counts)
     if sec is not None:
-        return sec.publishable(frame, count_columns, rates, figures)
+        return charts.round_table(sec.publishable(frame, count_columns, rates, figures), decimals)
     result = suppress_table(frame, count_columns=count_columns, min_count=min_count)
     for rate_column, count_column in (rates or {}).items():
         result = result.blank_dependent(rate_column, count_column)
-    return result.table
+    return charts.round_table(result.table, decimals)
 
 
 def blank_ratio(frame: pd.DataFrame, min_count: int, count_columns: list[str] | None, ratio: str | None,
@@ -350,6 +350,8 @@ def who_chart(published_table: pd.DataFrame | None, smallest: int = disparity.MI
         lows = [None if pd.isna(v) else float(v) for v in rows["Interval low"]]
         highs = [None if pd.isna(v) else float(v) for v in rows["Interval high"]]
         labels = [str(i) for i in rows.index]
+        texts = [charts.published_texts(published_table, column, rows.index)
+                 for column in ("Per 1,000 residents", "Interval low", "Interval high")]
         mine = rows["Per 1,000 residents"].get(MINORITY)
         ratio = rows[RATIO].get(MINORITY) if RATIO in rows else None
         if mine is not None and not pd.isna(mine) and ratio is not None and not pd.isna(ratio) and abs(ratio - 1) >= 0.05:
@@ -359,8 +361,8 @@ def who_chart(published_table: pd.DataFrame | None, smallest: int = disparity.MI
             title = (f"{large.astype(float).idxmax()} residents had the highest rate among larger groups"
                      if not large.empty else f"{noun.capitalize()} per 1,000 residents, by race")
         fig = interval_chart(labels, values, lows, highs, title=title, value_label=f"{noun.capitalize()} per 1,000 residents",
-                             note=note + " Lines show 95% intervals.", percent=False)
-        return fig, interval_alt(f"Dot chart of {noun} per 1,000 residents by race", labels, values, lows, highs, digits=1)
+                             note=note + " Lines show 95% intervals.", percent=False, texts=texts[0])
+        return fig, interval_alt(f"Dot chart of {noun} per 1,000 residents by race", labels, values, *texts)
     share = f"Share of {noun} (%)"
     top = largest(published_table, count_label)
     return bar(published_table, share, value_label=share, noun=f"share of {noun} by race", note=note,
@@ -516,38 +518,44 @@ def rate_chart(published_table: pd.DataFrame | None, rate_label: str, *, noun: s
     lows = [None if pd.isna(v) else float(v) for v in rows[disparity.LOW]]
     highs = [None if pd.isna(v) else float(v) for v in rows[disparity.HIGH]]
     labels = [str(i) for i in rows.index]
+    texts = [charts.published_texts(published_table, column, rows.index) for column in (rate_label, disparity.LOW, disparity.HIGH)]
     fig = interval_chart(labels, values, lows, highs, title=rate_title(rows, rate_label, fallback_title), value_label=value_label,
-                         note=note + " Lines show 95% intervals. Rates for groups with too few cases are not shown.")
-    return fig, interval_alt(f"Dot chart of {noun}", labels, values, lows, highs, unit="%")
+                         note=note + " Lines show 95% intervals. Rates for groups with too few cases are not shown.", texts=texts[0])
+    return fig, interval_alt(f"Dot chart of {noun}", labels, values, *texts, unit="%")
 
 
-def interval_alt(kind: str, labels, values, lows, highs, unit: str = "", digits: int = 1) -> str:
-    """Alt text listing each group's value and interval."""
+def interval_alt(kind: str, labels, values, value_texts, low_texts, high_texts, unit: str = "") -> str:
+    """Alt text listing each group's value and interval, each written as the published table shows it
+    (``*_texts`` from :func:`transparency.charts.published_texts`)."""
     parts = []
-    for label, value, low, high in zip(labels, values, lows, highs):
+    for label, value, text, low, high in zip(labels, values, value_texts, low_texts, high_texts):
         if value is None:
             parts.append(f"{label} not shown")
         else:
-            parts.append(f"{label} {value:,.{digits}f}{unit} (interval {low:,.{digits}f}{unit} to {high:,.{digits}f}{unit})")
+            parts.append(f"{label} {text}{unit} (interval {low}{unit} to {high}{unit})")
     return f"{kind}: " + "; ".join(parts) + "."
 
 
 def interval_chart(labels: list[str], values: list[float | None], lows: list[float | None], highs: list[float | None], *,
-                   title: str, value_label: str, note: str, percent: bool = True, digits: int = 1):
-    """Horizontal dot-and-line chart of rates with their intervals (the report's palette and style)."""
+                   title: str, value_label: str, note: str, percent: bool = True, texts: list[str] | None = None):
+    """Horizontal dot-and-line chart of rates with their intervals (the report's palette and style).
+
+    ``texts`` are the value labels as the published table shows them (default: :func:`transparency.charts.column_texts`
+    of ``values``)."""
+    texts = charts.column_texts(values) if texts is None else texts
     height = max(2.6, 0.42 * len(labels) + 1.7)
     fig, ax = charts.new_chart(title=title, note=note, height=height)
     positions = list(range(len(labels)))
     top = max([h for h in highs if h is not None] + [v for v in values if v is not None] + [1.0])
     unit = "%" if percent else ""
-    for y, value, low, high in zip(positions, values, lows, highs):
+    for y, value, low, high, text in zip(positions, values, lows, highs, texts):
         if value is None:
             ax.text(0, y, f"  {charts.NOT_PUBLISHED}", va="center", ha="left", fontsize=8.5, color=charts.TEXT_GREY)
             continue
         if low is not None and high is not None:
             ax.plot([low, high], [y, y], color=charts.COLORS[0], linewidth=2, solid_capstyle="butt")
         ax.plot([value], [y], marker="o", markersize=7, color=charts.COLORS[0])
-        ax.annotate(f"{value:,.{digits}f}{unit}", (high if high is not None else value, y), xytext=(6, 0),
+        ax.annotate(f"{text}{unit}", (high if high is not None else value, y), xytext=(6, 0),
                     textcoords="offset points", va="center", fontsize=8.5, color="#222222")
     ax.set_yticks(positions, labels)
     ax.set_xlim(0, top * 1.22)
@@ -593,9 +601,12 @@ def outcome_chart(published_table: pd.DataFrame | None, smallest: int):
     complete = complete[(complete.sum(axis=1) >= smallest) & (complete.index != "Unknown")]
     if complete.empty:
         return None
-    shares = complete.div(complete.sum(axis=1), axis=0).mul(100).astype(float)
+    fractions = complete.div(complete.sum(axis=1), axis=0).astype(float)
+    shares = fractions.mul(100)
+    # One text per share, used by the bar labels, the title and the alt text alike.
+    texts = fractions.map(fmt.pct)
     height = max(2.6, 0.45 * len(shares) + 2.0)
-    fig, ax = charts.new_chart(title=outcome_title(shares),
+    fig, ax = charts.new_chart(title=outcome_title(shares, texts),
                                note=SOURCE_NOTE + f" Groups with fewer than {smallest} stops or a hidden count are left out.",
                                height=height)
     left = pd.Series(0.0, index=shares.index)
@@ -603,9 +614,9 @@ def outcome_chart(published_table: pd.DataFrame | None, smallest: int):
     for index, column in enumerate(shares.columns):
         color = charts.COLORS[index % len(charts.COLORS)]
         ax.barh(positions, shares[column], left=left, color=color, label=column, height=0.65)
-        for y, (share, start) in enumerate(zip(shares[column], left)):
-            if share >= 7:
-                ax.text(start + share / 2, y, f"{share:.0f}%", ha="center", va="center", fontsize=8,
+        for y, (share, start, text) in enumerate(zip(shares[column], left, texts[column])):
+            if share >= 8:  # room for "12.3%" inside the bar
+                ax.text(start + share / 2, y, text, ha="center", va="center", fontsize=8,
                         color="white" if index in (0, 3, 6) else "#222222")
         left = left + shares[column]
     ax.set_yticks(positions, list(shares.index))
@@ -614,16 +625,17 @@ def outcome_chart(published_table: pd.DataFrame | None, smallest: int):
     ax.xaxis.set_major_formatter(charts._axis_formatter("percent"))
     ax.set_xlabel("Share of the group's stops (%)")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.28), ncol=len(shares.columns), fontsize=8.5)
-    parts = [f"{race}: " + ", ".join(f"{column.lower()} {fmt.number(v, 1)}%" for column, v in row.items())
-             for race, row in shares.iterrows()]
+    parts = [f"{race}: " + ", ".join(f"{column.lower()} {text}" for column, text in row.items())
+             for race, row in texts.iterrows()]
     return fig, "Stacked bar chart of how stops ended, as shares of each group's stops. " + "; ".join(parts) + "."
 
 
-def outcome_title(shares: pd.DataFrame, minority: str = MINORITY) -> str:
-    """The finding of the outcome chart: the arrest share of the minority and reference groups' stops."""
+def outcome_title(shares: pd.DataFrame, texts: pd.DataFrame, minority: str = MINORITY) -> str:
+    """The finding of the outcome chart: the arrest share of the minority and reference groups' stops
+    (``texts``: the shares as the chart labels them)."""
     if "Arrest" in shares and minority in shares.index and REF in shares.index:
-        mine, ref = shares.loc[minority, "Arrest"], shares.loc[REF, "Arrest"]
-        return f"Arrests ended {fmt.pct(mine / 100)} of stops of {minority} people and {fmt.pct(ref / 100)} of {REF}"
+        mine, ref = texts.loc[minority, "Arrest"], texts.loc[REF, "Arrest"]
+        return f"Arrests ended {mine} of stops of {minority} people and {ref} of {REF}"
     most = shares.mean().idxmax()
     return f"“{most}” was the most common result of a stop"
 
@@ -654,9 +666,9 @@ def veil_table(result: disparity.VeilResult | None) -> pd.DataFrame | None:
         f"Stops of {result.reference} drivers": counts[result.reference],
     })
     shares = [disparity.proportion(m, m + r, 1) for m, r in zip(counts[result.minority], counts[result.reference])]
-    table[f"{result.minority} share (%)"] = pd.array([disparity.rounded(s[0]) for s in shares], dtype="Float64")
-    table[disparity.LOW] = pd.array([disparity.rounded(s[1]) for s in shares], dtype="Float64")
-    table[disparity.HIGH] = pd.array([disparity.rounded(s[2]) for s in shares], dtype="Float64")
+    table[f"{result.minority} share (%)"] = pd.array([s[0] for s in shares], dtype="Float64")
+    table[disparity.LOW] = pd.array([s[1] for s in shares], dtype="Float64")
+    table[disparity.HIGH] = pd.array([s[2] for s in shares], dtype="Float64")
     table.index = ["In daylight (before sunset)", "After dark (after dusk)"]
     table.index.name = "Light"
     return table
@@ -681,9 +693,9 @@ def veil_model_table(result: disparity.VeilResult | None) -> pd.DataFrame | None
     table = pd.DataFrame(
         {
             "Stops used": [used] * len(rows),
-            "Odds ratio, dark against daylight": pd.array([round(r[1], 2) for r in rows], dtype="Float64"),
-            "Interval low": pd.array([round(r[2], 2) for r in rows], dtype="Float64"),
-            "Interval high": pd.array([round(r[3], 2) for r in rows], dtype="Float64"),
+            "Odds ratio, dark against daylight": pd.array([r[1] for r in rows], dtype="Float64"),
+            "Interval low": pd.array([r[2] for r in rows], dtype="Float64"),
+            "Interval high": pd.array([r[3] for r in rows], dtype="Float64"),
             "Finding": [veil_finding(r[1], r[4]) for r in rows],
         },
         index=pd.Index([r[0] for r in rows], name="What the model takes into account"),

@@ -107,8 +107,8 @@ def required_table(sec: Section) -> pd.DataFrame | None:
         over_year = int(_in_category(year, category)["officer_id"].nunique())
         row = {"Required training": _words(category), "Officers, this period": now, "Officers, last 12 months": over_year}
         if sworn(sec):
-            row[PERIOD_SHARE] = round(100 * now / sworn(sec), 1)
-            row[YEAR_SHARE] = round(100 * over_year / sworn(sec), 1)
+            row[PERIOD_SHARE] = 100 * now / sworn(sec)
+            row[YEAR_SHARE] = 100 * over_year / sworn(sec)
         rows.append(row)
     order = ["Required training", "Officers, this period"] + ([PERIOD_SHARE] if sworn(sec) else []) + \
         ["Officers, last 12 months"] + ([YEAR_SHARE] if sworn(sec) else [])
@@ -160,8 +160,8 @@ def required_chart(sec: Section, published: pd.DataFrame | None):
              f"and {low[1].lower()} {fmt.number(low[0], 1)}%")
     top = 100.0 if max(v for v, _ in known) <= 100 else None
     fig = share_bars(labels, shares, title=title, value_label="Share of sworn officers (%)", note=SOURCE_NOTE, top=top)
-    alt = "Bar chart of the share of sworn officers who completed each required type of training in the last 12 months: " + \
-        "; ".join(f"{label} {'not shown' if v is None else fmt.number(v, 1) + '%'}" for label, v in zip(labels, shares)) + "."
+    alt = analysis.series_alt("Bar chart", "the share of sworn officers who completed each required type of training "
+                              "in the last 12 months", labels, shares, unit="%")
     return fig, alt
 
 
@@ -198,7 +198,7 @@ def trend(sec: Section, quarters: int = 8) -> pd.DataFrame:
         hours = [_hours(sec.in_period(p)) for p in periods]
         table["Hours"] = pd.array(hours, dtype="Float64")
         if sworn(sec):
-            table["Hours per sworn officer"] = pd.array([round(h / sworn(sec), 1) for h in hours], dtype="Float64")
+            table["Hours per sworn officer"] = pd.array([h / sworn(sec) for h in hours], dtype="Float64")
     return table
 
 

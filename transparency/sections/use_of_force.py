@@ -134,7 +134,7 @@ def injuries(sec: Section) -> pd.DataFrame | None:
         return None
     table = pd.DataFrame(rows).set_index("Outcome")
     total = sec.rows["incident_id"].nunique()
-    table["Share of incidents (%)"] = pd.array([round(100 * n / total, 1) if total else None for n in table["Incidents"]], dtype="Float64")
+    table["Share of incidents (%)"] = pd.array([100 * n / total if total else None for n in table["Incidents"]], dtype="Float64")
     return table
 
 
@@ -162,7 +162,7 @@ def rates(sec: Section) -> pd.DataFrame | None:
     table = pd.DataFrame(rows).set_index("Measure")
     table["Incidents"] = incidents
     for column in ("Rate", "Likely range, low", "Likely range, high"):
-        table[column] = table[column].astype("Float64").round(1)
+        table[column] = table[column].astype("Float64")
     return table[["Incidents", "Denominator", "Rate", "Likely range, low", "Likely range, high", "Source"]]
 
 
@@ -254,7 +254,7 @@ def force_levels(sec: Section) -> pd.DataFrame:
     table = pd.DataFrame({"Most serious force used": _level_labels(counts.index.to_series(), agency_levels),
                           "Incidents": counts.to_numpy()}).set_index("Most serious force used")
     total = int(table["Incidents"].sum())
-    table["Share of incidents (%)"] = pd.array([round(100 * n / total, 1) if total else None for n in table["Incidents"]], dtype="Float64")
+    table["Share of incidents (%)"] = pd.array([100 * n / total if total else None for n in table["Incidents"]], dtype="Float64")
     return table
 
 
@@ -283,7 +283,7 @@ def officer_incidents(sec: Section) -> pd.DataFrame | None:
     counts = officer_distribution(rows, "incident_id", "incident")
     table = pd.DataFrame({"Incidents in 12 months": counts.index, "Officers": counts.to_numpy()}).set_index("Incidents in 12 months")
     total = int(table["Officers"].sum())
-    table["Share of officers (%)"] = pd.array([round(100 * n / total, 1) if total else None for n in table["Officers"]], dtype="Float64")
+    table["Share of officers (%)"] = pd.array([100 * n / total if total else None for n in table["Officers"]], dtype="Float64")
     return table
 
 
