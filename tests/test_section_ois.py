@@ -15,6 +15,7 @@ from test_narrative import offline_textstat  # noqa: F401 - a fixture
 from test_section_accountability import open_section
 
 from transparency.sections import officer_involved_shootings as ois
+from transparency.stats import poisson_change
 
 OIS = {
     "files": ["data.csv"], "datetime_format": "%Y-%m-%d",
@@ -163,8 +164,13 @@ def test_incident_list_holds_only_publishable_fields(sec):
 
 
 def test_charts_have_titles_that_state_the_finding_and_alt_text_with_numbers(sec):
-    fig, alt = ois.rolling_chart(ois.rolling(sec, points=12), ois.rolling_deaths(sec, points=12))
-    assert fig.transparency_title == "Shootings in the three years to each quarter rose from 8 in 2022Q4 to 12 in 2025Q3"
+    fig, alt = ois.rolling_chart(sec, ois.rolling(sec, points=12), ois.rolling_deaths(sec, points=12))
+    # The summary's comparison, not the chart's first point against its last: 12 shootings from October 2022 to
+    # September 2025 against 8 in the three years before (1,096 days each), up 50%, judged by the exact test.
+    judgement = poisson_change(12, 8, 1096, 1096).judgement()
+    assert fig.transparency_title == ("Shootings rose 50% from 8 in the three years before to 12 in the three years to "
+                                      f"2025Q3, {judgement}")
+    assert f"up 50% from 8 in the three years before, {judgement}." in " ".join(ois.summary(sec))
     assert "2025Q3 12" in alt and "shootings in which a person died in the three years to each quarter: 2022Q4 3" in alt
     # A chart with every figure hidden is not drawn.
     assert ois.by_year_chart(sec.table(ois.by_year(sec).iloc[0:2], "two_years", "Two years")) is None

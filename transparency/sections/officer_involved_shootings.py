@@ -34,7 +34,7 @@ OUTCOME_WORDS = {"fatal": "Died", "injured": "Injured", "uninjured": "Not injure
 ARMED_WORDS = {True: "Armed", False: "Unarmed"}
 
 __all__ = [
-    "armed", "benchmark_note", "by_year", "by_year_chart", "district_chart", "districts", "incident_list", "incidents", "listing", "outcomes",
+    "armed", "benchmark_note", "three_year_change", "by_year", "by_year_chart", "district_chart", "districts", "incident_list", "incidents", "listing", "outcomes",
     "race_chart", "rolling", "rolling_chart", "rolling_deaths", "subject_race", "subjects", "summary", "weapons", "window", "window_words",
 ]
 
@@ -135,16 +135,15 @@ def summary(sec: Section) -> list[str]:
     sentences.append("Shootings are rare, so the number in one quarter goes up and down by chance. "
                      "Totals over three years are a steadier guide.")
     span = window(sec)
-    before = span.previous()
-    now3 = _common.count_in_span(sec.data, sec.event, span, "incident_id")
-    if now3 is None:
+    change = three_year_change(sec)
+    if change is None:
         sentences.append(f"The data does not reach back three years, to {_common.MONTHS[span.start.month - 1]} {span.start.year}, "
                          "so there is no three-year total yet.")
         return sentences
-    before3 = _common.count_in_span(sec.data, sec.event, before, "incident_id")
-    sentences.append(analysis.change_sentence(
-        f"{NOUN} in the three years from {span.label()}", now3, before3, "the three years before",
-        sec.min_count, span.days, before.days, singular=f"{SINGULAR} in the three years from {span.label()}"))
+    now3 = change.current
+    sentences.append(analysis.describe_count_change(
+        change, f"{NOUN} in the three years from {span.label()}", "the three years before",
+        singular=f"{SINGULAR} in the three years from {span.label()}"))
     if fatal is not None and now3:
         died3 = int(sec.data.loc[fatal & span.contains(sec.data[sec.event]), "incident_id"].nunique())
         shown = suppress_value(died3, sec.min_count)
@@ -155,6 +154,18 @@ def summary(sec: Section) -> list[str]:
         else:
             sentences.append(f"In {fmt.count(died3, sec.min_count)} of them, a person died.")
     return sentences
+
+
+def three_year_change(sec: Section) -> analysis.CountChange | None:
+    """Shootings in the three years that end with the period against the three years before: the comparison the
+    summary states and the three-year chart's title states (None when the data does not reach back three years)."""
+    span = window(sec)
+    before = span.previous()
+    now3 = _common.count_in_span(sec.data, sec.event, span, "incident_id")
+    if now3 is None:
+        return None
+    before3 = _common.count_in_span(sec.data, sec.event, before, "incident_id")
+    return analysis.count_change(now3, before3, span.days, before.days, sec.min_count)
 
 
 # --- Tables and charts -----------------------------------------------------------------------------------
@@ -184,8 +195,9 @@ def rolling_deaths(sec: Section, points: int = 8) -> pd.DataFrame | None:
             .set_index("Three years ending"))
 
 
-def rolling_chart(published: pd.DataFrame | None, deaths: pd.DataFrame | None = None):
-    """A line chart of the three-year totals, one point per quarter, with deaths as a second line."""
+def rolling_chart(sec: Section, published: pd.DataFrame | None, deaths: pd.DataFrame | None = None):
+    """A line chart of the three-year totals, one point per quarter, with deaths as a second line, titled with the
+    summary's comparison (the three years to the period against the three years before)."""
     if _common.nothing_published(published, ["Shootings"]):
         return None
     series = {"Shootings": _common.published_values(published, "Shootings")}
@@ -194,8 +206,10 @@ def rolling_chart(published: pd.DataFrame | None, deaths: pd.DataFrame | None = 
         by_quarter = dict(zip(deaths.index, _common.published_values(deaths, "Shootings in which a person died")))
         series["With a death"] = [by_quarter.get(q) for q in published.index]
         nouns["With a death"] = "shootings in which a person died"
-    frame = published.reset_index().rename(columns={"Three years ending": "quarter"})
-    title = analysis.trend_title("shootings in the three years to each quarter", frame, "Shootings")
+    fallback = "Shootings in the three years to each quarter"
+    change = three_year_change(sec)
+    title = fallback if change is None else analysis.change_title(
+        "shootings", change, f"the three years to {sec.period.code}", "the three years before", fallback=fallback)
     fig = charts.line_chart(list(published.index), series, title=title, value_label="Shootings in three years (count)",
                             x_label="Last quarter of the three years", note=SOURCE_NOTE)
     alt = " ".join(analysis.series_alt("Line chart", f"{nouns[name]} in the three years to each quarter", list(published.index), values)

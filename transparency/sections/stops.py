@@ -22,6 +22,7 @@ from .. import analysis, charts, disparity, fmt, narrative
 from ..periods import Period, trailing_quarters
 from ..section import Section
 from ..suppress import suppress_table
+from . import _common
 
 NOUN = "stops"
 SOURCE_NOTE = "Source: the department's stop records. One stop is one person stopped."
@@ -139,14 +140,8 @@ def rate_words(value) -> str:
 
 def summary(sec: Section) -> list[str]:
     """The opening sentences: the count and its change, the kinds of stop, searches and hit rate, the search gap."""
-    prior_words, year_words = analysis.quarter_words(sec.period)
     current = sec.count(sec.period)
-    sentences = [
-        analysis.change_sentence("stops", current, sec.count(sec.prior), prior_words, sec.min_count,
-                                 sec.period.days, sec.prior.days, singular="stop"),
-        analysis.compare_sentence(current, sec.count(sec.last_year), year_words, sec.min_count,
-                                  sec.period.days, sec.last_year.days),
-    ]
+    sentences = _common.change_sentences(sec, NOUN, "stop")
     if not current:
         return [s for s in sentences if s]
     types = published(stop_types(sec), sec.min_count)["Stops"]
@@ -241,7 +236,7 @@ def trend_chart(sec: Section, published_table: pd.DataFrame | None):
     if not enough_quarters(published_table, "Stops"):
         return None
     series = {"Stops": [None if pd.isna(v) else int(v) for v in published_table["Stops"]]}
-    title = analysis.trend_title("stops", published_table.reset_index().rename(columns={"Quarter": "quarter"}), "Stops")
+    title = _common.change_title(sec, NOUN)
     fig = charts.line_chart(list(published_table.index), series, title=title, value_label="Stops (count)", x_label="Quarter",
                             note=SOURCE_NOTE)
     alt = " ".join(analysis.series_alt("Line chart", f"{name.lower()} per quarter", list(published_table.index), values)
