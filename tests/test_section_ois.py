@@ -131,7 +131,10 @@ def test_breakdowns_over_the_three_years(sec):
     assert outcomes["People"].to_dict() == {"Died": 4, "Injured": 5, "Not injured": 4}
     assert outcomes["Share (%)"].tolist() == [30.8, 38.5, 30.8]
     armed = ois.armed(sec)
-    assert armed["People"].to_dict() == {"Armed": 10, "Unarmed": 2, "Not recorded": 1}
+    # Ten armed: S17's weapon was a vehicle, so it has a line of its own (one "Armed" line would read as 10 with guns
+    # or knives).
+    assert armed["People"].to_dict() == {"Armed, not with a vehicle": 9, "Armed with a vehicle": 1, "Unarmed": 2,
+                                         "Not recorded": 1}
     weapons = ois.weapons(sec)
     assert weapons["People"].to_dict() == {"Handgun": 8, "Unarmed": 2, "Knife": 1, "Not recorded": 1, "Vehicle": 1}
     districts = ois.districts(sec)
@@ -161,6 +164,25 @@ def test_incident_list_holds_only_publishable_fields(sec):
         {"Month": "July 2025", "District": "North", "Most serious outcome": "A person was injured", "Person armed": "Yes"},
         {"Month": "August 2025", "District": "South", "Most serious outcome": "No one was injured", "Person armed": "Not recorded"},
     ]
+
+
+def test_a_vehicle_as_the_weapon_is_said_as_such(make_agency, tmp_path):
+    # 2024Q3 holds one shooting, W8, whose person was armed with a vehicle.
+    sec = open_section(make_agency, tmp_path, "officer_involved_shootings", OIS, csv(), "2024Q3", name="vehicle")
+    assert ois.incident_list(sec).to_dict("records") == [
+        {"Month": "September 2024", "District": "East", "Most serious outcome": "No one was injured",
+         "Person armed": "Yes, with a vehicle"}]
+    # Without any vehicle in the three years, armed people are one "Armed" line.
+    no_vehicle = csv().replace(",Vehicle,", ",Knife,")
+    sec = open_section(make_agency, tmp_path, "officer_involved_shootings", OIS, no_vehicle, "2025Q3", name="novehicle")
+    assert ois.armed(sec)["People"].to_dict() == {"Armed": 10, "Unarmed": 2, "Not recorded": 1}
+
+
+@pytest.mark.parametrize("weapon, vehicle", [("Vehicle", True), ("Motor vehicle", True), ("Suspect - Car", True),
+                                             ("Handgun", False), ("Carbine", False), ("Suspect - Misc Weapon", False),
+                                             (None, False)])
+def test_is_vehicle(weapon, vehicle):
+    assert ois.is_vehicle(weapon) is vehicle
 
 
 def test_charts_have_titles_that_state_the_finding_and_alt_text_with_numbers(sec):

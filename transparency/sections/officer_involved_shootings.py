@@ -13,6 +13,8 @@ distinct ``(incident_id, subject_id)`` when the agency records a person identifi
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from .. import analysis, charts, fmt, registry
@@ -32,9 +34,14 @@ WINDOW_QUARTERS = 12  # three years
 OUTCOME_ORDER = ["fatal", "injured", "uninjured", "unknown"]
 OUTCOME_WORDS = {"fatal": "Died", "injured": "Injured", "uninjured": "Not injured", "unknown": "Not recorded"}
 ARMED_WORDS = {True: "Armed", False: "Unarmed"}
+# A person whose weapon was a vehicle is armed in the agency's records; a reader of "Armed" pictures a gun or a
+# knife, so they are counted on a line of their own.
+ARMED_VEHICLE = "Armed with a vehicle"
+ARMED_OTHER = "Armed, not with a vehicle"
+VEHICLE = re.compile(r"\b(vehicles?|cars?|auto|automobiles?|trucks?|motorcycles?)\b", re.IGNORECASE)
 
 __all__ = [
-    "armed", "benchmark_note", "three_year_change", "by_year", "by_year_chart", "district_chart", "districts", "incident_list", "incidents", "listing", "outcomes",
+    "armed", "armed_words", "benchmark_note", "is_vehicle", "three_year_change", "by_year", "by_year_chart", "district_chart", "districts", "incident_list", "incidents", "listing", "outcomes",
     "race_chart", "rolling", "rolling_chart", "rolling_deaths", "subject_race", "subjects", "summary", "weapons", "window", "window_words",
 ]
 
@@ -91,10 +98,38 @@ def incidents(rows: pd.DataFrame) -> pd.DataFrame:
         aggregations["outcome"] = ("subject_outcome", _most_serious)
     if "subject_armed" in frame:
         aggregations["armed"] = ("subject_armed", _armed)
+        if "subject_weapon" in frame:
+            # Whether anyone was armed with something other than a vehicle (a vehicle alone is said as such).
+            frame = frame.assign(_armed_other=frame["subject_armed"].fillna(False).astype(bool)
+                                 & ~frame["subject_weapon"].map(is_vehicle).astype(bool))
+            aggregations["armed_other"] = ("_armed_other", "any")
     table = frame.groupby("incident_id", sort=False).agg(**aggregations).sort_values("occurred_at", kind="stable")
     if "armed" in table:
         table["armed"] = table["armed"].astype("boolean")
     return table
+
+
+def is_vehicle(weapon: object) -> bool:
+    """True when a recorded weapon is a vehicle ("Vehicle", "Motor vehicle", "Car")."""
+    return not pd.isna(weapon) and bool(VEHICLE.search(str(weapon)))
+
+
+def armed_words(people: pd.DataFrame) -> pd.Series:
+    """Each person's line of the armed table: armed with a vehicle, armed (not with a vehicle), unarmed, not recorded.
+
+    Without a weapon field a vehicle cannot be told apart, and armed people are simply "Armed".
+    """
+    def words(armed: object, weapon: object) -> str:
+        if pd.isna(armed):
+            return "Not recorded"
+        if not armed:
+            return ARMED_WORDS[False]
+        if "weapon" not in people:
+            return ARMED_WORDS[True]
+        return ARMED_VEHICLE if is_vehicle(weapon) else ARMED_OTHER
+
+    weapons = people["weapon"] if "weapon" in people else pd.Series(pd.NA, index=people.index)
+    return pd.Series([words(a, w) for a, w in zip(people["armed"], weapons)], index=people.index, dtype=object)
 
 
 def _fatal(sec: Section) -> pd.Series | None:
@@ -258,10 +293,13 @@ def armed(sec: Section) -> pd.DataFrame | None:
     if not sec.recorded("subject_armed"):
         return None
     people = subjects(window_rows(sec))
-    words = people["armed"].map(lambda v: "Not recorded" if pd.isna(v) else ARMED_WORDS[bool(v)])
-    counts = words.value_counts().reindex(["Armed", "Unarmed", "Not recorded"], fill_value=0).astype("int64")
+    words = armed_words(people)
+    if not (words == ARMED_VEHICLE).any():
+        words = words.replace(ARMED_OTHER, ARMED_WORDS[True])  # no vehicle to tell apart
+    armed_lines = [ARMED_OTHER, ARMED_VEHICLE] if (words == ARMED_VEHICLE).any() else [ARMED_WORDS[True]]
+    counts = words.value_counts().reindex(armed_lines + ["Unarmed", "Not recorded"], fill_value=0).astype("int64")
     table = pd.DataFrame({"Armed": counts.index, "People": counts.to_numpy()}).set_index("Armed")
-    table = table[(table["People"] > 0) | (table.index != "Not recorded")]
+    table = table[(table["People"] > 0) | ~table.index.isin(["Not recorded", ARMED_VEHICLE])]
     return _with_share(table, "People")
 
 
@@ -349,7 +387,10 @@ def incident_list(sec: Section) -> pd.DataFrame:
         table["Most serious outcome"] = events["outcome"].map(
             {"fatal": "A person died", "injured": "A person was injured", "uninjured": "No one was injured", "unknown": "Not recorded"})
     if "armed" in events:
-        table["Person armed"] = events["armed"].map(lambda v: "Not recorded" if pd.isna(v) else ("Yes" if v else "No"))
+        other = events["armed_other"] if "armed_other" in events else pd.Series(True, index=events.index)
+        table["Person armed"] = [
+            "Not recorded" if pd.isna(armed) else "No" if not armed else "Yes" if not_vehicle else "Yes, with a vehicle"
+            for armed, not_vehicle in zip(events["armed"], other)]
     return table.reset_index(drop=True)
 
 

@@ -677,8 +677,8 @@ def veil_model_table(result: disparity.VeilResult | None) -> pd.DataFrame | None
     return table
 
 
-VEIL_NOTE = ("An odds ratio below 1 means Black drivers made up a smaller share of stops after dark than in daylight "
-             "at the same time of day; 1 means no difference; above 1, a larger share. Interval low and high: the range "
+VEIL_NOTE = ("An odds ratio below 1 means Black drivers made up a smaller share of the stops of Black and White drivers "
+             "after dark than in daylight at the same time of day; 1 means no difference; above 1, a larger share. Interval low and high: the range "
              "that very likely holds the true odds ratio (a 95% interval).")
 
 
@@ -710,7 +710,9 @@ def veil_sentences(sec: Section, result: disparity.VeilResult | None) -> list[st
     if result.status == "model_failed":
         return [scope, "The statistical model could not be fitted to these stops, so no result is given."]
     light, dark = result.share("Daylight"), result.share("Dark")
-    shares = (f"{result.minority} drivers made up {fmt.pct(light)} of these stops in daylight and {fmt.pct(dark)} after dark.")
+    # The share is of the two groups' stops only: drivers of other races are not in the test.
+    shares = (f"Of the stops of {result.minority} or {result.reference} drivers in the test, {result.minority} drivers made up "
+              f"{fmt.pct(light)} in daylight and {fmt.pct(dark)} after dark. Drivers of other races are not part of this test.")
     interval = f"(95% interval {fmt.number(result.odds_low, 2)} to {fmt.number(result.odds_high, 2)})"
     if not result.beyond_chance:
         verdict = (f"After taking clock time into account, the difference is within what chance alone could produce "

@@ -33,7 +33,9 @@ def summary(sec: Section) -> list[str]:
         if injured is None:
             sentences.append(f"In fewer than {sec.min_count} incidents was the person injured.")
         else:
-            sentences.append(f"In {fmt.count(injured, sec.min_count)} of them ({fmt.pct(injured / current)}), the person was injured.")
+            # The share names its whole: the incidents, not the applications of the sentence before.
+            sentences.append(f"In {fmt.count(injured, sec.min_count)} of the {fmt.count(current, sec.min_count)} incidents "
+                             f"({fmt.pct(injured / current)}), the person was injured.")
     return [s for s in sentences if s]
 
 
