@@ -118,3 +118,37 @@ def test_change_title_wording():
         "Fewer than 5 stops in 2025Q2 and in 2025Q3"
     # No earlier figure: no change is stated.
     assert analysis.change_title("stops", analysis.count_change(12, None, 92, 92, 5), "2025Q3", "2025Q2") == "Stops per quarter"
+
+
+def test_response_time_title_gives_the_summary_median(make_agency, tmp_path):
+    # 2025Q4: six calls reached in 20 minutes; 2026Q3: in 4, 6, 8, 10, 12 and 30 minutes (median 9). The summary
+    # gives the period's median and compares none, so the title gives that median and no "fell from 20".
+    calls = {"files": ["calls.csv"], "datetime_format": "%Y-%m-%d %H:%M",
+             "columns": {"call_id": "ID", "received_at": "RECEIVED", "arrived_at": "ARRIVED"}}
+    lines = ["ID,RECEIVED,ARRIVED"]
+    lines += [f"A{i},2025-11-0{i + 1} 10:00,2025-11-0{i + 1} 10:20" for i in range(6)]
+    lines += [f"B{i},2026-08-0{i + 1} 10:00,2026-08-0{i + 1} 10:{m:02d}" for i, m in enumerate([4, 6, 8, 10, 12, 30])]
+    folder = make_agency(agency_config({"calls_for_service": calls}), {"calls.csv": "\n".join(lines) + "\n"})
+    create_key(load_agency(folder).slug)
+    sec = Section("calls_for_service", agency=str(folder), period="2026Q3", output_dir=str(tmp_path / "out"))
+    from transparency.sections import calls_for_service as calls_section
+
+    fig, _ = calls_section.response_trend_chart(sec, calls_section.trend(sec))
+    assert fig.transparency_title == "Half of the calls timed in 2026Q3 were reached within 9 minutes"
+    assert "the median time from the call to the first officer's arrival was 9 minutes" in " ".join(calls_section.summary(sec))
+
+
+def test_training_hours_title_gives_the_summary_figure(make_agency, tmp_path):
+    # 40 sworn officers. 2025Q4: 400 hours (10 per officer); 2026Q3: 100 hours (2.5 per officer).
+    training = {"files": ["training.csv"], "datetime_format": "%Y-%m-%d",
+                "columns": {"officer_id": "OFFICER", "completed_at": "DATE", "course": "COURSE", "hours": "HRS"}}
+    lines = ["OFFICER,DATE,COURSE,HRS"] + [f"O{i},2025-11-01,Firearms,40" for i in range(10)]
+    lines += [f"O{i},2026-08-01,Firearms,10" for i in range(10)]
+    folder = make_agency(agency_config({"training": training}, sworn_officers=40), {"training.csv": "\n".join(lines) + "\n"})
+    create_key(load_agency(folder).slug)
+    sec = Section("training", agency=str(folder), period="2026Q3", output_dir=str(tmp_path / "out"))
+    from transparency.sections import training as training_section
+
+    fig, _ = training_section.trend_chart(sec, training_section.trend(sec))
+    assert fig.transparency_title == "2.5 training hours per sworn officer in 2026Q3"
+    assert "2.5 hours per sworn officer" in " ".join(training_section.summary(sec))

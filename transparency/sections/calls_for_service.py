@@ -320,20 +320,20 @@ def trend_chart(sec: Section, published_table: pd.DataFrame | None):
     return fig, analysis.series_alt("Line chart", "calls for service per quarter", list(published_table.index), values)
 
 
-def response_trend_chart(published_table: pd.DataFrame | None):
-    """Median and 90th percentile response time per quarter."""
+def response_trend_chart(sec: Section, published_table: pd.DataFrame | None):
+    """Median and 90th percentile response time per quarter, titled with the period's median as the summary gives it
+    (the summary compares no medians, so neither does the title)."""
     if published_table is None or "Median response (minutes)" not in published_table:
         return None
     if not enough_quarters(published_table, "Median response (minutes)"):
         return None
     medians = [None if pd.isna(v) else float(v) for v in published_table["Median response (minutes)"]]
     p90s = [None if pd.isna(v) else float(v) for v in published_table["90th percentile (minutes)"]]
-    known = [(q, m) for q, m in zip(published_table.index, medians) if m is not None]
-    if len(known) < 1:
+    if not any(m is not None for m in medians):
         return None
-    if len(known) >= 2 and known[0][1] != known[-1][1]:
-        verb = "rose" if known[-1][1] > known[0][1] else "fell"
-        title = f"The median response {verb} from {fmt.number(known[0][1], 1)} to {fmt.minutes(known[-1][1])}"
+    n, median, _ = _summary(response_minutes(sec.rows))
+    if n >= sec.min_count:
+        title = f"Half of the calls timed in {sec.period.code} were reached within {fmt.minutes(median)}"
     else:
         title = "Median and 90th percentile response time per quarter"
     fig = charts.line_chart(list(published_table.index), {"Median": medians, "90th percentile": p90s}, title=title,
