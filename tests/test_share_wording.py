@@ -76,3 +76,33 @@ def test_veil_share_names_the_two_groups_of_the_test(stops_sec):
 
 def test_veil_sentences_read_at_grade_9_or_below(stops_sec, offline_textstat):  # noqa: F811
     assert textstat.flesch_kincaid_grade(" ".join(stops.veil_sentences(stops_sec, veil_result()))) <= 9
+
+
+SEARCHES = {"files": ["data.csv"], "datetime_format": "%Y-%m-%d",
+            "columns": {"stop_id": "ID", "occurred_at": "DATE", "stop_type": "TYPE", "search_conducted": "SEARCH",
+                        "contraband_found": "FOUND"}}
+
+
+def test_hit_rate_names_the_searches(make_agency, tmp_path):
+    # 100 stops in 2026Q3; 40 searched, contraband in 10 of them: 25% of the 40 searches.
+    rows = [f"S{i},2026-08-01,traffic,{'Y' if i < 40 else 'N'},{'Y' if i < 10 else 'N'}" for i in range(100)]
+    sec = open_section(make_agency, tmp_path, "stops", SEARCHES, "ID,DATE,TYPE,SEARCH,FOUND\n" + "\n".join(rows) + "\n",
+                       "2026Q3", name="searches")
+    text = " ".join(stops.summary(sec))
+    assert "Of the 100 stops, 40 (40%) led to a search." in text
+    assert "Officers found contraband, such as drugs or a weapon, in 25% of the 40 searches." in text
+
+
+COMPLAINTS = {"files": ["data.csv"], "datetime_format": "%Y-%m-%d",
+              "columns": {"complaint_id": "ID", "received_at": "RECEIVED", "closed_at": "CLOSED", "disposition": "FINDING"}}
+
+
+def test_sustained_share_names_the_allegations_closed(make_agency, tmp_path):
+    from transparency.sections import complaints
+
+    # 20 allegations closed in 2026Q3, 6 sustained: 30%.
+    rows = [f"C{i},2026-05-01,2026-08-01,{'sustained' if i < 6 else 'not_sustained'}" for i in range(20)]
+    rows += [f"N{i},2026-08-15,," for i in range(6)]  # received in 2026Q3, still open
+    sec = open_section(make_agency, tmp_path, "complaints", COMPLAINTS, "ID,RECEIVED,CLOSED,FINDING\n" + "\n".join(rows) + "\n",
+                       "2026Q3", name="closings")
+    assert "Investigators closed 20 allegations and sustained 6 of the 20 (30%)." in " ".join(complaints.summary(sec))

@@ -55,7 +55,8 @@ def summary(sec: Section, kind: Counted, extra: list[str] | None = None) -> list
         top = largest(shown, kind.column)
         if top and top not in ("Not recorded", "All other"):
             share = shown.loc[top, kind.column] / current
-            sentences.append(f"The most common kind of {kind.category_word} was “{top}”, in {fmt.pct(share)} of {kind.noun}.")
+            sentences.append(f"The most common kind of {kind.category_word} was “{top}”, in {fmt.pct(share)} of the "
+                             f"{fmt.count(current, sec.min_count)} {kind.noun}.")
     return [s for s in sentences if s]
 
 

@@ -56,7 +56,8 @@ def summary(sec: Section) -> list[str]:
         else:
             sentences.append(
                 f"Investigators closed {fmt.count(closed, sec.min_count)} allegations and sustained {fmt.count(sustained, sec.min_count)} "
-                f"of them ({fmt.pct(sustained / closed)}). Sustained means the officer was found to have broken a rule."
+                f"of the {fmt.count(closed, sec.min_count)} ({fmt.pct(sustained / closed)}). Sustained means the officer was "
+                "found to have broken a rule."
             )
     median = sec.value("median_days_to_close")
     if median is not None:

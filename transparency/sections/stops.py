@@ -158,7 +158,8 @@ def summary(sec: Section) -> list[str]:
         found = sec.value("searches_with_contraband")
         if searches and found is not None and searches >= disparity.min_base(sec.min_count):
             sentences.append(
-                f"Officers found contraband, such as drugs or a weapon, in {fmt.pct(found / searches)} of searches. "
+                f"Officers found contraband, such as drugs or a weapon, in {fmt.pct(found / searches)} of the "
+                f"{fmt.count(searches, sec.min_count)} searches. "
                 "This share is called the hit rate."
             )
     rates = search_rates(sec)
