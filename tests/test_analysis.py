@@ -54,9 +54,13 @@ def test_change_sentences_suppress_small_counts_and_judge_variation():
         "There is no figure for the same quarter last year to compare with."
 
 
-def test_trend_title_and_alt_text_state_the_numbers():
-    table = pd.DataFrame({"quarter": ["2025Q2", "2025Q3"], "Incidents": [40, 31]})
-    assert analysis.trend_title("incidents", table, "Incidents") == "Incidents fell from 40 in 2025Q2 to 31 in 2025Q3"
+def test_change_title_and_alt_text_state_the_numbers():
+    # 31 against 40 is down 22.5%; the title says what the change sentence says (see tests/test_titles.py).
+    change = analysis.count_change(31, 40, 92, 91, 5)
+    assert analysis.change_title("incidents", change, "2025Q3", "2025Q2") == \
+        f"Incidents fell 22.5% from 40 in 2025Q2 to 31 in 2025Q3, {change.judgement()}"
+    assert analysis.describe_count_change(change, "incidents", "the previous quarter") == \
+        f"There were 31 incidents, down 22.5% from 40 in the previous quarter, {change.judgement()}."
     alt = analysis.series_alt("Line chart", "incidents per quarter", ["2025Q2", "2025Q3"], [40, None])
     assert alt == "Line chart of incidents per quarter: 2025Q2 40; 2025Q3 not shown."
 

@@ -13,6 +13,7 @@ from test_section_accountability import open_section
 
 from transparency import charts
 from transparency.sections import assaults_on_officers as aoo
+from transparency.stats import poisson_change
 
 ASSAULTS = {
     "files": ["data.csv"], "row_id": "OBJ", "datetime_format": "%Y-%m-%d",
@@ -127,8 +128,11 @@ def test_charts(sec):
     fig, alt = aoo.weapon_chart(aoo.weapons(sec))
     assert fig.transparency_title == "Hands, fists, feet was the most common weapon"
     fig, alt = aoo.trend_chart(sec, aoo.trend(sec))
-    # 12 against 6 is judged with the exact Poisson test, in the title too.
-    assert fig.transparency_title == "Officers assaulted rose from 6 in 2024Q3 to 12 in 2025Q3, within normal variation"
+    # The summary's comparison (12 in 2025Q3 against 5 in 2025Q2: up 140%), judged with the same exact test, never
+    # the first quarter shown (6 in 2024Q3) against the last.
+    judgement = poisson_change(12, 5, 92, 91).judgement()
+    assert fig.transparency_title == f"Officers assaulted rose 140% from 5 in 2025Q2 to 12 in 2025Q3, {judgement}"
+    assert f"up 140% from 5 in the previous quarter, {judgement}." in aoo.summary(sec)[0]
     assert "incidents per quarter" in alt
 
 

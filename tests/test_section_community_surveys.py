@@ -110,6 +110,10 @@ def test_trend_leaves_out_quarters_without_a_survey(answers):
     assert trend[f"{QUESTION} (%)"].tolist() == [40.0, SHARE]
     fig, alt = cs.trend_chart(answers, trend)
     assert "2025Q2 40.0%" in alt and "2025Q3 59.7%" in alt  # as the table shows them
+    # The title says what the summary says (up 19.7 points is within normal variation for 40 and 50 answers), not
+    # "Agreement rose" from the first quarter shown to the last.
+    assert fig.transparency_title == "Since the survey of 2025Q2, no answer changed by more than normal variation"
+    assert "Since the previous survey (April to June 2025), no answer changed by more than normal variation." in cs.summary(answers)
 
 
 def test_previous_survey_reaches_back_past_quarters_without_one(make_agency, tmp_path):
@@ -193,6 +197,10 @@ def test_scores_sentences(scores):
     assert "cannot say whether changes are larger than normal variation" in text
     assert "Feeling safe: the city's score was 52 out of 100, up 10 points from 42 in the previous quarter." in text
     assert "Trust in the police: the city's score was 62 out of 100, down 8 points from 70 in the previous quarter." in text
+    # The trend chart's title gives the first measure as that sentence does (52 against 42 in 2025Q2), not the
+    # first quarter shown (25 in 2025Q1) against the last.
+    fig, _ = cs.trend_chart(scores, cs.trend(scores).frame)
+    assert fig.transparency_title == "The city's feeling safe score was 52 in 2025Q3, up 10 points from 42 in 2025Q2"
     assert cs.groups(scores) == []
     assert "not counts of people" in cs.privacy_note(scores)
 

@@ -16,6 +16,7 @@ from test_section_accountability import open_section
 
 from transparency import charts
 from transparency.sections import officer_involved_shootings as ois
+from transparency.stats import poisson_change
 
 OIS = {
     "files": ["data.csv"], "datetime_format": "%Y-%m-%d",
@@ -131,7 +132,10 @@ def test_breakdowns_over_the_three_years(sec):
     assert outcomes["People"].to_dict() == {"Died": 4, "Injured": 5, "Not injured": 4}
     assert charts.round_table(outcomes)["Share (%)"].tolist() == [30.8, 38.5, 30.8]  # as published
     armed = ois.armed(sec)
-    assert armed["People"].to_dict() == {"Armed": 10, "Unarmed": 2, "Not recorded": 1}
+    # Ten armed: S17's weapon was a vehicle, so it has a line of its own (one "Armed" line would read as 10 with guns
+    # or knives).
+    assert armed["People"].to_dict() == {"Armed, not with a vehicle": 9, "Armed with a vehicle": 1, "Unarmed": 2,
+                                         "Not recorded": 1}
     weapons = ois.weapons(sec)
     assert weapons["People"].to_dict() == {"Handgun": 8, "Unarmed": 2, "Knife": 1, "Not recorded": 1, "Vehicle": 1}
     districts = ois.districts(sec)
@@ -163,9 +167,33 @@ def test_incident_list_holds_only_publishable_fields(sec):
     ]
 
 
+def test_a_vehicle_as_the_weapon_is_said_as_such(make_agency, tmp_path):
+    # 2024Q3 holds one shooting, W8, whose person was armed with a vehicle.
+    sec = open_section(make_agency, tmp_path, "officer_involved_shootings", OIS, csv(), "2024Q3", name="vehicle")
+    assert ois.incident_list(sec).to_dict("records") == [
+        {"Month": "September 2024", "District": "East", "Most serious outcome": "No one was injured",
+         "Person armed": "Yes, with a vehicle"}]
+    # Without any vehicle in the three years, armed people are one "Armed" line.
+    no_vehicle = csv().replace(",Vehicle,", ",Knife,")
+    sec = open_section(make_agency, tmp_path, "officer_involved_shootings", OIS, no_vehicle, "2025Q3", name="novehicle")
+    assert ois.armed(sec)["People"].to_dict() == {"Armed": 10, "Unarmed": 2, "Not recorded": 1}
+
+
+@pytest.mark.parametrize("weapon, vehicle", [("Vehicle", True), ("Motor vehicle", True), ("Suspect - Car", True),
+                                             ("Handgun", False), ("Carbine", False), ("Suspect - Misc Weapon", False),
+                                             (None, False)])
+def test_is_vehicle(weapon, vehicle):
+    assert ois.is_vehicle(weapon) is vehicle
+
+
 def test_charts_have_titles_that_state_the_finding_and_alt_text_with_numbers(sec):
-    fig, alt = ois.rolling_chart(ois.rolling(sec, points=12), ois.rolling_deaths(sec, points=12))
-    assert fig.transparency_title == "Shootings in the three years to each quarter rose from 8 in 2022Q4 to 12 in 2025Q3"
+    fig, alt = ois.rolling_chart(sec, ois.rolling(sec, points=12), ois.rolling_deaths(sec, points=12))
+    # The summary's comparison, not the chart's first point against its last: 12 shootings from October 2022 to
+    # September 2025 against 8 in the three years before (1,096 days each), up 50%, judged by the exact test.
+    judgement = poisson_change(12, 8, 1096, 1096).judgement()
+    assert fig.transparency_title == ("Shootings rose 50% from 8 in the three years before to 12 in the three years to "
+                                      f"2025Q3, {judgement}")
+    assert f"up 50% from 8 in the three years before, {judgement}." in " ".join(ois.summary(sec))
     assert "2025Q3 12" in alt and "shootings in which a person died in the three years to each quarter: 2022Q4 3" in alt
     # A chart with every figure hidden is not drawn.
     assert ois.by_year_chart(sec.table(ois.by_year(sec).iloc[0:2], "two_years", "Two years")) is None

@@ -104,10 +104,12 @@ def test_trend_counts_pursuits_per_quarter(sec):
     table = pursuits.trend(sec)
     assert table["Pursuits"].to_dict() == {"2023Q4": 3, "2024Q1": 2, "2024Q2": 2, "2024Q3": 3, "2024Q4": 4, "2025Q1": 4,
                                            "2025Q2": 5, "2025Q3": 7}
-    # Published, the quarters with fewer than 5 are hidden: the title compares the first and last shown, and judges it.
+    # The title states the summary's comparison, 7 in 2025Q3 against 5 in 2025Q2 (up 40%), with the same exact test.
     published = sec.table(table, "trend", "Trend")
     fig, alt = pursuits.trend_chart(sec, published)
-    assert fig.transparency_title == "Vehicle pursuits rose from 5 in 2025Q2 to 7 in 2025Q3, within normal variation"
+    judgement = poisson_change(7, 5, 92, 91).judgement()
+    assert fig.transparency_title == f"Vehicle pursuits rose 40% from 5 in 2025Q2 to 7 in 2025Q3, {judgement}"
+    assert f"up 40% from 5 in the previous quarter, {judgement}." in pursuits.summary(sec)[0]
     assert alt.startswith(fig.transparency_title) and "2025Q3 7" in alt and "2023Q4 not shown" in alt
 
 

@@ -6,6 +6,8 @@ section publishes them) or sentences built by :mod:`transparency.narrative`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 
 from . import charts, fmt, narrative, registry
@@ -101,24 +103,134 @@ def race_benchmark(rows: pd.DataFrame, field: str, population: dict[str, int] | 
     return table
 
 
+@dataclass(frozen=True)
+class CountChange:
+    """A period's count against an earlier period's, with what may be published of each.
+
+    The one comparison behind a section's change sentence and its trend chart's title, so the two can never
+    disagree. Counts are raw; ``shown_*`` are the published values (None when hidden as a small count or
+    not available).
+    """
+
+    current: int | None
+    previous: int | None
+    current_days: float
+    previous_days: float
+    min_count: int
+
+    @property
+    def shown_current(self) -> int | None:
+        return suppress_value(self.current, self.min_count) if self.current is not None else None
+
+    @property
+    def shown_previous(self) -> int | None:
+        return suppress_value(self.previous, self.min_count) if self.previous is not None else None
+
+    @property
+    def current_hidden(self) -> bool:
+        return self.current is not None and self.shown_current is None
+
+    @property
+    def previous_hidden(self) -> bool:
+        return self.previous is not None and self.shown_previous is None
+
+    def judgement(self) -> str | None:
+        """Whether the change is beyond normal variation (the exact Poisson test); None unless both counts are shown."""
+        if self.shown_current is None or self.shown_previous is None:
+            return None
+        return poisson_change(self.current, self.previous, self.current_days, self.previous_days).judgement()
+
+    def direction(self) -> str | None:
+        """"up", "down" or "same"; None when a count is missing, or both are hidden (their order is not published)."""
+        if self.current is None or self.previous is None or (self.current_hidden and self.previous_hidden):
+            return None
+        if self.current == self.previous:
+            return "same"
+        return "up" if self.current > self.previous else "down"
+
+
+def count_change(current: int | None, previous: int | None, current_days: float, previous_days: float,
+                 min_count: int) -> CountChange:
+    """The comparison of a period's count with an earlier period's (see :class:`CountChange`).
+
+    Parameters
+    ----------
+    current, previous : int or None
+        Raw counts; None when the period lies outside the data's coverage.
+    current_days, previous_days : float
+        The periods' lengths in days, for the exact test.
+    min_count : int
+        Smallest count that may be published.
+    """
+    return CountChange(current, previous, current_days, previous_days, min_count)
+
+
+def describe_count_change(change: CountChange, label: str, previous_label: str, singular: str | None = None) -> str:
+    """The summary sentence of a :class:`CountChange`: "There were 51 incidents, down 12.1% from 58 in the previous
+    quarter, within normal variation." Small counts are never printed; the judgement needs both counts."""
+    return narrative.describe_change(
+        label=label, current=change.shown_current, previous=change.shown_previous, previous_label=previous_label,
+        singular=singular, min_count=change.min_count, current_suppressed=change.current_hidden,
+        previous_suppressed=change.previous_hidden, judgement=change.judgement(),
+    )
+
+
+def change_title(noun: str, change: CountChange, current_label: str, previous_label: str,
+                 fallback: str | None = None) -> str:
+    """A chart title that states the same comparison as the summary sentence, with the same numbers and test.
+
+    Parameters
+    ----------
+    noun : str
+        What is counted, as a plural noun: ``"use-of-force incidents"``.
+    change : CountChange
+        The comparison the summary sentence states (:func:`count_change`).
+    current_label, previous_label : str
+        The two periods as the chart's axis names them: ``"2025Q3"``, ``"2025Q2"``.
+    fallback : str, optional
+        The title when no change can be stated (default ``"<Noun> per quarter"``).
+
+    Returns
+    -------
+    str
+        ``"Use-of-force incidents fell 12.1% from 58 in 2025Q2 to 51 in 2025Q3, within normal variation"``;
+        a hidden count is written "fewer than 5" and gets no percentage or judgement; with no earlier figure,
+        ``"Use-of-force incidents per quarter"`` (no change is stated).
+    """
+    name = noun[:1].upper() + noun[1:]
+    fewer = f"fewer than {change.min_count}"
+    direction = change.direction()
+    if direction is None:
+        if change.current_hidden and change.previous_hidden:
+            return f"{fewer.capitalize()} {noun} in {previous_label} and in {current_label}"
+        return fallback or f"{name} per quarter"
+
+    def amount(shown: int | None) -> str:
+        return fewer if shown is None else "none" if shown == 0 else fmt.count(shown, change.min_count)
+
+    judgement = change.judgement()
+    tail = f", {judgement}" if judgement else ""
+    if direction == "same":
+        if change.current == 0:
+            return f"There were no {noun} in {previous_label} or {current_label}"
+        # Equal counts are within normal variation by definition: the title does not need to say so.
+        return f"{name} stayed at {amount(change.shown_current)} in {current_label}, the same as in {previous_label}"
+    verb = "rose" if direction == "up" else "fell"
+    by = ""
+    if judgement and change.current and change.previous:
+        by = f" {fmt.pct(abs(fmt.relative_change(change.current, change.previous)))}"
+    return (f"{name} {verb}{by} from {amount(change.shown_previous)} in {previous_label} to "
+            f"{amount(change.shown_current)} in {current_label}{tail}")
+
+
 def change_sentence(label: str, current: int | None, previous: int | None, previous_label: str,
                     min_count: int, current_days: float, previous_days: float, singular: str | None = None) -> str:
     """"There were 51 incidents, down 12.1% from 58 in the previous quarter, within normal variation."
 
     Small counts are never printed; the variation judgement needs both counts.
     """
-    published_current = suppress_value(current, min_count) if current is not None else None
-    published_previous = suppress_value(previous, min_count) if previous is not None else None
-    judgement = None
-    if current is not None and previous is not None and published_current is not None and published_previous is not None:
-        judgement = poisson_change(current, previous, current_days, previous_days).judgement()
-    return narrative.describe_change(
-        label=label, current=published_current, previous=published_previous, previous_label=previous_label,
-        singular=singular, min_count=min_count,
-        current_suppressed=current is not None and published_current is None,
-        previous_suppressed=previous is not None and published_previous is None,
-        judgement=judgement,
-    )
+    change = count_change(current, previous, current_days, previous_days, min_count)
+    return describe_count_change(change, label, previous_label, singular)
 
 
 def compare_sentence(current: int | None, previous: int | None, previous_label: str, min_count: int,
@@ -145,20 +257,6 @@ def compare_sentence(current: int | None, previous: int | None, previous_label: 
     direction = "up" if current > previous else "down"
     change = fmt.pct(abs(fmt.relative_change(current, previous)))
     return f"That is {direction} {change} from {fmt.count(previous, min_count)} in {previous_label}, {judgement}."
-
-
-def trend_title(noun: str, trend_table: pd.DataFrame, value_column: str) -> str:
-    """A chart title that states the finding of a trend table (first against last quarter shown)."""
-    values = trend_table[value_column]
-    known = values.dropna()
-    if len(known) < 2:
-        return f"{noun.capitalize()} per quarter"
-    first_label, last_label = trend_table.loc[known.index[0], "quarter"], trend_table.loc[known.index[-1], "quarter"]
-    first, last = int(known.iloc[0]), int(known.iloc[-1])
-    if first == last:
-        return f"{noun.capitalize()} were the same in {last_label} as in {first_label}"
-    verb = "rose" if last > first else "fell"
-    return f"{noun.capitalize()} {verb} from {first:,} in {first_label} to {last:,} in {last_label}"
 
 
 def series_alt(kind: str, noun: str, labels, values, unit: str = "", decimals: int = 1, texts=None) -> str:
@@ -191,6 +289,6 @@ def quarter_words(period: Period) -> tuple[str, str]:
 
 
 __all__ = [
-    "breakdown", "change_sentence", "compare_sentence", "count_in", "quarter_words", "race_benchmark", "rate_per",
-    "series_alt", "trend", "trend_title",
+    "CountChange", "breakdown", "change_sentence", "change_title", "compare_sentence", "count_change", "count_in",
+    "describe_count_change", "quarter_words", "race_benchmark", "rate_per", "series_alt", "trend",
 ]

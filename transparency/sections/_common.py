@@ -269,21 +269,34 @@ def tidy_index(table: pd.DataFrame) -> pd.DataFrame:
     return tidied
 
 
+def period_change(sec: Section, id_field: str | None = None, where: pd.Series | None = None) -> analysis.CountChange:
+    """The period's count against the previous period's: the one comparison that a section's summary sentence
+    and its trend chart's title both state (:func:`change_sentences`, :func:`change_title`)."""
+    return analysis.count_change(sec.count(sec.period, id_field, where), sec.count(sec.prior, id_field, where),
+                                 sec.period.days, sec.prior.days, sec.min_count)
+
+
 def change_sentences(sec: Section, label: str, singular: str, id_field: str | None = None,
                      where: pd.Series | None = None) -> list[str]:
     """The count for the period against the previous period and the same period last year, each with a
     judgement of whether the change is beyond normal variation (small counts never printed)."""
     prior_words, year_words = analysis.quarter_words(sec.period)
-    current = sec.count(sec.period, id_field, where)
-    compared = analysis.compare_sentence(current, sec.count(sec.last_year, id_field, where), year_words, sec.min_count,
-                                         sec.period.days, sec.last_year.days)
+    change = period_change(sec, id_field, where)
+    compared = analysis.compare_sentence(change.current, sec.count(sec.last_year, id_field, where), year_words,
+                                         sec.min_count, sec.period.days, sec.last_year.days)
     # analysis.compare_sentence writes a zero as "0" after a hidden count; a person writes "none".
     compared = compared.replace(f"In {year_words} there were 0.", f"In {year_words} there were none.")
-    return [s for s in (
-        analysis.change_sentence(label, current, sec.count(sec.prior, id_field, where), prior_words, sec.min_count,
-                                 sec.period.days, sec.prior.days, singular=singular),
-        compared,
-    ) if s]
+    return [s for s in (analysis.describe_count_change(change, label, prior_words, singular), compared) if s]
+
+
+def change_title(sec: Section, noun: str, id_field: str | None = None, where: pd.Series | None = None) -> str:
+    """A trend chart's title: the summary's own comparison (the period against the previous period, the same
+    numbers and the same exact test, from :func:`period_change`), never the chart's first quarter against its last.
+
+    "Vehicle pursuits rose 7.7% from 13 in 2026Q2 to 14 in 2026Q3, within normal variation"; a hidden count is
+    written "fewer than 5".
+    """
+    return analysis.change_title(noun, period_change(sec, id_field, where), sec.period.code, sec.prior.code)
 
 
 def share_text(part: int | None, whole: int | None, min_count: int) -> str | None:
@@ -362,26 +375,6 @@ def most_title(published: pd.DataFrame | None, column: str, one: str, fallback: 
     if len(labels) > 3:
         return fallback
     return f"{fmt.join_words(labels)} {one if len(labels) == 1 else (many or one)}"
-
-
-def judged_trend_title(noun: str, published: pd.DataFrame, column: str) -> str:
-    """A trend chart's title that states the finding and whether it is beyond normal variation:
-    "Vehicle pursuits rose from 13 in 2024Q4 to 14 in 2026Q3, within normal variation".
-
-    The first and last published quarters are compared with the exact Poisson test (their lengths taken into
-    account), so a title never presents chance as a trend. ``published`` is indexed by quarter code.
-    """
-    from ..periods import parse_period
-
-    frame = published.reset_index()
-    frame = frame.rename(columns={frame.columns[0]: "quarter"})
-    title = analysis.trend_title(noun, frame, column)
-    known = [(q, v) for q, v in zip(frame["quarter"], published_values(published, column)) if v is not None]
-    if len(known) < 2 or known[0][1] == known[-1][1]:
-        return title
-    (first_code, first), (last_code, last) = known[0], known[-1]
-    first_days, last_days = parse_period(str(first_code))[0].days, parse_period(str(last_code))[0].days
-    return f"{title}, {poisson_change(int(last), int(first), last_days, first_days).judgement()}"
 
 
 def published_values(published: pd.DataFrame | None, column: str) -> list:

@@ -13,6 +13,7 @@ import pandas as pd
 
 from .. import analysis, charts, disparity, fmt
 from ..section import Section
+from . import _common
 from .stops import DISTRICTS_SHOWN, bar, enough_quarters, largest, published, who_chart
 
 
@@ -42,14 +43,8 @@ def per_resident_sentence(sec: Section, count: int | None, noun: str) -> str:
 
 def summary(sec: Section, kind: Counted, extra: list[str] | None = None) -> list[str]:
     """The count and its change, any ``extra`` sentences, the rate per 1,000 residents, the most common kind."""
-    prior_words, year_words = analysis.quarter_words(sec.period)
     current = sec.count(sec.period, kind.id_field)
-    sentences = [
-        analysis.change_sentence(kind.noun, current, sec.count(sec.prior, kind.id_field), prior_words, sec.min_count,
-                                 sec.period.days, sec.prior.days, singular=kind.singular),
-        analysis.compare_sentence(current, sec.count(sec.last_year, kind.id_field), year_words, sec.min_count,
-                                  sec.period.days, sec.last_year.days),
-    ]
+    sentences = _common.change_sentences(sec, kind.noun, kind.singular, kind.id_field)
     if not current:
         return [s for s in sentences if s]
     sentences += extra or []
@@ -60,7 +55,8 @@ def summary(sec: Section, kind: Counted, extra: list[str] | None = None) -> list
         top = largest(shown, kind.column)
         if top and top not in ("Not recorded", "All other"):
             share = shown.loc[top, kind.column] / current
-            sentences.append(f"The most common kind of {kind.category_word} was “{top}”, in {fmt.pct(share)} of {kind.noun}.")
+            sentences.append(f"The most common kind of {kind.category_word} was “{top}”, in {fmt.pct(share)} of the "
+                             f"{fmt.count(current, sec.min_count)} {kind.noun}.")
     return [s for s in sentences if s]
 
 
@@ -70,11 +66,12 @@ def trend(sec: Section, kind: Counted, quarters: int = 8) -> pd.DataFrame:
     return table.rename(columns={"quarter": "Quarter", "label": "Months", "count": kind.column}).set_index("Quarter")
 
 
-def trend_chart(kind: Counted, published_table: pd.DataFrame | None):
+def trend_chart(sec: Section, kind: Counted, published_table: pd.DataFrame | None):
+    """A line chart of published records per quarter, titled with the summary's own comparison."""
     if not enough_quarters(published_table, kind.column):
         return None
     values = [None if pd.isna(v) else int(v) for v in published_table[kind.column]]
-    title = analysis.trend_title(kind.noun, published_table.reset_index().rename(columns={"Quarter": "quarter"}), kind.column)
+    title = _common.change_title(sec, kind.noun, kind.id_field)
     fig = charts.line_chart(list(published_table.index), {kind.column: values}, title=title,
                             value_label=f"{kind.column} (count)", x_label="Quarter", note=kind.source_note)
     return fig, analysis.series_alt("Line chart", f"{kind.noun} per quarter", list(published_table.index), values)

@@ -56,7 +56,7 @@ def trend(sec: Section, quarters: int = 8) -> pd.DataFrame:
 
 
 def trend_chart(sec: Section, published_table: pd.DataFrame | None):
-    return _records.trend_chart(KIND, published_table)
+    return _records.trend_chart(sec, KIND, published_table)
 
 
 def charge_categories(sec: Section) -> pd.DataFrame | None:

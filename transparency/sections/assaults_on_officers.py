@@ -78,7 +78,7 @@ def trend_chart(sec: Section, published: pd.DataFrame | None):
     if published is None:
         return None
     series = {c: _common.published_values(published, c) for c in published.columns if c != "Months"}
-    title = _common.judged_trend_title("officers assaulted", published, "Officers assaulted")
+    title = _common.change_title(sec, NOUN)
     fig = charts.line_chart(list(published.index), series, title=title, value_label="Count", x_label="Quarter", note=SOURCE_NOTE)
     alt = " ".join(analysis.series_alt("Line chart", f"{name.lower()} per quarter", list(published.index), values)
                    for name, values in series.items())

@@ -16,6 +16,7 @@ import pandas as pd
 from .. import analysis, charts, fmt, narrative
 from ..periods import trailing_quarters
 from ..section import Section
+from . import _common
 from .stops import DISTRICTS_SHOWN, bar, bullets, enough_quarters, largest  # noqa: F401  (bullets: used by the notebook)
 
 NOUN = "calls for service"
@@ -313,26 +314,26 @@ def trend_chart(sec: Section, published_table: pd.DataFrame | None):
     if not enough_quarters(published_table, "Calls"):
         return None
     values = [None if pd.isna(v) else int(v) for v in published_table["Calls"]]
-    title = analysis.trend_title(NOUN, published_table.reset_index().rename(columns={"Quarter": "quarter"}), "Calls")
+    title = _common.change_title(sec, NOUN)
     fig = charts.line_chart(list(published_table.index), {"Calls": values}, title=title,
                             value_label="Calls (count)", x_label="Quarter", note=SOURCE_NOTE)
     return fig, analysis.series_alt("Line chart", "calls for service per quarter", list(published_table.index), values)
 
 
-def response_trend_chart(published_table: pd.DataFrame | None):
-    """Median and 90th percentile response time per quarter."""
+def response_trend_chart(sec: Section, published_table: pd.DataFrame | None):
+    """Median and 90th percentile response time per quarter, titled with the period's median as the summary gives it
+    (the summary compares no medians, so neither does the title)."""
     if published_table is None or "Median response (minutes)" not in published_table:
         return None
     if not enough_quarters(published_table, "Median response (minutes)"):
         return None
     medians = [None if pd.isna(v) else float(v) for v in published_table["Median response (minutes)"]]
     p90s = [None if pd.isna(v) else float(v) for v in published_table["90th percentile (minutes)"]]
-    known = [(q, m) for q, m in zip(published_table.index, medians) if m is not None]
-    if len(known) < 1:
+    if not any(m is not None for m in medians):
         return None
-    if len(known) >= 2 and known[0][1] != known[-1][1]:
-        verb = "rose" if known[-1][1] > known[0][1] else "fell"
-        title = f"The median response {verb} from {fmt.number(known[0][1], 1)} to {fmt.minutes(known[-1][1])}"
+    n, median, _ = _summary(response_minutes(sec.rows))
+    if n >= sec.min_count:
+        title = f"Half of the calls timed in {sec.period.code} were reached within {fmt.minutes(median)}"
     else:
         title = "Median and 90th percentile response time per quarter"
     fig = charts.line_chart(list(published_table.index), {"Median": medians, "90th percentile": p90s}, title=title,
@@ -396,14 +397,8 @@ def district_chart(published_table: pd.DataFrame | None):
 
 def summary(sec: Section) -> list[str]:
     """The count and its change, how calls came in, and the response time as median and 90th percentile."""
-    prior_words, year_words = analysis.quarter_words(sec.period)
     current = sec.count(sec.period)
-    sentences = [
-        analysis.change_sentence(NOUN, current, sec.count(sec.prior), prior_words, sec.min_count,
-                                 sec.period.days, sec.prior.days, singular="call for service"),
-        analysis.compare_sentence(current, sec.count(sec.last_year), year_words, sec.min_count,
-                                  sec.period.days, sec.last_year.days),
-    ]
+    sentences = _common.change_sentences(sec, NOUN, "call for service")
     if not current:
         return [s for s in sentences if s]
     if sec.recorded("source"):

@@ -12,6 +12,7 @@ import pandas as pd
 
 from .. import analysis, charts, fmt
 from ..section import Section
+from . import _common
 from .community_surveys import fit_title
 
 SOURCE_NOTE = "Source: the department's community meeting records. Each meeting is counted once."
@@ -43,14 +44,8 @@ def _sum(rows: pd.DataFrame, field_name: str) -> int:
 
 def summary(sec: Section) -> list[str]:
     """The number of meetings and its change, attendance, officers present, districts without a meeting."""
-    prior_words, year_words = analysis.quarter_words(sec.period)
     current = sec.count(sec.period)
-    sentences = [
-        analysis.change_sentence("community meetings", current, sec.count(sec.prior), prior_words, sec.min_count,
-                                 sec.period.days, sec.prior.days, singular="community meeting"),
-        analysis.compare_sentence(current, sec.count(sec.last_year), year_words, sec.min_count,
-                                  sec.period.days, sec.last_year.days),
-    ]
+    sentences = _common.change_sentences(sec, "community meetings", "community meeting")
     shown = current is not None and current >= sec.min_count
     counted = int(sec.rows["attendees"].notna().sum()) if sec.recorded("attendees") else 0
     if shown and sec.recorded("attendees") and not counted:
@@ -130,7 +125,7 @@ def trend_chart(sec: Section, published: pd.DataFrame | None):
     if published is None or published.empty:
         return None
     values = [None if pd.isna(v) else int(v) for v in published["Meetings"]]
-    title = analysis.trend_title("community meetings", published.reset_index().rename(columns={"Quarter": "quarter"}), "Meetings")
+    title = _common.change_title(sec, "community meetings")
     fig = charts.line_chart(list(published.index), {"Meetings": values}, title=title, value_label="Meetings (count)",
                             x_label="Quarter", note=SOURCE_NOTE)
     return fit_title(fig), analysis.series_alt("Line chart", "community meetings per quarter", list(published.index), values)

@@ -337,18 +337,26 @@ def answer_summary(sec: Section) -> list[str]:
         sentences.append("The answers are weighted, so that the people who answered better match the city's residents.")
     sentences.append("“Agreed” means they answered “agree” or “strongly agree.” Each share has a margin of error: "
                      "the share among all residents is very likely within that many points of it.")
-    _, before, _ = _comparison(sec)
-    changes = _changes(sec)
+    before, beyond, compared = changed_beyond(sec)
     if before is None:
         sentences.append("There is no earlier survey to compare with.")
-    elif changes:
-        beyond = [q for q, c in changes.items() if c.beyond_normal_variation]
-        if not beyond:
-            sentences.append(f"Since the previous survey ({before.label()}), no answer changed by more than normal variation.")
-        else:
-            sentences.append(f"Since the previous survey ({before.label()}), {len(beyond)} of {len(changes)} "
-                             f"{'answer' if len(changes) == 1 else 'answers'} changed by more than normal variation.")
+    elif compared:
+        sentences.append(f"Since the previous survey ({before.label()}), {_beyond_words(beyond, compared)}.")
     return sentences
+
+
+def changed_beyond(sec: Section) -> tuple[Period | None, int, int]:
+    """The previous survey, how many answers changed by more than normal variation since it, and how many were
+    compared: what the summary says and the trend chart's title says."""
+    _, before, _ = _comparison(sec)
+    changes = _changes(sec)
+    return before, sum(1 for c in changes.values() if c.beyond_normal_variation), len(changes)
+
+
+def _beyond_words(beyond: int, compared: int) -> str:
+    if not beyond:
+        return "no answer changed by more than normal variation"
+    return f"{beyond} of {compared} {'answer' if compared == 1 else 'answers'} changed by more than normal variation"
 
 
 def answer_details(sec: Section) -> list[str]:
@@ -470,13 +478,12 @@ def answer_trend_chart(sec: Section, published: pd.DataFrame | None):
     if published is None or len(published) < 2:
         return None
     series = {c[:-4]: [None if pd.isna(v) else float(v) for v in published[c]] for c in published.columns if c.endswith(" (%)")}
-    first, last = published.index[0], published.index[-1]
-    moves = [v[-1] - v[0] for v in series.values() if v[0] is not None and v[-1] is not None]
-    if moves and all(abs(m) < 5 for m in moves):
-        title = f"Agreement with each question stayed within 5 points between {first} and {last}"
-    elif moves:
-        up = sum(m > 0 for m in moves)
-        title = f"Agreement rose on {up} of {len(moves)} questions between {first} and {last}"
+    # The summary's comparison (this survey against the previous one, each answer's change tested), never the
+    # first quarter shown against the last.
+    before, beyond, compared = changed_beyond(sec)
+    if before is not None and compared:
+        words = _beyond_words(beyond, compared)
+        title = f"Since the survey of {before.code}, {words}"
     else:
         title = "Share of residents agreeing with each question, by quarter"
     fig = lines(list(published.index), series, title=title, value_label="Share agreeing (%)", note=SOURCE_ANSWERS)
@@ -697,6 +704,27 @@ def score_summary(sec: Section) -> list[str]:
     return sentences
 
 
+def score_title(sec: Section) -> str | None:
+    """The first measure's city score this period against the previous period, as :func:`score_details` says it
+    (the same scores and rounding), for the trend chart's title; None when there is no score this period."""
+    wanted = measures(sec)
+    if not wanted:
+        return None
+    city = level_rows(sec, score_rows(sec), "city")
+    minimum = _minimum(sec)
+    score, _ = _score(city, wanted[0], sec.period, minimum)
+    if score is None:
+        return None
+    title = f"The city's {measure_words(wanted[0]).lower()} score was {fmt.number(score, 1)} in {sec.period.code}"
+    earlier, _ = _score(city, wanted[0], sec.prior, minimum)
+    if earlier is None:
+        return title
+    diff = round(score - earlier, 1)
+    if diff == 0:
+        return f"{title}, the same as in {sec.prior.code}"
+    return f"{title}, {'up' if diff > 0 else 'down'} {_points(diff)} from {fmt.number(earlier, 1)} in {sec.prior.code}"
+
+
 def score_details(sec: Section) -> list[str]:
     """One sentence per measure: the city's score this quarter and the change from the comparison quarters."""
     from .. import analysis
@@ -793,17 +821,7 @@ def score_trend_chart(sec: Section, published: pd.DataFrame | None):
     if published is None or len(published) < 2:
         return None
     series = {c: [None if pd.isna(v) else float(v) for v in published[c]] for c in published.columns if c != SAMPLE}
-    first_q, last_q = published.index[0], published.index[-1]
-    main = next(iter(series))
-    values = [v for v in series[main] if v is not None]
-    if len(values) >= 2:
-        diff = values[-1] - values[0]
-        verb = "rose" if diff > 0 else "fell" if diff < 0 else "stayed at"
-        title = (f"The city's {main.lower()} score {verb} from {fmt.number(values[0], 1)} in {first_q} to "
-                 f"{fmt.number(values[-1], 1)} in {last_q}" if diff else
-                 f"The city's {main.lower()} score was {fmt.number(values[-1], 1)} in {first_q} and {last_q}")
-    else:
-        title = "Survey scores for the whole city, by quarter"
+    title = score_title(sec) or "Survey scores for the whole city, by quarter"
     out_of = _out_of(sec)
     fig = lines(list(published.index), series, title=title, value_label=f"Score{' (0 to 100)' if out_of else ''}",
                 note=SOURCE_SCORES, top=100.0 if out_of else max(v for s in series.values() for v in s if v is not None) * 1.15,

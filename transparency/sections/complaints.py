@@ -41,14 +41,10 @@ def days_to_close(rows: pd.DataFrame) -> pd.Series:
 
 
 def summary(sec: Section) -> list[str]:
-    prior_words, year_words = analysis.quarter_words(sec.period)
+    from . import _common
+
     current = sec.count(sec.period, "complaint_id")
-    sentences = [
-        analysis.change_sentence("complaints received", current, sec.count(sec.prior, "complaint_id"), prior_words,
-                                 sec.min_count, sec.period.days, sec.prior.days, singular="complaint received"),
-        analysis.compare_sentence(current, sec.count(sec.last_year, "complaint_id"), year_words, sec.min_count,
-                                  sec.period.days, sec.last_year.days),
-    ]
+    sentences = _common.change_sentences(sec, "complaints received", "complaint received", "complaint_id")
     allegations = sec.value("allegations_received")
     if allegations is not None and current:
         sentences.append(f"They held {fmt.count(allegations, sec.min_count)} allegations (one allegation is one claim about one officer).")
@@ -61,7 +57,8 @@ def summary(sec: Section) -> list[str]:
         else:
             sentences.append(
                 f"Investigators closed {fmt.count(closed, sec.min_count)} allegations and sustained {fmt.count(sustained, sec.min_count)} "
-                f"of them ({fmt.pct(sustained / closed)}). Sustained means the officer was found to have broken a rule."
+                f"of the {fmt.count(closed, sec.min_count)} ({fmt.pct(sustained / closed)}). Sustained means the officer was "
+                "found to have broken a rule."
             )
     median = sec.value("median_days_to_close")
     if median is not None:
@@ -82,9 +79,9 @@ def trend(sec: Section, quarters: int = 8) -> pd.DataFrame:
 
 def trend_chart(sec: Section, published: pd.DataFrame):
     series = {c: [None if pd.isna(v) else int(v) for v in published[c]] for c in published.columns if c != "Months"}
-    from ._common import judged_trend_title
+    from ._common import change_title
 
-    title = judged_trend_title("complaints received", published, "Complaints received")
+    title = change_title(sec, "complaints received", "complaint_id")
     fig = charts.line_chart(list(published.index), series, title=title, value_label="Count", x_label="Quarter", note=SOURCE_NOTE)
     alt = " ".join(analysis.series_alt("Line chart", f"{name.lower()} per quarter", list(published.index), values)
                    for name, values in series.items())

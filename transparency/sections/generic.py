@@ -11,6 +11,7 @@ import pandas as pd
 from .. import analysis, charts, registry
 from ..metrics import HEADLINE
 from ..section import Section
+from . import _common
 
 
 def _id_field(sec: Section) -> str | None:
@@ -24,16 +25,8 @@ def noun(sec: Section) -> str:
 
 
 def summary(sec: Section) -> list[str]:
-    prior_words, year_words = analysis.quarter_words(sec.period)
-    id_field = _id_field(sec)
-    current = sec.count(sec.period, id_field)
     label = f"records of {noun(sec)}"
-    return [s for s in (
-        analysis.change_sentence(label, current, sec.count(sec.prior, id_field), prior_words, sec.min_count,
-                                 sec.period.days, sec.prior.days),
-        analysis.compare_sentence(current, sec.count(sec.last_year, id_field), year_words, sec.min_count,
-                                  sec.period.days, sec.last_year.days),
-    ) if s]
+    return _common.change_sentences(sec, label, f"record of {noun(sec)}", _id_field(sec))
 
 
 def trend(sec: Section, quarters: int = 8) -> pd.DataFrame:
@@ -45,7 +38,7 @@ def trend_chart(sec: Section, published: pd.DataFrame | None):
     if published is None:
         return None
     values = [None if pd.isna(v) else int(v) for v in published["Count"]]
-    title = analysis.trend_title(f"records of {noun(sec)}", published.reset_index().rename(columns={"Quarter": "quarter"}), "Count")
+    title = _common.change_title(sec, f"records of {noun(sec)}", _id_field(sec))
     note = f"Source: the department's {noun(sec)} records. {registry.dataset(sec.dataset).one_row_is.capitalize()} is one record."
     fig = charts.line_chart(list(published.index), {"Count": values}, title=title, value_label="Records (count)",
                             x_label="Quarter", note=note)

@@ -13,6 +13,8 @@ distinct ``(incident_id, subject_id)`` when the agency records a person identifi
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from .. import analysis, charts, fmt, registry
@@ -32,9 +34,14 @@ WINDOW_QUARTERS = 12  # three years
 OUTCOME_ORDER = ["fatal", "injured", "uninjured", "unknown"]
 OUTCOME_WORDS = {"fatal": "Died", "injured": "Injured", "uninjured": "Not injured", "unknown": "Not recorded"}
 ARMED_WORDS = {True: "Armed", False: "Unarmed"}
+# A person whose weapon was a vehicle is armed in the agency's records; a reader of "Armed" pictures a gun or a
+# knife, so they are counted on a line of their own.
+ARMED_VEHICLE = "Armed with a vehicle"
+ARMED_OTHER = "Armed, not with a vehicle"
+VEHICLE = re.compile(r"\b(vehicles?|cars?|auto|automobiles?|trucks?|motorcycles?)\b", re.IGNORECASE)
 
 __all__ = [
-    "armed", "benchmark_note", "by_year", "by_year_chart", "district_chart", "districts", "incident_list", "incidents", "listing", "outcomes",
+    "armed", "armed_words", "benchmark_note", "is_vehicle", "three_year_change", "by_year", "by_year_chart", "district_chart", "districts", "incident_list", "incidents", "listing", "outcomes",
     "race_chart", "rolling", "rolling_chart", "rolling_deaths", "subject_race", "subjects", "summary", "weapons", "window", "window_words",
 ]
 
@@ -91,10 +98,38 @@ def incidents(rows: pd.DataFrame) -> pd.DataFrame:
         aggregations["outcome"] = ("subject_outcome", _most_serious)
     if "subject_armed" in frame:
         aggregations["armed"] = ("subject_armed", _armed)
+        if "subject_weapon" in frame:
+            # Whether anyone was armed with something other than a vehicle (a vehicle alone is said as such).
+            frame = frame.assign(_armed_other=frame["subject_armed"].fillna(False).astype(bool)
+                                 & ~frame["subject_weapon"].map(is_vehicle).astype(bool))
+            aggregations["armed_other"] = ("_armed_other", "any")
     table = frame.groupby("incident_id", sort=False).agg(**aggregations).sort_values("occurred_at", kind="stable")
     if "armed" in table:
         table["armed"] = table["armed"].astype("boolean")
     return table
+
+
+def is_vehicle(weapon: object) -> bool:
+    """True when a recorded weapon is a vehicle ("Vehicle", "Motor vehicle", "Car")."""
+    return not pd.isna(weapon) and bool(VEHICLE.search(str(weapon)))
+
+
+def armed_words(people: pd.DataFrame) -> pd.Series:
+    """Each person's line of the armed table: armed with a vehicle, armed (not with a vehicle), unarmed, not recorded.
+
+    Without a weapon field a vehicle cannot be told apart, and armed people are simply "Armed".
+    """
+    def words(armed: object, weapon: object) -> str:
+        if pd.isna(armed):
+            return "Not recorded"
+        if not armed:
+            return ARMED_WORDS[False]
+        if "weapon" not in people:
+            return ARMED_WORDS[True]
+        return ARMED_VEHICLE if is_vehicle(weapon) else ARMED_OTHER
+
+    weapons = people["weapon"] if "weapon" in people else pd.Series(pd.NA, index=people.index)
+    return pd.Series([words(a, w) for a, w in zip(people["armed"], weapons)], index=people.index, dtype=object)
 
 
 def _fatal(sec: Section) -> pd.Series | None:
@@ -135,16 +170,15 @@ def summary(sec: Section) -> list[str]:
     sentences.append("Shootings are rare, so the number in one quarter goes up and down by chance. "
                      "Totals over three years are a steadier guide.")
     span = window(sec)
-    before = span.previous()
-    now3 = _common.count_in_span(sec.data, sec.event, span, "incident_id")
-    if now3 is None:
+    change = three_year_change(sec)
+    if change is None:
         sentences.append(f"The data does not reach back three years, to {_common.MONTHS[span.start.month - 1]} {span.start.year}, "
                          "so there is no three-year total yet.")
         return sentences
-    before3 = _common.count_in_span(sec.data, sec.event, before, "incident_id")
-    sentences.append(analysis.change_sentence(
-        f"{NOUN} in the three years from {span.label()}", now3, before3, "the three years before",
-        sec.min_count, span.days, before.days, singular=f"{SINGULAR} in the three years from {span.label()}"))
+    now3 = change.current
+    sentences.append(analysis.describe_count_change(
+        change, f"{NOUN} in the three years from {span.label()}", "the three years before",
+        singular=f"{SINGULAR} in the three years from {span.label()}"))
     if fatal is not None and now3:
         died3 = int(sec.data.loc[fatal & span.contains(sec.data[sec.event]), "incident_id"].nunique())
         shown = suppress_value(died3, sec.min_count)
@@ -155,6 +189,18 @@ def summary(sec: Section) -> list[str]:
         else:
             sentences.append(f"In {fmt.count(died3, sec.min_count)} of them, a person died.")
     return sentences
+
+
+def three_year_change(sec: Section) -> analysis.CountChange | None:
+    """Shootings in the three years that end with the period against the three years before: the comparison the
+    summary states and the three-year chart's title states (None when the data does not reach back three years)."""
+    span = window(sec)
+    before = span.previous()
+    now3 = _common.count_in_span(sec.data, sec.event, span, "incident_id")
+    if now3 is None:
+        return None
+    before3 = _common.count_in_span(sec.data, sec.event, before, "incident_id")
+    return analysis.count_change(now3, before3, span.days, before.days, sec.min_count)
 
 
 # --- Tables and charts -----------------------------------------------------------------------------------
@@ -184,8 +230,9 @@ def rolling_deaths(sec: Section, points: int = 8) -> pd.DataFrame | None:
             .set_index("Three years ending"))
 
 
-def rolling_chart(published: pd.DataFrame | None, deaths: pd.DataFrame | None = None):
-    """A line chart of the three-year totals, one point per quarter, with deaths as a second line."""
+def rolling_chart(sec: Section, published: pd.DataFrame | None, deaths: pd.DataFrame | None = None):
+    """A line chart of the three-year totals, one point per quarter, with deaths as a second line, titled with the
+    summary's comparison (the three years to the period against the three years before)."""
     if _common.nothing_published(published, ["Shootings"]):
         return None
     series = {"Shootings": _common.published_values(published, "Shootings")}
@@ -194,8 +241,10 @@ def rolling_chart(published: pd.DataFrame | None, deaths: pd.DataFrame | None = 
         by_quarter = dict(zip(deaths.index, _common.published_values(deaths, "Shootings in which a person died")))
         series["With a death"] = [by_quarter.get(q) for q in published.index]
         nouns["With a death"] = "shootings in which a person died"
-    frame = published.reset_index().rename(columns={"Three years ending": "quarter"})
-    title = analysis.trend_title("shootings in the three years to each quarter", frame, "Shootings")
+    fallback = "Shootings in the three years to each quarter"
+    change = three_year_change(sec)
+    title = fallback if change is None else analysis.change_title(
+        "shootings", change, f"the three years to {sec.period.code}", "the three years before", fallback=fallback)
     fig = charts.line_chart(list(published.index), series, title=title, value_label="Shootings in three years (count)",
                             x_label="Last quarter of the three years", note=SOURCE_NOTE)
     alt = " ".join(analysis.series_alt("Line chart", f"{nouns[name]} in the three years to each quarter", list(published.index), values)
@@ -244,10 +293,13 @@ def armed(sec: Section) -> pd.DataFrame | None:
     if not sec.recorded("subject_armed"):
         return None
     people = subjects(window_rows(sec))
-    words = people["armed"].map(lambda v: "Not recorded" if pd.isna(v) else ARMED_WORDS[bool(v)])
-    counts = words.value_counts().reindex(["Armed", "Unarmed", "Not recorded"], fill_value=0).astype("int64")
+    words = armed_words(people)
+    if not (words == ARMED_VEHICLE).any():
+        words = words.replace(ARMED_OTHER, ARMED_WORDS[True])  # no vehicle to tell apart
+    armed_lines = [ARMED_OTHER, ARMED_VEHICLE] if (words == ARMED_VEHICLE).any() else [ARMED_WORDS[True]]
+    counts = words.value_counts().reindex(armed_lines + ["Unarmed", "Not recorded"], fill_value=0).astype("int64")
     table = pd.DataFrame({"Armed": counts.index, "People": counts.to_numpy()}).set_index("Armed")
-    table = table[(table["People"] > 0) | (table.index != "Not recorded")]
+    table = table[(table["People"] > 0) | ~table.index.isin(["Not recorded", ARMED_VEHICLE])]
     return _with_share(table, "People")
 
 
@@ -340,7 +392,10 @@ def incident_list(sec: Section) -> pd.DataFrame:
         table["Most serious outcome"] = events["outcome"].map(
             {"fatal": "A person died", "injured": "A person was injured", "uninjured": "No one was injured", "unknown": "Not recorded"})
     if "armed" in events:
-        table["Person armed"] = events["armed"].map(lambda v: "Not recorded" if pd.isna(v) else ("Yes" if v else "No"))
+        other = events["armed_other"] if "armed_other" in events else pd.Series(True, index=events.index)
+        table["Person armed"] = [
+            "Not recorded" if pd.isna(armed) else "No" if not armed else "Yes" if not_vehicle else "Yes, with a vehicle"
+            for armed, not_vehicle in zip(events["armed"], other)]
     return table.reset_index(drop=True)
 
 

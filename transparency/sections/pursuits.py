@@ -134,7 +134,7 @@ def trend_chart(sec: Section, published: pd.DataFrame | None):
     if published is None:
         return None
     values = _common.published_values(published, "Pursuits")
-    title = _common.judged_trend_title("vehicle pursuits", published, "Pursuits")
+    title = _common.change_title(sec, NOUN)
     fig = charts.line_chart(list(published.index), {"Pursuits": values}, title=title, value_label="Pursuits (count)",
                             x_label="Quarter", note=SOURCE_NOTE)
     return titled(fig, analysis.series_alt("Line chart", "vehicle pursuits per quarter", list(published.index), values))

@@ -22,6 +22,7 @@ from .. import analysis, charts, disparity, fmt, narrative
 from ..periods import Period, trailing_quarters
 from ..section import Section
 from ..suppress import suppress_table
+from . import _common
 
 NOUN = "stops"
 SOURCE_NOTE = "Source: the department's stop records. One stop is one person stopped."
@@ -148,14 +149,8 @@ def rate_words(value) -> str:
 
 def summary(sec: Section) -> list[str]:
     """The opening sentences: the count and its change, the kinds of stop, searches and hit rate, the search gap."""
-    prior_words, year_words = analysis.quarter_words(sec.period)
     current = sec.count(sec.period)
-    sentences = [
-        analysis.change_sentence("stops", current, sec.count(sec.prior), prior_words, sec.min_count,
-                                 sec.period.days, sec.prior.days, singular="stop"),
-        analysis.compare_sentence(current, sec.count(sec.last_year), year_words, sec.min_count,
-                                  sec.period.days, sec.last_year.days),
-    ]
+    sentences = _common.change_sentences(sec, NOUN, "stop")
     if not current:
         return [s for s in sentences if s]
     types = published(stop_types(sec), sec.min_count)["Stops"]
@@ -172,7 +167,8 @@ def summary(sec: Section) -> list[str]:
         found = sec.value("searches_with_contraband")
         if searches and found is not None and searches >= disparity.min_base(sec.min_count):
             sentences.append(
-                f"Officers found contraband, such as drugs or a weapon, in {fmt.pct(found / searches)} of searches. "
+                f"Officers found contraband, such as drugs or a weapon, in {fmt.pct(found / searches)} of the "
+                f"{fmt.count(searches, sec.min_count)} searches. "
                 "This share is called the hit rate."
             )
     rates = search_rates(sec)
@@ -250,7 +246,7 @@ def trend_chart(sec: Section, published_table: pd.DataFrame | None):
     if not enough_quarters(published_table, "Stops"):
         return None
     series = {"Stops": [None if pd.isna(v) else int(v) for v in published_table["Stops"]]}
-    title = analysis.trend_title("stops", published_table.reset_index().rename(columns={"Quarter": "quarter"}), "Stops")
+    title = _common.change_title(sec, NOUN)
     fig = charts.line_chart(list(published_table.index), series, title=title, value_label="Stops (count)", x_label="Quarter",
                             note=SOURCE_NOTE)
     alt = " ".join(analysis.series_alt("Line chart", f"{name.lower()} per quarter", list(published_table.index), values)
@@ -703,8 +699,8 @@ def veil_model_table(result: disparity.VeilResult | None) -> pd.DataFrame | None
     return table
 
 
-VEIL_NOTE = ("An odds ratio below 1 means Black drivers made up a smaller share of stops after dark than in daylight "
-             "at the same time of day; 1 means no difference; above 1, a larger share. Interval low and high: the range "
+VEIL_NOTE = ("An odds ratio below 1 means Black drivers made up a smaller share of the stops of Black and White drivers "
+             "after dark than in daylight at the same time of day; 1 means no difference; above 1, a larger share. Interval low and high: the range "
              "that very likely holds the true odds ratio (a 95% interval).")
 
 
@@ -736,7 +732,9 @@ def veil_sentences(sec: Section, result: disparity.VeilResult | None) -> list[st
     if result.status == "model_failed":
         return [scope, "The statistical model could not be fitted to these stops, so no result is given."]
     light, dark = result.share("Daylight"), result.share("Dark")
-    shares = (f"{result.minority} drivers made up {fmt.pct(light)} of these stops in daylight and {fmt.pct(dark)} after dark.")
+    # The share is of the two groups' stops only: drivers of other races are not in the test.
+    shares = (f"Of the stops of {result.minority} or {result.reference} drivers in the test, {result.minority} drivers made up "
+              f"{fmt.pct(light)} in daylight and {fmt.pct(dark)} after dark. Drivers of other races are not part of this test.")
     interval = f"(95% interval {fmt.number(result.odds_low, 2)} to {fmt.number(result.odds_high, 2)})"
     if not result.beyond_chance:
         verdict = (f"After taking clock time into account, the difference is within what chance alone could produce "

@@ -13,6 +13,7 @@ import pandas as pd
 from .. import analysis, charts, fmt
 from ..periods import Period, parse_period
 from ..section import Section
+from . import _common
 from .community_surveys import fit_title, share_bars
 
 SOURCE_NOTE = "Source: the department's training records. One completion is one officer finishing one course."
@@ -58,14 +59,8 @@ def _hours(rows: pd.DataFrame) -> float:
 
 def summary(sec: Section) -> list[str]:
     """Completions and their change, hours per sworn officer, officers trained, and required training at a glance."""
-    prior_words, year_words = analysis.quarter_words(sec.period)
     current = sec.count(sec.period)
-    sentences = [
-        analysis.change_sentence("course completions", current, sec.count(sec.prior), prior_words, sec.min_count,
-                                 sec.period.days, sec.prior.days, singular="course completion"),
-        analysis.compare_sentence(current, sec.count(sec.last_year), year_words, sec.min_count,
-                                  sec.period.days, sec.last_year.days),
-    ]
+    sentences = _common.change_sentences(sec, "course completions", "course completion")
     officers = sec.value("officers_trained")
     if current:
         if officers is None:
@@ -212,12 +207,12 @@ def trend_chart(sec: Section, published: pd.DataFrame | None):
     column, unit = ("Hours per sworn officer", "Hours per sworn officer") if "Hours per sworn officer" in published else \
         ("Completions", "Course completions (count)")
     values = [None if pd.isna(v) else float(v) for v in published[column]]
-    known = [(q, v) for q, v in zip(published.index, values) if v is not None]
     noun = "training hours per sworn officer" if column != "Completions" else "course completions"
-    if len(known) >= 2 and known[0][1] != known[-1][1]:
-        verb = "rose" if known[-1][1] > known[0][1] else "fell"
-        title = (f"{noun.capitalize()} {verb} from {fmt.number(known[0][1], 1)} in {known[0][0]} "
-                 f"to {fmt.number(known[-1][1], 1)} in {known[-1][0]}")
+    if column == "Completions":
+        title = _common.change_title(sec, noun)
+    elif sec.count(sec.period):
+        # The summary gives the period's hours per sworn officer and compares no hours: the title states that figure.
+        title = f"{fmt.number(_hours(sec.rows) / sworn(sec), 1)} training hours per sworn officer in {sec.period.code}"
     else:
         title = f"{noun.capitalize()} per quarter"
     fig = charts.line_chart(list(published.index), {column: values}, title=title, value_label=unit, x_label="Quarter",

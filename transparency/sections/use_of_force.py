@@ -18,14 +18,10 @@ SOURCE_NOTE = "Source: the department's use-of-force records. Incidents are coun
 
 def summary(sec: Section) -> list[str]:
     """The section's opening sentences: the count, its change, applications, injuries."""
-    prior_words, year_words = analysis.quarter_words(sec.period)
+    from . import _common
+
     current = sec.count(sec.period, "incident_id")
-    sentences = [
-        analysis.change_sentence(NOUN, current, sec.count(sec.prior, "incident_id"), prior_words, sec.min_count,
-                                 sec.period.days, sec.prior.days, singular="use-of-force incident"),
-        analysis.compare_sentence(current, sec.count(sec.last_year, "incident_id"), year_words, sec.min_count,
-                                  sec.period.days, sec.last_year.days),
-    ]
+    sentences = _common.change_sentences(sec, NOUN, "use-of-force incident", "incident_id")
     applications = sec.value("applications")
     if applications is not None and current:
         sentences.append(
@@ -37,7 +33,9 @@ def summary(sec: Section) -> list[str]:
         if injured is None:
             sentences.append(f"In fewer than {sec.min_count} incidents was the person injured.")
         else:
-            sentences.append(f"In {fmt.count(injured, sec.min_count)} of them ({fmt.pct(injured / current)}), the person was injured.")
+            # The share names its whole: the incidents, not the applications of the sentence before.
+            sentences.append(f"In {fmt.count(injured, sec.min_count)} of the {fmt.count(current, sec.min_count)} incidents "
+                             f"({fmt.pct(injured / current)}), the person was injured.")
     return [s for s in sentences if s]
 
 
@@ -52,9 +50,9 @@ def trend_chart(sec: Section, published: pd.DataFrame | None):
     if published is None:
         return None
     values = [None if pd.isna(v) else int(v) for v in published["Incidents"]]
-    from ._common import judged_trend_title
+    from ._common import change_title
 
-    title = judged_trend_title("use-of-force incidents", published, "Incidents")
+    title = change_title(sec, NOUN, "incident_id")
     fig = charts.line_chart(list(published.index), {"Incidents": values}, title=title,
                             value_label="Incidents (count)", x_label="Quarter", note=SOURCE_NOTE)
     alt = analysis.series_alt("Line chart", "use-of-force incidents per quarter", list(published.index), values)
