@@ -379,7 +379,7 @@ def _prepare(agency: Agency, period: Period, window: tuple, outcome: Outcome) ->
         outcome.status = "no_data"
         outcome.message = f"The agency's {registry.dataset(name).title.lower()} data does not cover this period."
         return
-    outcome.metrics = compute(name, table, period, agency.min_count)
+    outcome.metrics = compute(name, table, period, agency.min_count, public_events=agency.events_public(name))
 
 
 def _public_paths(agency: Agency, root: Path, notebooks: Path, staging: Path, period: Period) -> dict[str, str]:

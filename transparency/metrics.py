@@ -287,7 +287,8 @@ def covers(span: tuple[pd.Timestamp, pd.Timestamp] | None, period: Period) -> bo
     return pd.Timestamp(period.start) <= span[1] and pd.Timestamp(period.end) > span[0]
 
 
-def compute(dataset: str, table: pd.DataFrame, period: Period, min_count: int) -> Metrics:
+def compute(dataset: str, table: pd.DataFrame, period: Period, min_count: int, *,
+            public_events: bool | None = None) -> Metrics:
     """Every headline figure of a dataset for the period, with ``_prior`` and ``_last_year`` variants.
 
     Parameters
@@ -300,7 +301,14 @@ def compute(dataset: str, table: pd.DataFrame, period: Period, min_count: int) -
         The reporting period.
     min_count : int
         The agency's suppression threshold.
+    public_events : bool, optional
+        Whether the dataset's events are published one by one (:meth:`Agency.events_public`); None takes
+        the registry's ``public_events``. When true, the counts of the events themselves (the registry's
+        ``public_counts``: a shooting and a shooting in which a person died) are published exactly, small
+        or not, because the section lists each event; every other figure is suppressed as usual.
     """
+    spec = registry.dataset(dataset)
+    public = set(spec.public_counts) if (spec.public_events if public_events is None else public_events) else set()
     function = FUNCTIONS[dataset]
     span = coverage(table, dataset)
     result = Metrics()
@@ -316,7 +324,7 @@ def compute(dataset: str, table: pd.DataFrame, period: Period, min_count: int) -
             if name in complementary:
                 result.values[key] = None
                 result.suppressed[key] = "complementary"
-            elif figure.basis is not None and is_small(figure.basis, min_count):
+            elif figure.basis is not None and is_small(figure.basis, min_count) and name not in public:
                 result.values[key] = None
                 result.suppressed[key] = SMALL_COUNT if figure.value == figure.basis else f"based on fewer than {min_count} records"
             else:

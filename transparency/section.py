@@ -141,7 +141,8 @@ class Section:
         self.last_year = self.period.year_earlier()
         self.min_count = self.agency.min_count
         self.rows = self.data[self.period.contains(self.data[self.event])]
-        self.metrics: Metrics = compute(dataset, self.data, self.period, self.min_count)
+        self.metrics: Metrics = compute(dataset, self.data, self.period, self.min_count,
+                                         public_events=self.agency.events_public(dataset))
         self.coverage = coverage(self.data, dataset)
         self.output_dir = Path(output_dir) if output_dir else Path(tempfile.mkdtemp(prefix=f"{dataset}-"))
         self.tables: list[dict] = []
