@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from . import fmt, registry
+from .accounts import about_people, count_text, protect_accounts
 from .charts import table_html
 from .config import Agency
 from .periods import Period
@@ -127,6 +128,20 @@ def methodology(agency: Agency, period: Period, datasets: Sequence[str]) -> str:
         "hidden as well. Zero is published. Names, addresses, dates of birth, written narratives and officer "
         "identifiers are never published; officer identifiers are replaced by codes before any analysis."
     ))
+    for name in datasets:
+        parts.extend(_p(text) for text in public_events_words(agency, name))
+    parts.append(_p(
+        f"A total over several quarters, such as a three-year total, is shown only when it cannot reveal a "
+        f"hidden number. For records whose every event is listed, it is as public as the list. Otherwise it is "
+        f"shown only when every quarter in it had none or at least {agency.min_count}: comparing the totals in "
+        "one report with those in the next would otherwise reveal the quarter that entered or left them."
+    ))
+    parts.append(_p(
+        "The data-quality appendix follows the same rule for counts about people, such as values of race, sex "
+        "or age that did not match a standard category, or impossible ages. Counts about how the files were "
+        "kept, such as empty, repeated or header rows, or records without a date, say nothing about a person "
+        "and are shown exactly."
+    ))
     return "\n".join(parts)
 
 
@@ -144,17 +159,40 @@ def comparison_sentences() -> list[str]:
     ]
 
 
+def public_events_words(agency: Agency, dataset: str) -> list[str]:
+    """Why a dataset's events are listed and counted exactly, or that the agency does not publish them
+    (nothing for a dataset whose events are not public)."""
+    spec = registry.dataset(dataset)
+    if not spec.public_events:
+        return []
+    noun = spec.title.lower()
+    if agency.events_public(dataset):
+        return [f"{spec.title} are an exception. {spec.public_events_reason} So the report lists each one for the "
+                f"period, and the numbers of them, and of those in which a person died, are given exactly, even "
+                f"when below {agency.min_count}. Tables about the people involved, such as their race, still follow "
+                "the rule above, and the list leaves out their race, sex and age."]
+    return [f"The department does not publish each of its {noun} one by one, so their numbers follow the rule "
+            "above like any other."]
+
+
 def glossary() -> str:
     items = "".join(f"<dt>{html.escape(term)}</dt><dd>{html.escape(text)}</dd>" for term, text in sorted(GLOSSARY.items()))
     return f"<dl class=\"glossary\">{items}</dl>"
 
 
-def data_quality(outcomes: Sequence) -> str:
-    """Per dataset: every input file's rows read, used and excluded by reason; unmapped values; issues."""
+def data_quality(outcomes: Sequence, min_count: int = 5) -> str:
+    """Per dataset: every input file's rows read, used and excluded by reason; unmapped values; issues.
+
+    Counts about people (unmatched values, impossible ages, problems in fields about a person) from 1 to
+    ``min_count - 1`` are written "fewer than <min_count>", and the accounts protect them
+    (:mod:`transparency.accounts`); counts about records are exact.
+    """
     parts = [_p(
         "Every record in the agency's files is accounted for: records read equal records used plus records "
         "left out, for each file. Values that did not match a standard category are kept as “Unknown” or "
-        "“other” and counted here."
+        f"“other” and counted here. Counts about people, such as values of race or age that did not match, "
+        f"are shown as “fewer than {min_count}” when they are between 1 and {min_count - 1}; counts about how "
+        "the files were kept, such as empty or repeated rows, are shown exactly."
     )]
     for outcome in outcomes:
         spec = registry.dataset(outcome.dataset)
@@ -164,32 +202,42 @@ def data_quality(outcomes: Sequence) -> str:
             continue
         result = outcome.load
         rows = []
-        for account in result.files:
-            reasons = "; ".join(f"{_reason_words(r)}: {n:,}" for r, n in sorted(account.excluded.items())) or "none"
+        protected, _ = protect_accounts([(a.rows_read, a.rows_used, a.excluded) for a in result.files], min_count)
+        for account, shown in zip(result.files, protected):
+            reasons = "; ".join(f"{_reason_words(r)}: {_shown(n, min_count)}" for r, n in sorted(shown.excluded.items())) or "none"
             rows.append({
                 "File": account.path + (" (linked table)" if account.role == "related" else ""),
-                "Records read": account.rows_read,
-                "Records used": account.rows_used,
-                "Left out": account.rows_excluded,
+                "Records read": f"{shown.read:,}",
+                "Records used": _shown(shown.used, min_count),
+                "Left out": _shown(shown.left_out, min_count),
                 "Reasons left out": reasons,
             })
         parts.append(table_html(pd.DataFrame(rows), f"{spec.title}: records read, used and left out, by file", row_headers=True))
+        if any(shown.hidden for shown in protected):
+            parts.append(_p(f"Counts marked “not shown” are hidden so that a count about people below {min_count} "
+                            "cannot be worked out from the others."))
         not_recorded = [f for f in spec.fields if f not in result.recorded]
         if not_recorded:
             parts.append(_p("The agency does not record: " + fmt.join_words([_field_words(f) for f in not_recorded]) + "."))
         for field_name, values in result.unmapped.items():
             shown = list(values.items())[:8]
-            text = "; ".join(f"“{v}” ({n:,})" for v, n in shown)
+            # Every per-value count is treated as about people (a breakdown; a rare code can single someone out).
+            text = "; ".join(f"“{v}” ({count_text(n, True, min_count)})" for v, n in shown)
             more = f" and {len(values) - 8} more" if len(values) > 8 else ""
             parts.append(_p(f"Values of {_field_words(field_name)} that did not match a standard category: {text}{more}."))
         for issue, count in result.issues.items():
             field_name, _, problem = issue.partition(": ")
-            parts.append(_p(f"{_field_words(field_name).capitalize()}: {problem} ({count:,} {'record' if count == 1 else 'records'})."))
+            people = bool(problem) and about_people(field_name)
+            parts.append(_p(f"{_field_words(field_name).capitalize()}: {problem} ({count_text(count, people, min_count)})."))
         for note in result.notes:
             parts.append(_p(note))
         if outcome.suppressed_cells:
             parts.append(_p(f"{outcome.suppressed_cells:,} table cells in this section are suppressed to protect privacy."))
     return "\n".join(parts)
+
+
+def _shown(n: int | None, min_count: int) -> str:
+    return "not shown" if n is None else f"{n:,}"
 
 
 def about(agency: Agency, period: Period, not_published: Sequence[str], built_with: str,

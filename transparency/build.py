@@ -540,7 +540,7 @@ def _publish(agency: Agency, period: Period, outcomes: dict[str, Outcome], stagi
     back = {
         "methodology": methodology(agency, period, configured),
         "glossary": glossary(),
-        "data_quality": data_quality(list(outcomes.values())),
+        "data_quality": data_quality(list(outcomes.values()), agency.min_count),
         "about": about(agency, period, not_published, f"transparency {__version__}", not_covered),
     }
     report = assemble_report(meta, sections, front, back)

@@ -263,6 +263,9 @@ class DatasetConfig(_Model):
     # Only rows whose canonical field holds one of these values are the dataset's (a dispatch centre's
     # calls: {agency_type: [POLICE]}); the others are excluded as out_of_scope_<field>.
     scope: dict[str, list[str]] = {}
+    # false: the agency does not treat this dataset's events as public (registry's public_events), so no
+    # list of events is published and their counts are suppressed like any other.
+    publish_events: bool | None = None
 
 
 class AgencyModel(_Model):
@@ -333,6 +336,12 @@ class Agency:
 
     def dataset(self, name: str) -> DatasetConfig:
         return self.model.datasets[name]
+
+    def events_public(self, name: str) -> bool:
+        """Whether a dataset's events are published one by one, with exact counts: the registry says its
+        events are public (``public_events``) and the agency has not turned that off (``publish_events: false``)."""
+        configured = self.model.datasets.get(name)
+        return registry.dataset(name).public_events and not (configured is not None and configured.publish_events is False)
 
     @property
     def dataset_names(self) -> list[str]:
@@ -462,6 +471,10 @@ def _check_dataset(path: Path, name: str, ds: DatasetConfig) -> list[FileGroup]:
     except KeyError as exc:
         raise ConfigError(str(path), base, str(exc.args[0])) from None
     fields = spec.fields
+    if ds.publish_events and not spec.public_events:
+        raise ConfigError(str(path), f"{base}.publish_events",
+                          f"the events of {name} are not public (public_events in datasets.yml), so they cannot be published one by one; "
+                          "only `publish_events: false` may be set, for a dataset whose events are")
 
     def check_field(key: str, field_name: str) -> None:
         if field_name not in fields:

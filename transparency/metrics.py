@@ -248,13 +248,15 @@ class Metrics:
     values: dict[str, float | int | None] = field(default_factory=dict)
     suppressed: dict[str, str] = field(default_factory=dict)
     figures: dict[str, Figure] = field(default_factory=dict, repr=False)
+    #: Counts of public events, published exactly however small (see ``public_events`` in :func:`compute`).
+    public_counts: set[str] = field(default_factory=set)
 
     def public(self) -> dict:
         """What metrics.json holds of these figures: ``{"values": ..., "suppressed": ...}``, and which
         of them are counts (``counts``: for the consistency audit's small-count check)."""
         return {"values": dict(sorted(self.values.items())), "suppressed": dict(sorted(self.suppressed.items())),
                 "counts": sorted(name for name, figure in self.figures.items() if figure.basis is not None
-                                 and figure.value == figure.basis)}
+                                 and figure.value == figure.basis and name not in self.public_counts)}
 
 
 def _complementary(figures: dict[str, Figure], min_count: int, hide: frozenset[str] = frozenset()) -> set[str]:
@@ -319,7 +321,7 @@ def published_value(figure: Figure) -> float | int | None:
 
 
 def compute(dataset: str, table: pd.DataFrame, period: Period, min_count: int,
-            hide: frozenset[str] | set[str] = frozenset()) -> Metrics:
+            hide: frozenset[str] | set[str] = frozenset(), *, public_events: bool | None = None) -> Metrics:
     """Every headline figure of a dataset for the period, with ``_prior`` and ``_last_year`` variants.
 
     This is the one computation of a section's headline figures: the section's notebook calls it
@@ -339,7 +341,14 @@ def compute(dataset: str, table: pd.DataFrame, period: Period, min_count: int,
     hide : set of str, optional
         Figures (with their suffix) that another published output hides: hidden here too, with
         reason ``complementary``, and protected like small counts.
+    public_events : bool, optional
+        Whether the dataset's events are published one by one (:meth:`Agency.events_public`); None takes
+        the registry's ``public_events``. When true, the counts of the events themselves (the registry's
+        ``public_counts``: a shooting and a shooting in which a person died) are published exactly, small
+        or not, because the section lists each event; every other figure is suppressed as usual.
     """
+    spec = registry.dataset(dataset)
+    public = set(spec.public_counts) if (spec.public_events if public_events is None else public_events) else set()
     function = FUNCTIONS[dataset]
     span = coverage(table, dataset)
     hide = frozenset(hide)
@@ -352,13 +361,15 @@ def compute(dataset: str, table: pd.DataFrame, period: Period, min_count: int,
         figures = function(table, when)
         for name, figure in figures.items():
             result.figures[name + suffix] = figure
+            if name in public:
+                result.public_counts.add(name + suffix)
         forced = frozenset(name[: len(name) - len(suffix)] for name in hide
                            if name.endswith(suffix) and name[: len(name) - len(suffix)] in figures
                            and (suffix or not name.endswith(("_prior", "_last_year"))))
         complementary = _complementary(figures, min_count, forced)
         for name, figure in figures.items():
             key = name + suffix
-            if figure.basis is not None and is_small(figure.basis, min_count):
+            if figure.basis is not None and is_small(figure.basis, min_count) and name not in public:
                 result.values[key] = None
                 result.suppressed[key] = SMALL_COUNT if figure.value == figure.basis else f"based on fewer than {min_count} records"
             elif name in complementary:

@@ -49,6 +49,9 @@ class Dataset:
     unique: tuple[str, ...] = ()
     one_of_required: tuple[tuple[str, ...], ...] = field(default_factory=tuple)
     uses: tuple[str, ...] = ()  # other datasets its section reads (denominators); part of its build key
+    public_events: bool = False  # each event is public: the section lists them, their counts are exact
+    public_events_reason: str = ""  # why, in words for the methodology
+    public_counts: tuple[str, ...] = ()  # metric names that count the public events themselves
 
     @property
     def required(self) -> list[str]:
@@ -100,8 +103,15 @@ def _read() -> tuple[dict[str, Enum], dict[str, Dataset]]:
             unique=tuple(spec.get("unique", ())),
             one_of_required=tuple(tuple(group) for group in spec.get("one_of_required", ())),
             uses=tuple(spec.get("uses", ())),
+            public_events=bool(spec.get("public_events", False)),
+            public_events_reason=str(spec.get("public_events_reason", "")).strip(),
+            public_counts=tuple(spec.get("public_counts", ())),
         )
     for spec in datasets.values():
+        if spec.public_events and not (spec.public_events_reason and spec.public_counts):
+            raise KeyError(f"datasets.yml: {spec.name} has public_events without public_events_reason and public_counts")
+        if spec.public_counts and not spec.public_events:
+            raise KeyError(f"datasets.yml: {spec.name} names public_counts but its events are not public")
         unknown = [name for name in spec.uses if name not in datasets]
         if unknown:
             raise KeyError(f"datasets.yml: {spec.name} uses unknown dataset(s) {', '.join(unknown)}")

@@ -180,7 +180,8 @@ class Section:
         self.output_dir = Path(output_dir) if output_dir else Path(tempfile.mkdtemp(prefix=f"{dataset}-"))
         #: Figures another output of this section hid on an earlier pass (see :meth:`save`).
         self.hide: frozenset[str] = frozenset(_read_hidden(self._hidden_path()))
-        self.metrics: Metrics = compute(dataset, self.data, self.period, self.min_count, hide=self.hide)
+        self.metrics: Metrics = compute(dataset, self.data, self.period, self.min_count, hide=self.hide,
+                                         public_events=self.agency.events_public(dataset))
         self._hidden_here: set[str] = set()
         self.coverage = coverage(self.data, dataset)
         self.tables: list[dict] = []

@@ -102,20 +102,51 @@ def count_in_span(table: pd.DataFrame, event: str, span: Span, id_field: str | N
     return int(rows[id_field].nunique()) if id_field else len(rows)
 
 
+def _chosen(table: pd.DataFrame, where: pd.Series | None) -> pd.DataFrame:
+    return table if where is None else table[where.reindex(table.index, fill_value=False).fillna(False).astype(bool)]
+
+
+def span_reveals_nothing(table: pd.DataFrame, event: str, span: Span, min_count: int, id_field: str | None = None,
+                         where: pd.Series | None = None) -> bool:
+    """Whether a total over the span's quarters adds nothing to what each quarter's own figure publishes.
+
+    True when every quarter of the span holds 0 or at least ``min_count`` rows (or distinct ids): the total
+    is then the sum of published quarterly figures. A total over a quarter whose count is hidden would let
+    a reader work that count out, by subtracting the other quarters' figures or by comparing the totals of
+    two overlapping windows (22 shootings in the three years to one quarter, 21 to the next, and one this
+    quarter: the quarter that left the window had 2).
+    """
+    chosen = _chosen(table, where)
+    day = span.start
+    while day < span.end:
+        quarter = Span(day, _shift_months(day, 3))
+        inside = chosen[quarter.contains(chosen[event])]
+        count = int(inside[id_field].nunique()) if id_field else len(inside)
+        if suppress_value(count, min_count) is None:
+            return False
+        day = quarter.end
+    return True
+
+
 def rolling_totals(table: pd.DataFrame, event: str, period: Period, window: int = 12, points: int = 12,
-                   id_field: str | None = None, where: pd.Series | None = None) -> pd.DataFrame:
+                   id_field: str | None = None, where: pd.Series | None = None,
+                   hidden_quarters: int | None = None) -> pd.DataFrame:
     """Totals over the ``window`` quarters ending with each of the last ``points`` quarters.
 
     Only windows that the data covers from their first day are kept (an incomplete window would
-    understate the total). Returns columns ``quarter`` (the window's last quarter), ``label`` (the
-    window in words) and ``count``.
+    understate the total). With ``hidden_quarters`` (the suppression threshold), only windows whose every
+    quarter could be published on its own are kept (:func:`span_reveals_nothing`): for events that are not
+    public, whose small quarterly counts are hidden. Returns columns ``quarter`` (the window's last
+    quarter), ``label`` (the window in words) and ``count``.
     """
     rows = []
     for quarter in trailing_quarters(period, points):
         span = trailing_span(quarter, window)
         if not fully_covered(table, event, span):
             continue
-        chosen = table if where is None else table[where.reindex(table.index, fill_value=False).fillna(False).astype(bool)]
+        if hidden_quarters is not None and not span_reveals_nothing(table, event, span, hidden_quarters, id_field, where):
+            continue
+        chosen = _chosen(table, where)
         inside = chosen[span.contains(chosen[event])]
         rows.append({"quarter": quarter.code, "label": span.label(),
                      "count": int(inside[id_field].nunique()) if id_field else len(inside)})
@@ -269,21 +300,26 @@ def tidy_index(table: pd.DataFrame) -> pd.DataFrame:
     return tidied
 
 
-def period_change(sec: Section, id_field: str | None = None, where: pd.Series | None = None) -> analysis.CountChange:
+def period_change(sec: Section, id_field: str | None = None, where: pd.Series | None = None,
+                  min_count: int | None = None) -> analysis.CountChange:
     """The period's count against the previous period's: the one comparison that a section's summary sentence
-    and its trend chart's title both state (:func:`change_sentences`, :func:`change_title`)."""
+    and its trend chart's title both state (:func:`change_sentences`, :func:`change_title`). ``min_count``
+    defaults to the agency's threshold; 1 states every count exactly (public events)."""
     return analysis.count_change(sec.count(sec.period, id_field, where), sec.count(sec.prior, id_field, where),
-                                 sec.period.days, sec.prior.days, sec.min_count)
+                                 sec.period.days, sec.prior.days, sec.min_count if min_count is None else min_count)
 
 
 def change_sentences(sec: Section, label: str, singular: str, id_field: str | None = None,
-                     where: pd.Series | None = None) -> list[str]:
+                     where: pd.Series | None = None, min_count: int | None = None) -> list[str]:
     """The count for the period against the previous period and the same period last year, each with a
-    judgement of whether the change is beyond normal variation (small counts never printed)."""
+    judgement of whether the change is beyond normal variation (small counts never printed).
+
+    ``min_count`` defaults to the agency's threshold; 1 states every count exactly (public events)."""
+    min_count = sec.min_count if min_count is None else min_count
     prior_words, year_words = analysis.quarter_words(sec.period)
-    change = period_change(sec, id_field, where)
+    change = period_change(sec, id_field, where, min_count)
     compared = analysis.compare_sentence(change.current, sec.count(sec.last_year, id_field, where), year_words,
-                                         sec.min_count, sec.period.days, sec.last_year.days)
+                                         min_count, sec.period.days, sec.last_year.days)
     # analysis.compare_sentence writes a zero as "0" after a hidden count; a person writes "none".
     compared = compared.replace(f"In {year_words} there were 0.", f"In {year_words} there were none.")
     return [s for s in (analysis.describe_count_change(change, label, prior_words, singular), compared) if s]

@@ -5,6 +5,13 @@ Shootings are rare, so one quarter's count rises and falls by chance. Besides th
 section shows three-year totals (the three years that end with the period, against the three years
 before) and a count per year, and it breaks the people shot at down over the three years, not the quarter.
 
+Each shooting is a public event (``public_events`` in datasets.yml): the section lists the period's shootings
+and states the number of shootings, and of shootings in which a person died, exactly, small or not, in its
+sentences and in the counts of shootings it publishes (by quarter, by year, over three years, by district).
+Tables about the people shot at (outcome, armed, weapon, race) stay under the suppression rule. An agency
+that sets ``publish_events: false`` gets no list, and every count is suppressed as usual; then a total over
+several quarters (three years, a year) is shown only when each of its quarters could be shown on its own.
+
 An incident is one event (distinct ``incident_id``). A person shot at is one subject in one incident:
 distinct ``(incident_id, subject_id)`` when the agency records a person identifier, otherwise one row
 (the agency's file then has one row per person; a file with one row per person and officer needs
@@ -19,7 +26,7 @@ import pandas as pd
 
 from .. import analysis, charts, fmt, registry
 from ..section import Section
-from ..suppress import suppress_value
+from ..suppress import is_small, suppress_value
 from . import _common
 from ._common import listing
 from .use_of_force import bar, titled
@@ -41,8 +48,10 @@ ARMED_OTHER = "Armed, not with a vehicle"
 VEHICLE = re.compile(r"\b(vehicles?|cars?|auto|automobiles?|trucks?|motorcycles?)\b", re.IGNORECASE)
 
 __all__ = [
-    "armed", "armed_words", "benchmark_note", "is_vehicle", "three_year_change", "by_year", "by_year_chart", "district_chart", "districts", "incident_list", "incidents", "listing", "outcomes",
-    "race_chart", "rolling", "rolling_chart", "rolling_deaths", "subject_race", "subjects", "summary", "weapons", "window", "window_words",
+    "armed", "armed_words", "benchmark_note", "by_year", "by_year_chart", "counts_note", "disclosure_note",
+    "district_chart", "districts", "events_public", "incident_list", "incidents", "is_vehicle", "listing", "outcomes",
+    "publish_incident_list", "race_chart", "rolling", "rolling_chart", "rolling_deaths", "subject_race", "subjects",
+    "summary", "table", "three_year_change", "threshold", "weapons", "window", "window_words",
 ]
 
 
@@ -132,6 +141,38 @@ def armed_words(people: pd.DataFrame) -> pd.Series:
     return pd.Series([words(a, w) for a, w in zip(people["armed"], weapons)], index=people.index, dtype=object)
 
 
+# --- What may be published ------------------------------------------------------------------------------
+
+
+def events_public(sec: Section) -> bool:
+    """Whether this agency publishes each shooting (the registry's ``public_events``, unless agency.yml sets
+    ``publish_events: false``)."""
+    return sec.agency.events_public(sec.dataset)
+
+
+def threshold(sec: Section) -> int:
+    """The smallest count of shootings that may be stated: 1 (every count) when shootings are public,
+    otherwise the agency's ``min_count``."""
+    return 1 if events_public(sec) else sec.min_count
+
+
+def table(sec: Section, frame: pd.DataFrame | None, name: str, caption: str, **options) -> pd.DataFrame | None:
+    """Publish a table of counts of shootings (not of people): exactly when shootings are public, each one
+    being listed in the reports; otherwise through the suppression rule, as :meth:`Section.table`."""
+    if events_public(sec):
+        options.setdefault("count_columns", [])
+    elif frame is not None and frame.empty:  # every row was a total that would reveal a hidden quarter
+        sec.say(f"{caption}: none can be shown, because each includes a quarter with fewer than {sec.min_count} "
+                "shootings, which comparing totals from one report to the next would reveal.")
+        return None
+    return sec.table(frame, name, caption, **options)
+
+
+def _publishable(sec: Section, span: _common.Span, where: pd.Series | None = None) -> bool:
+    """Whether a count of shootings over the span may be stated (always, when shootings are public)."""
+    return events_public(sec) or _common.span_reveals_nothing(sec.data, sec.event, span, sec.min_count, "incident_id", where)
+
+
 def _fatal(sec: Section) -> pd.Series | None:
     return sec.data["subject_outcome"].eq("fatal").fillna(False) if sec.recorded("subject_outcome") else None
 
@@ -158,40 +199,53 @@ def window_words(sec: Section) -> str:
 
 def summary(sec: Section) -> list[str]:
     """The quarter against the earlier periods, deaths, and the three-year totals, in plain words."""
-    sentences = _common.change_sentences(sec, NOUN, SINGULAR, "incident_id")
+    least = threshold(sec)
+    sentences = _common.change_sentences(sec, NOUN, SINGULAR, "incident_id", min_count=least)
     current = sec.count(sec.period, "incident_id")
     fatal = _fatal(sec)
     if fatal is not None and current:
         died = sec.count(sec.period, "incident_id", fatal)
         if died == 0:
             sentences.append("No one died in this period's shootings.")
+        elif current == 1 and died == 1:
+            sentences.append("A person died in this shooting.")
         else:
-            sentences.append(f"In {fmt.count(died, sec.min_count)} of this period's shootings, a person died.")
+            sentences.append(f"In {fmt.count(died, least)} of this period's shootings, a person died.")
     sentences.append("Shootings are rare, so the number in one quarter goes up and down by chance. "
                      "Totals over three years are a steadier guide.")
     span = window(sec)
-    change = three_year_change(sec)
+    before = span.previous()
+    change = three_year_change(sec, least)
     if change is None:
         sentences.append(f"The data does not reach back three years, to {_common.MONTHS[span.start.month - 1]} {span.start.year}, "
                          "so there is no three-year total yet.")
         return sentences
     now3 = change.current
-    sentences.append(analysis.describe_count_change(
-        change, f"{NOUN} in the three years from {span.label()}", "the three years before",
-        singular=f"{SINGULAR} in the three years from {span.label()}"))
+    if not _publishable(sec, span):
+        sentences.append(f"The number of {NOUN} in the three years from {span.label()} is not shown. {_HIDDEN_QUARTER.format(n=sec.min_count)}")
+        return sentences
+    if change.previous is not None and not _publishable(sec, before):
+        sentences.append(f"There were {fmt.count(now3, least)} {NOUN} in the three years from {span.label()}. The number in the "
+                         f"three years before is not shown. {_HIDDEN_QUARTER.format(n=sec.min_count)}")
+    else:
+        sentences.append(analysis.describe_count_change(
+            change, f"{NOUN} in the three years from {span.label()}", "the three years before",
+            singular=f"{SINGULAR} in the three years from {span.label()}"))
     if fatal is not None and now3:
         died3 = int(sec.data.loc[fatal & span.contains(sec.data[sec.event]), "incident_id"].nunique())
-        shown = suppress_value(died3, sec.min_count)
+        shown = suppress_value(died3, least) if _publishable(sec, span, fatal) else None
         if died3 == 0:
             sentences.append("No one died in them.")
-        elif shown is None:
+        elif shown is None and is_small(died3, sec.min_count):
             sentences.append(f"In fewer than {sec.min_count} of them, a person died.")
+        elif shown is None:
+            sentences.append(f"The number of them in which a person died is not shown. {_HIDDEN_QUARTER.format(n=sec.min_count)}")
         else:
-            sentences.append(f"In {fmt.count(died3, sec.min_count)} of them, a person died.")
+            sentences.append(f"In {fmt.count(died3, least)} of them, a person died.")
     return sentences
 
 
-def three_year_change(sec: Section) -> analysis.CountChange | None:
+def three_year_change(sec: Section, min_count: int | None = None) -> analysis.CountChange | None:
     """Shootings in the three years that end with the period against the three years before: the comparison the
     summary states and the three-year chart's title states (None when the data does not reach back three years)."""
     span = window(sec)
@@ -200,17 +254,32 @@ def three_year_change(sec: Section) -> analysis.CountChange | None:
     if now3 is None:
         return None
     before3 = _common.count_in_span(sec.data, sec.event, before, "incident_id")
-    return analysis.count_change(now3, before3, span.days, before.days, sec.min_count)
+    return analysis.count_change(now3, before3, span.days, before.days, threshold(sec) if min_count is None else min_count)
+
+
+_HIDDEN_QUARTER = ("It includes a quarter with fewer than {n}, which comparing totals from one report to the next "
+                   "would reveal.")
+
+
+def counts_note(sec: Section) -> str:
+    """Say why some totals over several quarters are missing (only when shootings are not public)."""
+    if events_public(sec):
+        return ""
+    return (f"Totals over three years, or a year, are shown only when every quarter in them had none or at least "
+            f"{sec.min_count} shootings. Otherwise, comparing the totals in one report with those in the next "
+            f"would reveal a quarter's number below {sec.min_count}, which is not shown.")
 
 
 # --- Tables and charts -----------------------------------------------------------------------------------
 
 
 def rolling(sec: Section, points: int = 8) -> pd.DataFrame | None:
-    """Shootings in the three years that end with each recent quarter."""
-    totals = _common.rolling_totals(sec.data, sec.event, sec.period, WINDOW_QUARTERS, points, "incident_id")
-    if totals.empty:
-        return None
+    """Shootings in the three years that end with each recent quarter; None when the data does not cover three
+    years. When shootings are not public, only the totals whose every quarter may be shown (:func:`counts_note`)."""
+    if _common.rolling_totals(sec.data, sec.event, sec.period, WINDOW_QUARTERS, points, "incident_id").empty:
+        return None  # the data does not cover three years yet
+    totals = _common.rolling_totals(sec.data, sec.event, sec.period, WINDOW_QUARTERS, points, "incident_id",
+                                    hidden_quarters=None if events_public(sec) else sec.min_count)
     return totals.rename(columns={"quarter": "Three years ending", "label": "Months", "count": "Shootings"}).set_index("Three years ending")
 
 
@@ -223,9 +292,10 @@ def rolling_deaths(sec: Section, points: int = 8) -> pd.DataFrame | None:
     fatal = _fatal(sec)
     if fatal is None:
         return None
-    totals = _common.rolling_totals(sec.data, sec.event, sec.period, WINDOW_QUARTERS, points, "incident_id", where=fatal)
-    if totals.empty:
+    if _common.rolling_totals(sec.data, sec.event, sec.period, WINDOW_QUARTERS, points, "incident_id", where=fatal).empty:
         return None
+    totals = _common.rolling_totals(sec.data, sec.event, sec.period, WINDOW_QUARTERS, points, "incident_id", where=fatal,
+                                    hidden_quarters=None if events_public(sec) else sec.min_count)
     return (totals.rename(columns={"quarter": "Three years ending", "label": "Months", "count": "Shootings in which a person died"})
             .set_index("Three years ending"))
 
@@ -243,7 +313,10 @@ def rolling_chart(sec: Section, published: pd.DataFrame | None, deaths: pd.DataF
         nouns["With a death"] = "shootings in which a person died"
     fallback = "Shootings in the three years to each quarter"
     change = three_year_change(sec)
-    title = fallback if change is None else analysis.change_title(
+    span = window(sec)
+    hidden = change is not None and (not _publishable(sec, span) or (change.previous is not None
+                                                                     and not _publishable(sec, span.previous())))
+    title = fallback if change is None or hidden else analysis.change_title(
         "shootings", change, f"the three years to {sec.period.code}", "the three years before", fallback=fallback)
     fig = charts.line_chart(list(published.index), series, title=title, value_label="Shootings in three years (count)",
                             x_label="Last quarter of the three years", note=SOURCE_NOTE)
@@ -253,7 +326,8 @@ def rolling_chart(sec: Section, published: pd.DataFrame | None, deaths: pd.DataF
 
 
 def by_year(sec: Section) -> pd.DataFrame | None:
-    """Shootings in each calendar year the data covers.
+    """Shootings in each calendar year the data covers (when shootings are not public, only the years whose
+    every quarter may be shown: see :func:`counts_note`).
 
     Deaths are not split by year: a year holds few shootings, and a second column of smaller counts
     would force most of the table to be hidden. The three-year totals show deaths instead.
@@ -262,8 +336,8 @@ def by_year(sec: Section) -> pd.DataFrame | None:
     if not years:
         return None
     rows = [{"Year": label, "Shootings": int(sec.data.loc[span.contains(sec.data[sec.event]), "incident_id"].nunique())}
-            for label, span in years]
-    return pd.DataFrame(rows).set_index("Year")
+            for label, span in years if _publishable(sec, span)]
+    return pd.DataFrame(rows, columns=["Year", "Shootings"]).astype({"Shootings": "int64"}).set_index("Year")
 
 
 def by_year_chart(published: pd.DataFrame | None):
@@ -381,9 +455,12 @@ def district_chart(published: pd.DataFrame | None):
                value_label="Shootings (count)", noun="shootings in the three years by district", note=SOURCE_NOTE)
 
 
-def incident_list(sec: Section) -> pd.DataFrame:
+def incident_list(sec: Section) -> pd.DataFrame | None:
     """The period's shootings, one row each, with the fields that may be published: month, district, the most
-    serious outcome, and whether anyone shot at was armed. Never names, addresses, exact dates or narratives."""
+    serious outcome, and whether anyone shot at was armed. Never names, addresses, exact dates or narratives.
+    None when the agency does not publish each shooting (``publish_events: false``)."""
+    if not events_public(sec):
+        return None
     events = incidents(sec.rows)
     table = pd.DataFrame({"Month": events["occurred_at"].map(lambda t: f"{_common.MONTHS[t.month - 1]} {t.year}")})
     if "district" in events:
@@ -397,6 +474,29 @@ def incident_list(sec: Section) -> pd.DataFrame:
             "Not recorded" if pd.isna(armed) else "No" if not armed else "Yes" if not_vehicle else "Yes, with a vehicle"
             for armed, not_vehicle in zip(events["armed"], other)]
     return table.reset_index(drop=True)
+
+
+def publish_incident_list(sec: Section) -> pd.DataFrame | None:
+    """Say what the list is and publish it, or say that the department does not publish one."""
+    listed = incident_list(sec)
+    if listed is None:
+        sec.say("The department does not publish a list of each shooting, so shootings are counted here only in "
+                f"numbers, and numbers from 1 to {sec.min_count - 1} are not shown.")
+        return None
+    sec.say("Each shooting of this period, with the month, the district, the most serious outcome for the people "
+            "shot at, and whether any of them was armed. The list leaves out names, addresses, exact dates and "
+            "written accounts.")
+    return listing(sec, listed, "incident_list", "Shootings this period", empty="There were no shootings by officers this period.")
+
+
+def disclosure_note(sec: Section) -> str:
+    """How the section treats small numbers of shootings, with the registry's reason when they are public."""
+    if events_public(sec):
+        return (f"{registry.dataset(sec.dataset).public_events_reason} So this report lists each shooting, and gives "
+                f"the number of shootings, and of shootings in which a person died, exactly, even below {sec.min_count}. "
+                "The tables about the people shot at (what happened to them, whether they were armed, their race) "
+                f"still hide numbers from 1 to {sec.min_count - 1}, and the list leaves out their race, sex and age.")
+    return f"The department does not publish each shooting. {sec.privacy_note()} {counts_note(sec)}"
 
 
 def _with_share(table: pd.DataFrame, column: str) -> pd.DataFrame:
