@@ -44,6 +44,19 @@ def test_a_cell_hidden_elsewhere_is_hidden_and_protected():
     assert {(e["row"], e["reason"]) for e in published.log} == {("Other", "complementary"), ("Hispanic", "complementary")}
 
 
+def test_a_cell_another_output_publishes_is_hidden_as_a_complement_only_when_nothing_else_will_do():
+    """A trend: the previous quarter (2) is small; its complement is not this quarter (6, the smallest, which
+    the summary and metrics.json publish) but the next smallest quarter nobody else shows."""
+    table = pd.DataFrame({"Incidents": [9, 12, 2, 6]}, index=["2025Q4", "2026Q1", "2026Q2", "2026Q3"])
+    keep = pd.DataFrame({"Incidents": [False, False, True, True]}, index=table.index)
+    assert suppress_table(table, min_count=MIN).table["Incidents"].isna().tolist() == [False, False, True, True]
+    published = suppress_table(table, min_count=MIN, keep=keep)
+    assert published.table["Incidents"].isna().tolist() == [True, False, True, False]
+    only = pd.DataFrame({"Incidents": [2, 6]}, index=["2026Q2", "2026Q3"])
+    kept = pd.DataFrame({"Incidents": [True, True]}, index=only.index)
+    assert suppress_table(only, min_count=MIN, keep=kept).table["Incidents"].isna().all()  # no other choice
+
+
 def test_metrics_hide_what_a_table_hides_and_protect_it():
     rows = [{"occurred_at": pd.Timestamp("2025-08-01"), "stop_id": f"s{i}", "stop_type": "traffic",
              "subject_race": race, "search_conducted": i < searched}
@@ -175,6 +188,25 @@ def test_a_marked_figure_that_differs_and_a_table_written_behind_the_section_are
                      ("inconsistent", "tables/stops__extra.csv")}
 
 
+def test_counts_about_people_in_the_manifest_and_rows_excluded_are_caught(tmp_path):
+    facts = _facts([_table("rates", **RATE_GRID)], COUNTS)
+    folder = _publication(tmp_path, metrics=CLEAN_METRICS, tables={"stops__rates.csv": RATES}, facts=facts)
+    metrics = json.loads((folder / "metrics.json").read_text())
+    metrics["datasets"]["stops"]["rows_excluded"] = {"duplicate_row": 2, "out_of_scope_subject_race": 3}
+    (folder / "metrics.json").write_text(json.dumps(metrics))
+    manifest = {"datasets": {"stops": {
+        "inputs": [{"path": "s.csv", "rows_excluded": {"blank_row": 1, "missing_subject_sex": 4}}],
+        "unmapped": {"subject_race": {"X": 3, "Z": None, "Q": 12}},
+        "issues": {"subject_age: out of range": 2, "district: not recorded": 1},
+    }}}
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    found = {f.where for f in _audit(folder, facts).findings}
+    # Records kept badly (a duplicate, a blank row, a district) are about records, not people: shown exactly.
+    assert found == {"metrics.json stops.rows_excluded.out_of_scope_subject_race",
+                     "manifest.json stops inputs s.csv rows_excluded.missing_subject_sex",
+                     "manifest.json stops unmapped subject_race", "manifest.json stops issues subject_age: out of range"}
+
+
 # --- One decision inside a section ---------------------------------------------------------------------------------
 
 
@@ -214,7 +246,8 @@ def built(tmp_path_factory):
     root = tmp_path_factory.mktemp("project")
     agency = keyed_agency(sample_project(root, through=PERIOD, years=4, scale=0.5))
     lines: list[str] = []
-    code = build(agency, parse_period(PERIOD), root, ["complaints", "stops", "pursuits"], workers=2, say=lines.append)
+    code = build(agency, parse_period(PERIOD), root, ["use_of_force", "complaints", "stops", "pursuits"], workers=2,
+                 say=lines.append)
     return {"root": root, "agency": agency, "out": root / "reports" / "sample" / PERIOD, "code": code, "lines": lines}
 
 
@@ -245,6 +278,25 @@ def test_linked_cells_and_metrics_json_hide_alike_and_the_audit_ran(built):
         assert pd.isna(row["Searches"]) == (metrics["metrics"][name] is None), race
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["audit"]["passed"] and manifest["audit"]["cells"] > 0
+
+
+def test_the_manifest_publishes_the_accounts_as_the_appendix_does(built):
+    """Before, manifest.json published every unmatched value with its count (an unmapped race "X": 3)."""
+    manifest = json.loads((built["out"] / "manifest.json").read_text())
+    small = 0
+    for dataset, entry in manifest["datasets"].items():
+        for values in (entry.get("unmapped") or {}).values():
+            assert all(n is None or n >= MIN for n in values.values()), dataset
+        loaded = load_cached(built["agency"], dataset)
+        raw = {name: n for values in loaded.unmapped.values() for name, n in values.items()}
+        if any(1 <= n < MIN for n in raw.values()):
+            small += 1
+            assert any(n is None for values in entry["unmapped"].values() for n in values.values())
+        for account, exact in zip(entry["inputs"], loaded.files):
+            assert account["rows_read"] == exact.rows_read  # records read are always shown
+            if account["rows_used"] is not None:
+                assert account["rows_used"] == exact.rows_used
+    assert small, "the sample plants an unmatched race code in 3 use-of-force records"
 
 
 def test_rows_in_period_is_hidden_when_small(built):

@@ -25,7 +25,8 @@ import pandas as pd
 
 from .suppress import COMPLEMENTARY, suppress_table, suppress_value
 
-__all__ = ["Account", "about_people", "count_text", "protect_accounts", "quality_count", "reason_about_people"]
+__all__ = ["Account", "about_people", "count_text", "issue_about_people", "protect_accounts", "public_accounts", "quality_count",
+           "reason_about_people"]
 
 _PERSON_PREFIXES = ("subject_", "officer_", "complainant_", "respondent_", "driver_", "person_")
 _PERSON_WORDS = {"race", "sex", "gender", "age", "ethnicity", "hispanic", "birth"}
@@ -127,3 +128,50 @@ def protect_accounts(files: Sequence[tuple[int, int, Mapping[str, int]]], min_co
 
     accounts = [account(f"file {i}", read, used, excluded) for i, (read, used, excluded) in enumerate(files)]
     return accounts, account("total", read_total, used_total, totals_excluded)
+
+
+def issue_about_people(issue: str) -> bool:
+    """Whether a data-quality issue (``"subject_age: out of range"``) is about people: its field is."""
+    field_name, _, problem = issue.partition(": ")
+    return bool(problem) and about_people(field_name)
+
+
+def public_accounts(files: Sequence, unmapped: Mapping[str, Mapping[str, int]], issues: Mapping[str, int],
+                    min_count: int) -> dict:
+    """A dataset's accounts as ``manifest.json`` and ``metrics.json`` publish them (the appendix's rule).
+
+    Parameters
+    ----------
+    files : sequence of FileAccount
+        The dataset's input files' accounts (``transparency.load.FileAccount``).
+    unmapped : mapping
+        field -> {source value: count} of values that matched no category (every one about people).
+    issues : mapping
+        issue -> count of problems in optional fields.
+    min_count : int
+        The agency's suppression threshold.
+
+    Returns
+    -------
+    dict
+        ``inputs`` (each file's ``to_dict()`` with ``rows_used`` and ``rows_excluded`` as they may be
+        published, and ``hidden``: what is hidden and why), ``rows_excluded`` and ``hidden`` (the dataset's
+        total), ``unmapped`` and ``issues`` (None for a small count about people).
+    """
+    protected, total = protect_accounts([(a.rows_read, a.rows_used, a.excluded) for a in files], min_count)
+    inputs = []
+    for account, shown in zip(files, protected):
+        entry = account.to_dict()
+        entry["rows_used"] = shown.used
+        entry["rows_excluded"] = dict(sorted(shown.excluded.items()))
+        if shown.hidden:
+            entry["hidden"] = dict(sorted(shown.hidden.items()))
+        inputs.append(entry)
+    return {
+        "inputs": inputs,
+        "rows_excluded": dict(sorted(total.excluded.items())),
+        "hidden": dict(sorted(total.hidden.items())),
+        "unmapped": {name: {value: quality_count(n, True, min_count) for value, n in values.items()}
+                     for name, values in unmapped.items()},
+        "issues": {issue: quality_count(n, issue_about_people(issue), min_count) for issue, n in issues.items()},
+    }

@@ -8,8 +8,10 @@ publish, and what the sections said of it, and fails the build on any of:
 - **inconsistent**: a figure shown with two values: a table cell that shows a headline figure
   (``Section.table(figures=)``) against metrics.json, or a figure marked in the HTML
   (``data-figure``, on the at-a-glance page) against metrics.json;
-- **small count**: a count from 1 to ``min_count - 1`` in metrics.json (a count figure, or
-  ``rows_in_period``) or in a count column of a published table;
+- **small count**: a count from 1 to ``min_count - 1`` in metrics.json (a count figure,
+  ``rows_in_period``, or a count about people in ``rows_excluded``), in a count column of a published
+  table, or among manifest.json's counts about people (rows left out for a field about people,
+  unmatched values, problems in fields about people: see :mod:`transparency.accounts`);
 - **recoverable**: a hidden count that can be worked out from all the period's outputs together: shown
   in one output and hidden in another, or determined exactly by the equations they give together (a
   table's rows and columns add up to totals a reader is assumed to know, as in
@@ -27,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .accounts import issue_about_people, reason_about_people
 from .suppress import SMALL_COUNT
 
 #: Figure-name suffixes of the comparison periods.
@@ -197,7 +200,12 @@ def audit_publication(folder: Path, sections: dict[str, dict], min_count: int) -
         rows = entry.get("rows_in_period")
         if rows is not None and 1 <= rows < min_count:
             result.findings.append(Finding("small count", f"metrics.json {dataset}.rows_in_period", f"publishes {rows}"))
+        for reason, n in sorted((entry.get("rows_excluded") or {}).items()):
+            if reason_about_people(reason) and n is not None and 1 <= n < min_count:
+                result.findings.append(Finding("small count", f"metrics.json {dataset}.rows_excluded.{reason}",
+                                               f"publishes {n} (a count about people)"))
         _audit_tables(folder, dataset, facts, values, entry.get("suppressed", {}), min_count, result)
+    _audit_manifest(folder, min_count, result)
     accounted = {table["file"] for facts in sections.values() for table in (facts or {}).get("tables", [])}
     for path in sorted((folder / "tables").glob("*.csv")) if (folder / "tables").is_dir() else []:
         if f"tables/{path.name}" not in accounted:
@@ -216,6 +224,26 @@ def audit_publication(folder: Path, sections: dict[str, dict], min_count: int) -
                 result.findings.append(Finding("inconsistent", f"report.html {mark}",
                                                f"shows {value or 'nothing'}, metrics.json {published[name]}"))
     return result
+
+
+def _audit_manifest(folder: Path, min_count: int, result: Audit) -> None:
+    """manifest.json's accounts of the rows: no count about people from 1 to ``min_count - 1``."""
+    path = folder / "manifest.json"
+    if not path.is_file():
+        return
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    for dataset, entry in sorted(manifest.get("datasets", {}).items()):
+        found: list[tuple[str, object]] = []
+        for account in entry.get("inputs", []):
+            found += [(f"inputs {account.get('path')} rows_excluded.{reason}", n)
+                      for reason, n in (account.get("rows_excluded") or {}).items() if reason_about_people(reason)]
+        for name, values in (entry.get("unmapped") or {}).items():
+            found += [(f"unmapped {name}", n) for n in values.values()]
+        found += [(f"issues {issue}", n) for issue, n in (entry.get("issues") or {}).items() if issue_about_people(issue)]
+        for where, n in found:
+            if isinstance(n, int) and 1 <= n < min_count:
+                result.findings.append(Finding("small count", f"manifest.json {dataset} {where}",
+                                               f"publishes {n} (a count about people)"))
 
 
 def _audit_tables(folder: Path, dataset: str, facts: dict, values: dict, suppressed: dict, min_count: int,

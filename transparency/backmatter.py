@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from . import fmt, registry
-from .accounts import about_people, count_text, protect_accounts
+from .accounts import count_text, issue_about_people, protect_accounts
 from .charts import table_html
 from .config import Agency
 from .periods import Period
@@ -227,7 +227,7 @@ def data_quality(outcomes: Sequence, min_count: int = 5) -> str:
             parts.append(_p(f"Values of {_field_words(field_name)} that did not match a standard category: {text}{more}."))
         for issue, count in result.issues.items():
             field_name, _, problem = issue.partition(": ")
-            people = bool(problem) and about_people(field_name)
+            people = issue_about_people(issue)
             parts.append(_p(f"{_field_words(field_name).capitalize()}: {problem} ({count_text(count, people, min_count)})."))
         for note in result.notes:
             parts.append(_p(note))

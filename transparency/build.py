@@ -21,6 +21,7 @@ from importlib import metadata
 from pathlib import Path
 
 from . import __version__, registry
+from .accounts import public_accounts
 from .backmatter import about, data_quality, glossary, methodology
 from .cache import cached, is_current, read_cached
 from .config import Agency, load_agency
@@ -558,18 +559,26 @@ def _publish(agency: Agency, period: Period, outcomes: dict[str, Outcome], stagi
         pdf = start_pdf(report, staging / "report.pdf", pdf_title, page_size=agency.model.page_size, draft=True,
                         workers=pdf_workers, store=parts)
 
+    # What the accounts of each dataset's rows may publish (counts about people follow the rule).
+    public = {name: public_accounts(o.load.files, o.load.unmapped, o.load.issues, agency.min_count)
+              for name, o in outcomes.items() if o.load is not None}
     metrics_out = {"agency": agency.name, "period": period.code, "datasets": {}}
     for name, outcome in outcomes.items():
         entry = {"status": outcome.status}
         if outcome.load is not None:
             in_period = suppress_value(outcome.rows_in_period, agency.min_count)
+            accounts = public[name]
             entry.update({
                 "rows_read": outcome.load.rows_read,
                 "rows_in_period": in_period,
-                "rows_excluded": dict(sorted(outcome.load.excluded.items())),
+                "rows_excluded": accounts["rows_excluded"],
             })
+            hidden = {f"rows_excluded.{reason}": why for reason, why in accounts["hidden"].items()
+                      if reason in accounts["rows_excluded"]}
             if in_period is None and outcome.rows_in_period:
-                entry["suppressed"] = {"rows_in_period": SMALL_COUNT}
+                hidden["rows_in_period"] = SMALL_COUNT
+            if hidden:
+                entry["suppressed"] = hidden
         if outcome.status == "ok" and outcome.metrics is not None:
             entry["metrics"] = dict(sorted(outcome.metrics.values.items()))
             entry["suppressed"] = dict(sorted({**entry.get("suppressed", {}), **outcome.metrics.suppressed}.items()))
@@ -588,9 +597,9 @@ def _publish(agency: Agency, period: Period, outcomes: dict[str, Outcome], stagi
         "datasets": {
             name: {
                 "status": o.status, "message": o.message, "notebook_seconds": round(o.seconds, 3), "reused": o.reused,
-                "inputs": [f.to_dict() for f in o.load.files] if o.load is not None else [],
-                "unmapped": o.load.unmapped if o.load is not None else {},
-                "issues": o.load.issues if o.load is not None else {},
+                "inputs": public[name]["inputs"] if o.load is not None else [],
+                "unmapped": public[name]["unmapped"] if o.load is not None else {},
+                "issues": public[name]["issues"] if o.load is not None else {},
                 "tables": o.section.get("tables", []),
                 "suppressed_cells": o.suppressed_cells,
             }

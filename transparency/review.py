@@ -139,22 +139,26 @@ def make_review(agency: Agency, period: Period, root: Path, notebooks: Path = NO
         page.sections.append({"dataset": name, "title": dataset_title(name), "status": entry.get("status"),
                               "rows_in_period": m.get("rows_in_period"),
                               "message": message[-1][:200] if message and entry.get("status") != "ok" else ""})
+        # The manifest publishes the accounts as the appendix does: a small count about people is None.
+        fewer = f"fewer than {agency.min_count}"
         for account in entry.get("inputs", []):
             read, excluded = account.get("rows_read", 0), account.get("rows_excluded", {})
-            left_out = sum(excluded.values())
+            used = account.get("rows_used")
+            known = [n for n in excluded.values() if n is not None]
+            left_out = sum(known) if len(known) == len(excluded) or used is None else read - used
             if read and left_out / read > EXCLUDED_SHARE:
                 page.exclusions.append({
                     "title": dataset_title(name), "file": account["path"], "read": read, "left_out": left_out,
                     "share": fmt.pct(left_out / read),
-                    "reasons": "; ".join(f"{_reason_words(r)} {n:,}" for r, n in sorted(excluded.items(),
-                                                                                       key=lambda i: -i[1])),
+                    "reasons": "; ".join(f"{_reason_words(r)} {fewer if n is None else format(n, ',')}"
+                                         for r, n in sorted(excluded.items(), key=lambda i: -(i[1] or 0))),
                 })
         for field_name, values in sorted((entry.get("unmapped") or {}).items()):
-            shown = sorted(values.items(), key=lambda item: (-int(item[1]), item[0]))
-            text = ", ".join(f"“{v}” {int(n):,}" for v, n in shown[:8]) + (
+            shown = sorted(values.items(), key=lambda item: (-(item[1] or 0), item[0]))
+            text = ", ".join(f"“{v}” {fewer if n is None else format(int(n), ',')}" for v, n in shown[:8]) + (
                 f" and {len(shown) - 8} more" if len(shown) > 8 else "")
             page.unmapped.append({"title": dataset_title(name), "field": _field_words(field_name),
-                                  "count": sum(int(n) for n in values.values()), "found": text})
+                                  "count": sum(int(n) for n in values.values() if n is not None), "found": text})
         tables = [t for t in entry.get("tables", []) if t.get("suppressed")]
         figures = [figure_label(name, key, period) for key in sorted(m.get("suppressed") or {})]
         if tables or figures:

@@ -359,12 +359,17 @@ class Section:
                 if computed is None or pd.isna(shown) or float(shown) != float(computed):
                     raise ValueError(f"table '{name}', row {row!r}, column {column!r} shows {shown} but the figure "
                                      f"{figure} is {computed}: build the cell from section.figure({figure!r})")
-            hide = None
+            hide = keep = None
             if links:
+                # Hidden where metrics.json hides it; hidden as a complement only when nothing else will do
+                # where metrics.json publishes it (hiding it there too would cost another pass).
                 hide = pd.DataFrame(False, index=frame.index, columns=frame.columns)
+                keep = pd.DataFrame(False, index=frame.index, columns=frame.columns)
                 for (row, column), figure in links.items():
                     hide.loc[row, column] = figure in self.metrics.suppressed
-            published = suppress_table(frame, count_columns=count_columns, min_count=self.min_count, hide=hide)
+                    keep.loc[row, column] = figure not in self.metrics.suppressed
+            published = suppress_table(frame, count_columns=count_columns, min_count=self.min_count, hide=hide,
+                                       keep=keep)
             for (row, column), figure in links.items():
                 if bool(published.mask.loc[row, column]) and figure not in self.metrics.suppressed:
                     self._hidden_here.add(figure)

@@ -310,6 +310,7 @@ class _Grid:
         self.assumed_known = ~printed & ~small & (covers >= 2)
         self.hidden = printed & small
         self.reason = np.where(self.hidden, SMALL_COUNT, "").astype(object)
+        self.kept = np.zeros_like(value, dtype=bool)  # hidden as complements last (see suppress_table's keep)
         self.is_margin = np.zeros_like(value, dtype=bool)
         self.is_margin[m, :] = True
         self.is_margin[:, n] = True
@@ -394,9 +395,10 @@ class _Grid:
         return [tuple(cell) for cell in np.argwhere(self.printed & ~self.hidden)]
 
     def key(self, cell: tuple[int, int]) -> tuple:
-        # Smallest non-zero first; zeros only when nothing else is left; cells before totals.
+        # Smallest non-zero first; zeros only when nothing else is left; cells another output publishes
+        # only after those (see suppress_table's keep); cells before totals.
         value = int(self.value[cell])
-        return (value == 0, value, bool(self.is_margin[cell]), cell)
+        return (bool(self.kept[cell]), value == 0, value, bool(self.is_margin[cell]), cell)
 
     def hide(self, cell: tuple[int, int]) -> None:
         self.hidden[cell] = True
@@ -473,6 +475,7 @@ def suppress_table(
     row_total: Hashable | None = None,
     col_total: Hashable | None = None,
     hide: pd.DataFrame | None = None,
+    keep: pd.DataFrame | None = None,
 ) -> Suppressed:
     """Hide small counts in a table, and enough other cells that none can be worked out.
 
@@ -498,6 +501,9 @@ def suppress_table(
         hides the same figure (one disclosure decision across a publication): same index as
         ``df``, columns among ``count_columns`` (others are ignored). They are hidden with reason
         :data:`COMPLEMENTARY` and protected like any hidden cell.
+    keep : pandas.DataFrame of bool, optional
+        Count cells to hide as complements only when a line has no other choice (after zeros): cells
+        that show a figure another output publishes, which hiding here would hide there too.
 
     Returns
     -------
@@ -562,6 +568,9 @@ def suppress_table(
     if hide is not None:
         forced = hide.reindex(index=df.index, columns=count_columns, fill_value=False).fillna(False).to_numpy(dtype=bool)
         grid.force(forced)
+    if keep is not None:
+        kept = keep.reindex(index=df.index, columns=count_columns, fill_value=False).fillna(False).to_numpy(dtype=bool)
+        grid.kept[: grid.m, : grid.n] = kept
     if len(df):
         grid.solve()
     return _publish(df, count_columns, grid, row_total, col_total, min_count)

@@ -50,6 +50,11 @@ def summary(sec: Section) -> list[str]:
     return _records.summary(sec, KIND, extra)
 
 
+#: The trend table's cells that show headline figures, by column (``Section.period_figures``): the table
+#: and metrics.json show one computation, hidden alike.
+TREND_FIGURES = {"Arrests": "arrests"}
+
+
 def trend(sec: Section, quarters: int = 8) -> pd.DataFrame:
     """Arrests per quarter for the last ``quarters`` quarters the data covers."""
     return _records.trend(sec, KIND, quarters)

@@ -60,6 +60,11 @@ def summary(sec: Section) -> list[str]:
     return [s for s in sentences if s]
 
 
+#: The trend table's cells that show headline figures, by column (``Section.period_figures``): the table
+#: and metrics.json show one computation, hidden alike.
+TREND_FIGURES = {"Officers assaulted": "officers_assaulted", "Incidents": "incidents", "Officers injured": "officers_injured"}
+
+
 def trend(sec: Section, quarters: int = 8) -> pd.DataFrame:
     """Officers assaulted, incidents and officers injured per quarter over the last ``quarters`` quarters."""
     table = analysis.trend(sec.data, sec.event, sec.period, quarters)

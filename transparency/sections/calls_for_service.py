@@ -287,6 +287,11 @@ def target_sentence(sec: Section, published_table: pd.DataFrame | None) -> str:
 # --- Counts: trend, sources, types, services ----------------------------------------------------------------
 
 
+#: The trend table's cells that show headline figures, by column (``Section.period_figures``): the table
+#: and metrics.json show one computation, hidden alike.
+TREND_FIGURES = {"Calls": "calls"}
+
+
 def trend(sec: Section, quarters: int = 8) -> pd.DataFrame:
     """Calls per quarter, with the calls measured and the median and 90th percentile response time."""
     table = analysis.trend(sec.data, sec.event, sec.period, quarters)

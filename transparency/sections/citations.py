@@ -45,6 +45,11 @@ def summary(sec: Section) -> list[str]:
     return _records.summary(sec, KIND)
 
 
+#: The trend table's cells that show headline figures, by column (``Section.period_figures``): the table
+#: and metrics.json show one computation, hidden alike.
+TREND_FIGURES = {"Citations": "citations"}
+
+
 def trend(sec: Section, quarters: int = 8) -> pd.DataFrame:
     """Citations per quarter for the last ``quarters`` quarters the data covers."""
     return _records.trend(sec, KIND, quarters)

@@ -110,6 +110,11 @@ def rates(table: pd.DataFrame | None) -> dict[str, str] | None:
     return None if table is None else _rates(table)
 
 
+#: The trend table's cells that show headline figures, by column (``Section.period_figures``): the table
+#: and metrics.json show one computation, hidden alike.
+TREND_FIGURES = {"Meetings": "meetings"}
+
+
 def trend(sec: Section, quarters: int = 8) -> pd.DataFrame:
     """Meetings, and people counted at them, per quarter."""
     table = analysis.trend(sec.data, sec.event, sec.period, quarters)

@@ -66,6 +66,11 @@ def summary(sec: Section) -> list[str]:
     return [s for s in sentences if s]
 
 
+#: The trend table's cells that show headline figures, by column (``Section.period_figures``): the table
+#: and metrics.json show one computation, hidden alike.
+TREND_FIGURES = {"Complaints received": "complaints_received", "Allegations closed": "allegations_closed"}
+
+
 def trend(sec: Section, quarters: int = 8) -> pd.DataFrame:
     """Complaints received and allegations closed per quarter."""
     received = analysis.trend(sec.data, sec.event, sec.period, quarters, "complaint_id")

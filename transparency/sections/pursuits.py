@@ -120,6 +120,11 @@ def year_words(sec: Section) -> str:
     return _common.covered_words(sec.data, sec.event, year_window(sec))
 
 
+#: The trend table's cells that show headline figures, by column (``Section.period_figures``): the table
+#: and metrics.json show one computation, hidden alike.
+TREND_FIGURES = {"Pursuits": "pursuits"}
+
+
 def trend(sec: Section, quarters: int = 8) -> pd.DataFrame:
     """Pursuits per quarter.
 

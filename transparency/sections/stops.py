@@ -226,6 +226,11 @@ def gap_sentence(shown: pd.DataFrame, rate_label: str, verb: str, minority: str 
 # --- Trend, kinds of stop, reasons, districts ----------------------------------------------------------------
 
 
+#: The trend table's cells that show headline figures, by column (``Section.period_figures``): the table
+#: and metrics.json show one computation, hidden alike.
+TREND_FIGURES = {"Stops": "stops", "Searches": "searches"}
+
+
 def trend(sec: Section, quarters: int = TREND_QUARTERS) -> pd.DataFrame:
     """Stops (and searches, where recorded) per quarter for the last ``quarters`` quarters the data covers."""
     table = analysis.trend(sec.data, sec.event, sec.period, quarters)

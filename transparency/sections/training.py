@@ -182,6 +182,11 @@ def courses(sec: Section, top: int = 12) -> pd.DataFrame:
     return table
 
 
+#: The trend table's cells that show headline figures, by column (``Section.period_figures``): the table
+#: and metrics.json show one computation, hidden alike.
+TREND_FIGURES = {"Completions": "course_completions", "Officers trained": "officers_trained"}
+
+
 def trend(sec: Section, quarters: int = 8) -> pd.DataFrame:
     """Completions, officers trained, hours and hours per sworn officer, per quarter."""
     table = analysis.trend(sec.data, sec.event, sec.period, quarters)

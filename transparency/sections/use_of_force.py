@@ -39,6 +39,11 @@ def summary(sec: Section) -> list[str]:
     return [s for s in sentences if s]
 
 
+#: The trend table's cells that show headline figures, by column (``Section.period_figures``): the table
+#: and metrics.json show one computation, hidden alike.
+TREND_FIGURES = {"Incidents": "incidents"}
+
+
 def trend(sec: Section, quarters: int = 8) -> pd.DataFrame:
     """Incidents per quarter for the last ``quarters`` quarters covered by the data."""
     table = analysis.trend(sec.data, sec.event, sec.period, quarters, "incident_id")
