@@ -207,6 +207,37 @@ def test_counts_about_people_in_the_manifest_and_rows_excluded_are_caught(tmp_pa
                      "manifest.json stops unmapped subject_race", "manifest.json stops issues subject_age: out of range"}
 
 
+def _chart_page(alt: str, labels: list[str], rows: dict[str, list[str]]) -> str:
+    import base64
+
+    texts = "".join(f"<text>{label}</text>" for label in labels)
+    svg = f'<svg xmlns="http://www.w3.org/2000/svg"><g id="xtick_1"><text>2025</text></g>{texts}</svg>'
+    body = "".join(f'<tr><th scope="row">{label}</th>' + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
+                   for label, cells in rows.items())
+    src = base64.b64encode(svg.encode()).decode()
+    return f'<table><tr><th scope="col">Race</th><th scope="col">Rate</th></tr>{body}</table>' \
+           f'<img src="data:image/svg+xml;base64,{src}" alt="{alt}">'
+
+
+def test_a_chart_that_differs_from_its_table_is_caught():
+    from transparency.audit import audit_charts
+
+    rows = {"White": ["5.3"], "Hispanic": ["11.5"], "Asian": ["—"]}
+    good = _chart_page("Dot chart of stops per 1,000 residents: White 5.3; Hispanic 11.5; Asian not shown.", ["5.3", "11.5"], rows)
+    assert audit_charts("stops", good) == (1, [])
+    # The issue's case: the chart rounded 11.45 again and drew 11.4 beside the table's 11.5.
+    rounded_twice = _chart_page("Dot chart of stops per 1,000 residents: White 5.3; Hispanic 11.4; Asian not shown.",
+                                ["5.3", "11.4"], rows)
+    checked, findings = audit_charts("stops", rounded_twice)
+    assert checked == 1 and [f.kind for f in findings] == ["inconsistent"] and "Hispanic 11.4" in findings[0].message
+    drawn_not_listed = _chart_page("Dot chart of stops per 1,000 residents: White 5.3; Hispanic 11.5; Asian not shown.",
+                                   ["5.3", "11.5", "7"], rows)
+    assert [f.message for f in audit_charts("stops", drawn_not_listed)[1]] == ["draws 7, which its alt text does not list"]
+    shown_hidden = _chart_page("Dot chart of stops per 1,000 residents: White 5.3; Hispanic 11.5; Asian not shown.",
+                               ["5.3", "11.5"], {**rows, "Asian": ["2.0"]})
+    assert "Asian is not shown" in audit_charts("stops", shown_hidden)[1][0].message
+
+
 # --- One decision inside a section ---------------------------------------------------------------------------------
 
 
@@ -277,7 +308,7 @@ def test_linked_cells_and_metrics_json_hide_alike_and_the_audit_ran(built):
         name = f"searches__{race.lower().replace(' ', '_')}"
         assert pd.isna(row["Searches"]) == (metrics["metrics"][name] is None), race
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["audit"]["passed"] and manifest["audit"]["cells"] > 0
+    assert manifest["audit"]["passed"] and manifest["audit"]["cells"] > 0 and manifest["audit"]["charts"] > 0
 
 
 def test_the_manifest_publishes_the_accounts_as_the_appendix_does(built):

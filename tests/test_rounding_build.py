@@ -11,26 +11,16 @@ as a label (a line chart's last point) is one its alt text lists.
 
 from __future__ import annotations
 
-import base64
-import html
 import re
-from xml.etree import ElementTree
 
 import pytest
 from conftest import keyed_agency, sample_project
 
+from transparency.audit import ITEM, LISTING, NUMBER, tables_and_charts
 from transparency.build import build
 from transparency.periods import parse_period
 
 PERIOD = "2026Q3"
-
-# One listed figure: "label value[%]" with an optional "(interval low to high)".
-NUMBER = r"-?[\d,]+(?:\.\d+)?"
-ITEM = re.compile(rf"^“?(?P<label>.+?)”? (?P<value>not shown|{NUMBER})%?"
-                  rf"(?: \(interval (?P<low>{NUMBER})%? to (?P<high>{NUMBER})%?\))?"
-                  rf"(?: \(give or take (?P<margin>{NUMBER}) points?\))?(?:, previous survey (?P<previous>{NUMBER})%)?$")
-# One chart's list in its alt text; a chart's alt text may hold several (one per series).
-LISTING = re.compile(r"(?P<kind>Line chart|Bar chart|Dot chart) of (?:[^:“]|“[^”]*”)+: (?P<items>.+?)\.(?= |$)")
 
 
 @pytest.fixture(scope="module")
@@ -45,46 +35,6 @@ def sections(tmp_path_factory):
     pages = {p.stem: p.read_text(encoding="utf-8") for p in out.glob("*.html") if p.stem != "report"}
     assert len(pages) >= 10, sorted(pages)
     return pages
-
-
-def tables_and_charts(page: str) -> list[tuple[str, object]]:
-    """The page's tables (row header -> cells as shown) and charts ((alt text, SVG texts)), in reading order."""
-    found = []
-    for match in re.finditer(r"<table.*?</table>|<img [^>]*>", page, re.S):
-        chunk = match.group(0)
-        if chunk.startswith("<table"):
-            rows = {}
-            for row in re.findall(r"<tr>(.*?)</tr>", chunk, re.S):
-                cells = [html.unescape(re.sub(r"<[^>]+>", "", c)).strip()
-                         for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
-                if row.lstrip().startswith('<th scope="row"'):
-                    rows[cells[0]] = cells[1:]
-            found.append(("table", rows))
-        else:
-            alt = re.search(r'alt="([^"]*)"', chunk)
-            src = re.search(r'src="data:image/svg\+xml;base64,([^"]+)"', chunk)
-            if alt and src:
-                svg = base64.b64decode(src.group(1)).decode("utf-8")
-                found.append(("chart", (html.unescape(alt.group(1)), data_labels(svg))))
-    return found
-
-
-def data_labels(svg: str) -> list[str]:
-    """The figures a chart draws as text beside its bars, dots or last points (not its axes' ticks or legend),
-    without a series name ("Median: ") or a per cent sign."""
-    labels = []
-
-    def walk(element, inside_axis: bool) -> None:
-        inside_axis = inside_axis or str(element.get("id", "")).startswith(("xtick", "ytick", "legend"))
-        if element.tag.endswith("text") and not inside_axis:
-            text = re.sub(r"^[^:]+: ", "", "".join(element.itertext()).strip()).rstrip("%")
-            if re.fullmatch(NUMBER, text):
-                labels.append(text)
-        for child in element:
-            walk(child, inside_axis)
-
-    walk(ElementTree.fromstring(svg), False)
-    return labels
 
 
 def listings(alt: str) -> list[tuple[str, list[re.Match]]]:

@@ -6,8 +6,9 @@ figures in metrics.json and on the at-a-glance page. The audit then reads what t
 publish, and what the sections said of it, and fails the build on any of:
 
 - **inconsistent**: a figure shown with two values: a table cell that shows a headline figure
-  (``Section.table(figures=)``) against metrics.json, or a figure marked in the HTML
-  (``data-figure``, on the at-a-glance page) against metrics.json;
+  (``Section.table(figures=)``) against metrics.json, a figure marked in the HTML (``data-figure``, on
+  the at-a-glance page) against metrics.json, or a chart's alt text or drawn labels against the table
+  it draws (:func:`audit_charts`); or a CSV that no section wrote through ``Section.table``;
 - **small count**: a count from 1 to ``min_count - 1`` in metrics.json (a count figure,
   ``rows_in_period``, or a count about people in ``rows_excluded``), in a count column of a published
   table, or among manifest.json's counts about people (rows left out for a field about people,
@@ -21,11 +22,15 @@ publish, and what the sections said of it, and fails the build on any of:
 
 from __future__ import annotations
 
+import base64
 import csv
+import html
 import html.parser
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.etree import ElementTree
 
 import numpy as np
 
@@ -55,6 +60,7 @@ class Audit:
 
     figures: int = 0
     cells: int = 0
+    charts: int = 0
     findings: list[Finding] = field(default_factory=list)
 
     @property
@@ -63,13 +69,14 @@ class Audit:
 
     def summary(self) -> str:
         """One line for people: what was checked, and the result."""
-        checked = f"{self.figures:,} headline figures and {self.cells:,} table cells checked"
+        checked = (f"{self.figures:,} headline figures, {self.cells:,} table cells and {self.charts:,} chart listings "
+                   "checked")
         if self.passed:
             return f"passed: {checked}; every figure has one value, no small count is shown, no hidden count can be worked out"
         return f"{len(self.findings)} problem{'s' if len(self.findings) != 1 else ''} found ({checked})"
 
     def to_dict(self) -> dict:
-        return {"passed": self.passed, "figures": self.figures, "cells": self.cells,
+        return {"passed": self.passed, "figures": self.figures, "cells": self.cells, "charts": self.charts,
                 "findings": [{"kind": f.kind, "where": f.where, "message": f.message} for f in self.findings]}
 
 
@@ -206,6 +213,12 @@ def audit_publication(folder: Path, sections: dict[str, dict], min_count: int) -
                                                f"publishes {n} (a count about people)"))
         _audit_tables(folder, dataset, facts, values, entry.get("suppressed", {}), min_count, result)
     _audit_manifest(folder, min_count, result)
+    for dataset in sorted(sections):
+        fragment = folder / "sections" / f"{dataset}.html"
+        if fragment.is_file():
+            checked, findings = audit_charts(dataset, fragment.read_text(encoding="utf-8"))
+            result.charts += checked
+            result.findings.extend(findings)
     accounted = {table["file"] for facts in sections.values() for table in (facts or {}).get("tables", [])}
     for path in sorted((folder / "tables").glob("*.csv")) if (folder / "tables").is_dir() else []:
         if f"tables/{path.name}" not in accounted:
@@ -321,3 +334,116 @@ def _audit_tables(folder: Path, dataset: str, facts: dict, values: dict, suppres
     for name in sorted((system.determined(unknown) & small) - already):
         result.findings.append(Finding("recoverable", f"{dataset}: {name}",
                                        "this hidden small count can be worked out by combining the section's published outputs"))
+
+
+# --- Charts: every figure a chart's alt text lists, and every label it draws, is a published table's cell -------
+
+NUMBER = r"-?[\d,]+(?:\.\d+)?"
+# One listed figure: "label value[%]" with an optional "(interval low to high)" and the like.
+ITEM = re.compile(rf"^“?(?P<label>.+?)”? (?P<value>not shown|{NUMBER})%?"
+                   rf"(?: \(interval (?P<low>{NUMBER})%? to (?P<high>{NUMBER})%?\))?"
+                   rf"(?: \(give or take (?P<margin>{NUMBER}) points?\))?(?:, previous survey (?P<previous>{NUMBER})%)?$")
+# One chart's list in its alt text; an alt text may hold several (one per series).
+LISTING = re.compile(r"(?P<kind>Line chart|Bar chart|Dot chart) of (?:[^:“]|“[^”]*”)+: (?P<items>.+?)\.(?= |$)")
+_NOT_SHOWN = "—"
+
+
+def tables_and_charts(page: str) -> list[tuple[str, object]]:
+    """A section page's tables (row header -> cells as shown) and charts ((alt text, drawn labels)), in order."""
+    found: list[tuple[str, object]] = []
+    for match in re.finditer(r"<table.*?</table>|<img [^>]*>", page, re.S):
+        chunk = match.group(0)
+        if chunk.startswith("<table"):
+            rows = {}
+            for row in re.findall(r"<tr>(.*?)</tr>", chunk, re.S):
+                cells = [html.unescape(re.sub(r"<[^>]+>", "", c)).strip()
+                         for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
+                if row.lstrip().startswith('<th scope="row"') and cells:
+                    rows[cells[0]] = cells[1:]
+            found.append(("table", rows))
+        else:
+            alt = re.search(r'alt="([^"]*)"', chunk)
+            src = re.search(r'src="data:image/svg\+xml;base64,([^"]+)"', chunk)
+            if alt and src:
+                try:
+                    drawn = drawn_labels(base64.b64decode(src.group(1)).decode("utf-8"))
+                except (ValueError, ElementTree.ParseError):
+                    drawn = []
+                found.append(("chart", (html.unescape(alt.group(1)), drawn)))
+    return found
+
+
+def drawn_labels(svg: str) -> list[str]:
+    """The figures a chart draws as text beside its bars, dots or last points (not its axes' ticks or legend),
+    without a series name ("Median: ") or a per cent sign."""
+    labels: list[str] = []
+
+    def walk(element, inside_axis: bool) -> None:
+        inside_axis = inside_axis or str(element.get("id", "")).startswith(("xtick", "ytick", "legend"))
+        if element.tag.endswith("text") and not inside_axis:
+            text = re.sub(r"^[^:]+: ", "", "".join(element.itertext()).strip()).rstrip("%")
+            if re.fullmatch(NUMBER, text):
+                labels.append(text)
+        for child in element:
+            walk(child, inside_axis)
+
+    walk(ElementTree.fromstring(svg), False)
+    return labels
+
+
+def _listing_problems(figures: list, table: dict) -> bool:
+    """Whether some figure of an alt text's listing is not what the table's row shows."""
+    for m in figures:
+        row = table[m.group("label")]
+        if m.group("value") == "not shown":
+            if _NOT_SHOWN not in row:
+                return True
+        elif any(m.group(part) is not None and m.group(part) not in row
+                 for part in ("value", "low", "high", "margin", "previous")):
+            return True
+    return False
+
+
+def audit_charts(dataset: str, page: str) -> tuple[int, list[Finding]]:
+    """Check a section page's charts against the tables above them: each figure an alt text lists is the
+    table row's cell as the table shows it ("not shown" where the table shows a dash), a bar or dot chart
+    draws each one, and any figure a chart draws is one its alt text lists. Returns the listings checked
+    and the findings; a listing that names rows no table above it has is not checked."""
+    findings: list[Finding] = []
+    checked = 0
+    seen: list[dict] = []
+    for kind, item in tables_and_charts(page):
+        if kind == "table":
+            seen.append(item)
+            continue
+        alt, drawn = item
+        where = f"{dataset}: chart “{alt[:60]}…”"
+        for listing in LISTING.finditer(alt):
+            figures = [ITEM.match(part.strip()) for part in listing.group("items").split("; ")]
+            if not all(figures):
+                continue
+            labels = [m.group("label") for m in figures]
+            candidates = [t for t in reversed(seen) if all(label in t for label in labels)]
+            if not candidates:
+                continue
+            checked += 1
+            # The table the listing draws: the nearest above that shows every figure it lists (a chart of two
+            # series draws two tables with the same rows), else the nearest with its rows.
+            table = next((t for t in candidates if not _listing_problems(figures, t)), candidates[0])
+            for m in figures:
+                row = table[m.group("label")]
+                if m.group("value") == "not shown":
+                    if _NOT_SHOWN not in row:
+                        findings.append(Finding("inconsistent", where, f"says {m.group('label')} is not shown; its table shows {row}"))
+                    continue
+                for part in ("value", "low", "high", "margin", "previous"):
+                    if m.group(part) is not None and m.group(part) not in row:
+                        findings.append(Finding("inconsistent", where, f"lists {m.group(0)!r}; its table row shows {row}"))
+                        break
+                if listing.group("kind") != "Line chart" and m.group("value") not in drawn:
+                    findings.append(Finding("inconsistent", where, f"lists {m.group(0)!r} but does not draw it"))
+        listed = set(re.findall(rf"(?<![\w.,]){NUMBER}(?![\w,]|\.\d)", alt))
+        for label in drawn:
+            if label not in listed:
+                findings.append(Finding("inconsistent", where, f"draws {label}, which its alt text does not list"))
+    return checked, findings

@@ -101,7 +101,7 @@ def make_review(agency: Agency, period: Period, root: Path, notebooks: Path = NO
     else:
         from .audit import Audit, Finding
 
-        result = Audit(figures=audited["figures"], cells=audited["cells"],
+        result = Audit(figures=audited["figures"], cells=audited["cells"], charts=audited.get("charts", 0),
                        findings=[Finding(**f) for f in audited.get("findings", [])])
         page.audit = result.summary()
         page.problems.extend(f"Consistency audit: {finding}" for finding in result.findings)
