@@ -57,6 +57,21 @@ def test_a_cell_another_output_publishes_is_hidden_as_a_complement_only_when_not
     assert suppress_table(only, min_count=MIN, keep=kept).table["Incidents"].isna().all()  # no other choice
 
 
+def test_a_trend_of_different_measures_is_protected_column_by_column():
+    """Officers assaulted, incidents and officers injured per quarter: a row's cells add up to nothing a reader
+    knows, so a small count of injured officers is protected within its column, not by hiding the quarter's
+    incidents (which the summary states) as it was when every row was assumed to have a known total."""
+    table = pd.DataFrame({"Officers assaulted": [12, 10, 7], "Incidents": [9, 8, 6], "Officers injured": [6, 5, 4]},
+                         index=["2026Q1", "2026Q2", "2026Q3"])
+    as_cross_table = suppress_table(table, min_count=MIN)
+    assert as_cross_table.mask.loc["2026Q3"].sum() >= 2  # the row rule hid a second cell of the quarter
+    published = suppress_table(table, min_count=MIN, rows_add_up=False)
+    assert published.mask.loc["2026Q3"].tolist() == [False, False, True]
+    assert published.mask["Officers injured"].tolist() == [False, True, True]  # the column's complement
+    with pytest.raises(ValueError, match="row total"):
+        suppress_table(table, min_count=MIN, rows_add_up=False, row_total="Total")
+
+
 def test_metrics_hide_what_a_table_hides_and_protect_it():
     rows = [{"occurred_at": pd.Timestamp("2025-08-01"), "stop_id": f"s{i}", "stop_type": "traffic",
              "subject_race": race, "search_conducted": i < searched}
@@ -257,6 +272,24 @@ def test_a_table_that_hides_a_headline_figure_hides_it_everywhere_on_the_next_pa
     shown = again.table(frame, "planted", "Searches", figures={"Searches": "searches__{row}"})
     assert pd.isna(shown.loc["Other", "Searches"])
     assert json.loads(again.save().read_text())["rerun"] == []
+
+
+def test_a_sentence_may_not_show_a_headline_count_hidden_as_a_complement(make_agency, tmp_path):
+    """A trend table that had to hide this quarter's count (its only complement) hides it in metrics.json too;
+    a summary sentence that printed it would undo that, so the section refuses to save."""
+    from transparency import fmt
+
+    text, frame = stops_csv()
+    (tmp_path / "out" / "sections").mkdir(parents=True)
+    (tmp_path / "out" / "sections" / "stops.hidden.json").write_text(json.dumps(["stops"]))
+    sec = open_section(make_agency, "stops", STOPS_CONFIG, {"stops.csv": text}, tmp_path)
+    assert sec.value("stops") is None and sec.metrics.suppressed["stops"] == "complementary"
+    in_quarter = int(frame["WHEN"].str.startswith(("2025-07", "2025-08", "2025-09")).sum())
+    sec.say("Officers searched some of the people they stopped.")
+    sec.save()  # nothing shows the hidden count
+    sec.say(f"There were {fmt.count(in_quarter)} stops.")
+    with pytest.raises(ValueError, match=f"shows {fmt.count(in_quarter)}, the value of stops"):
+        sec.save()
 
 
 def test_a_linked_cell_must_be_the_figure_itself(make_agency, tmp_path):

@@ -171,7 +171,8 @@ def _table_equations(table_id: str, grid: dict, min_count: int) -> tuple[list[di
                 unknown.add(cell[i][j])
                 if reasons[i][j] == SMALL_COUNT:
                     small.add(cell[i][j])
-    lines = [([cell[i][j] for j in range(n)], int(counts[i].sum()), f"{table_id}[row {i}]") for i in range(m)]
+    lines = [([cell[i][j] for j in range(n)], int(counts[i].sum()), f"{table_id}[row {i}]") for i in range(m)
+             if grid.get("rows_add_up", True)]  # a trend's columns are different measures: its rows add up to nothing
     lines += [([cell[i][j] for i in range(m)], int(counts[:, j].sum()), f"{table_id}[column {j}]") for j in range(n)]
     for cells, total, total_name in lines:
         equation = {c: 1 for c in cells}

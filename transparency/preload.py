@@ -9,8 +9,10 @@ milliseconds instead of the two seconds a fresh kernel spends importing.
 The first notebook waits for this import, so what it costs is weighed: WeasyPrint (0.25 s, see
 :func:`transparency.render.import_weasyprint`) is here
 because every build draws a PDF (once per quarter of a range, 8 s of a 16-quarter backfill, where its
-coordinator would otherwise import it each time); statsmodels is not needed (the stops section's
-statistical tests are the package's own, in :mod:`transparency.stats`).
+coordinator would otherwise import it each time); so is scipy.stats (about 1 s: shares are compared with
+its Fisher's exact test in the complaints and pursuits sections, whose workers would each import it, in
+every quarter of a range); statsmodels is not needed (the stops section's statistical tests are the
+package's own, in :mod:`transparency.stats`).
 
 Nothing here reads an agency's data or keeps state a notebook could see: the imports are the same
 ones the notebooks make, and the warm-up figure is closed.
@@ -32,6 +34,7 @@ def _warm() -> None:
     import papermill  # noqa: F401
     import pyarrow.parquet  # noqa: F401
     import scipy.special  # noqa: F401
+    import scipy.stats  # noqa: F401  (Fisher's exact test for shares: 1.3 s in each worker that needs it otherwise)
 
     from . import engine, execute, render, section, sections  # noqa: F401
 

@@ -19,6 +19,7 @@ import html
 import io
 import json
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from datetime import date
@@ -26,7 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import charts, registry
+from . import charts, fmt, registry
 from .cache import load_cached
 from .config import Agency, find_agency, load_agency
 from .errors import UsageError
@@ -107,7 +108,7 @@ def _write_hidden(path: Path, names: list[str]) -> None:
     path.write_text(json.dumps(names), encoding="utf-8")
 
 
-def _grid(frame: pd.DataFrame, published: Suppressed, count_columns: list[str] | None) -> dict | None:
+def _grid(frame: pd.DataFrame, published: Suppressed, count_columns: list[str] | None, measures: bool = False) -> dict | None:
     """A published table's count cells before suppression, and which were hidden and why (for the audit)."""
     if count_columns is not None and len(count_columns) == 0:
         return None
@@ -120,6 +121,7 @@ def _grid(frame: pd.DataFrame, published: Suppressed, count_columns: list[str] |
         "columns": [str(c) for c in columns],
         "counts": [[int(frame.loc[r, c]) for c in columns] for r in rows],
         "reasons": [[reasons.get((_plain_label(r), c), "") for c in columns] for r in rows],
+        "rows_add_up": not measures,
     }
 
 
@@ -187,6 +189,7 @@ class Section:
         self.tables: list[dict] = []
         self.suppression_log: list[dict] = []
         self.summary: list[str] = []
+        self.said: list[str] = []  # every sentence shown, for the check in save()
 
     # --- What the notebook asks -----------------------------------------------------------------------
 
@@ -255,6 +258,7 @@ class Section:
             return
         if summary:
             self.summary.append(text)
+        self.said.append(text)
         display(HTML(f"<p>{html.escape(text)}</p>"))
 
     def heading(self, text: str, level: int = 3) -> None:
@@ -275,6 +279,7 @@ class Section:
         decimals: int = 1,
         missing: str | None = None,
         figures: dict | None = None,
+        measures: bool = False,
     ) -> pd.DataFrame | None:
         """Publish a table: suppress small counts, write the CSV, show it. Returns what was published.
 
@@ -316,7 +321,7 @@ class Section:
             return None
         if not name.replace("_", "").isalnum():
             raise ValueError(f"table name '{name}' must be letters, digits and underscores")
-        published, linked = self._suppressed(frame, name, count_columns, rates, figures)
+        published, linked = self._suppressed(frame, name, count_columns, rates, figures, measures)
         # Rounded once, as shown: the CSV, the HTML, and the charts and sentences drawn from the returned table agree.
         table = charts.round_table(published.table, decimals)
         self.suppression_log.extend({"table": name, **entry} for entry in published.log)
@@ -327,7 +332,7 @@ class Section:
             "figures": {figure: [_label(row), str(column)] for (row, column), figure in linked.items()},
             # Private (the facts are never published): what the consistency audit needs to check that no
             # hidden cell can be worked out by combining this table with the section's other outputs.
-            "grid": _grid(frame, published, count_columns),
+            "grid": _grid(frame, published, count_columns, measures),
         })
         if published.n_suppressed:
             extra = f"Cells marked “—” are not shown: counts below {self.min_count}, and cells that would reveal them, are suppressed."
@@ -338,13 +343,15 @@ class Section:
         return table
 
     def publishable(self, frame: pd.DataFrame, count_columns: list[str] | None = None,
-                    rates: dict[str, str | list[str]] | None = None, figures: dict | None = None) -> pd.DataFrame:
+                    rates: dict[str, str | list[str]] | None = None, figures: dict | None = None,
+                    measures: bool = False) -> pd.DataFrame:
         """The table exactly as :meth:`table` would publish it (the same suppression, with the same
         headline figures hidden), without publishing it: for a sentence or chart shown before it."""
-        return self._suppressed(frame, "preview", count_columns, rates, figures)[0].table
+        return self._suppressed(frame, "preview", count_columns, rates, figures, measures)[0].table
 
     def _suppressed(self, frame: pd.DataFrame, name: str, count_columns: list[str] | None,
-                    rates: dict[str, str | list[str]] | None, figures: dict | None) -> tuple[Suppressed, dict]:
+                    rates: dict[str, str | list[str]] | None, figures: dict | None,
+                    measures: bool = False) -> tuple[Suppressed, dict]:
         """Disclosure control of one table: small counts, complements, the cells of headline figures
         hidden elsewhere, and rates built on hidden counts. Returns the result and the linked cells."""
         links: dict[tuple, str] = {}
@@ -369,7 +376,7 @@ class Section:
                     hide.loc[row, column] = figure in self.metrics.suppressed
                     keep.loc[row, column] = figure not in self.metrics.suppressed
             published = suppress_table(frame, count_columns=count_columns, min_count=self.min_count, hide=hide,
-                                       keep=keep)
+                                       keep=keep, rows_add_up=not measures)
             for (row, column), figure in links.items():
                 if bool(published.mask.loc[row, column]) and figure not in self.metrics.suppressed:
                     self._hidden_here.add(figure)
@@ -419,6 +426,27 @@ class Section:
 
     # --- What the build reads -------------------------------------------------------------------------------
 
+    def _check_sentences(self) -> None:
+        """No sentence shows a headline count that the section hides as a complement.
+
+        Sentences say small counts as "fewer than 5" by themselves, but a count hidden only because a table
+        (or a breakdown) needs a complement to protect another is not small: a sentence that printed it would
+        undo the protection. Such hiding is rare (a cell another output publishes is hidden as a complement
+        only when nothing else will do), so a sentence that shows one stops the notebook, naming it.
+        """
+        for name, reason in self.metrics.suppressed.items():
+            figure = self.metrics.figures.get(name)
+            if reason != "complementary" or "__" in name or figure is None or figure.value != figure.basis:
+                continue
+            shown = fmt.count(int(figure.value), None)
+            pattern = re.compile(rf"(?<![\d.,]){re.escape(shown)}(?![\d,]|\.\d)")
+            for text in self.said:
+                if pattern.search(text):
+                    raise ValueError(
+                        f"a sentence shows {shown}, the value of {name}, which this section hides to protect a "
+                        f"smaller count (see Section.save): say it with section.value({name!r}), which is None "
+                        f"when hidden. The sentence: {text[:200]!r}")
+
     def _hidden_path(self) -> Path:
         return self.output_dir / "sections" / f"{self.dataset}.hidden.json"
 
@@ -433,6 +461,7 @@ class Section:
         (``"rerun": true``): the build runs the notebook again, and this time every output starts
         from them hidden. Hidden sets only grow, so the passes end.
         """
+        self._check_sentences()
         rerun = sorted(self._hidden_here - set(self.metrics.suppressed))
         if rerun:
             _write_hidden(self._hidden_path(), sorted(self.hide | set(rerun)))

@@ -287,8 +287,9 @@ class _Grid:
     equation: its cells add up to its total.
     """
 
-    def __init__(self, counts: np.ndarray, min_count: int, row_total: bool, col_total: bool):
+    def __init__(self, counts: np.ndarray, min_count: int, row_total: bool, col_total: bool, rows_add_up: bool = True):
         m, n = counts.shape
+        self.rows_add_up = rows_add_up
         self.m, self.n = m, n
         value = np.zeros((m + 1, n + 1), dtype=np.int64)
         value[:m, :n] = counts
@@ -319,8 +320,11 @@ class _Grid:
 
     def _lines(self) -> list[list[tuple[tuple[int, int], int]]]:
         m, n = self.m, self.n
+        columns = [[((i, j), 1) for i in range(m)] + [((m, j), -1)] for j in range(n)]
+        if not self.rows_add_up:  # columns are different measures: only a column adds up to a total
+            return columns
         lines = [[((i, j), 1) for j in range(n)] + [((i, n), -1)] for i in range(m)]
-        lines += [[((i, j), 1) for i in range(m)] + [((m, j), -1)] for j in range(n)]
+        lines += columns
         lines.append([((i, n), 1) for i in range(m)] + [((m, n), -1)])
         lines.append([((m, j), 1) for j in range(n)] + [((m, n), -1)])
         return lines
@@ -476,6 +480,7 @@ def suppress_table(
     col_total: Hashable | None = None,
     hide: pd.DataFrame | None = None,
     keep: pd.DataFrame | None = None,
+    rows_add_up: bool = True,
 ) -> Suppressed:
     """Hide small counts in a table, and enough other cells that none can be worked out.
 
@@ -504,6 +509,10 @@ def suppress_table(
     keep : pandas.DataFrame of bool, optional
         Count cells to hide as complements only when a line has no other choice (after zeros): cells
         that show a figure another output publishes, which hiding here would hide there too.
+    rows_add_up : bool, default True
+        False when the count columns are different measures of each row (a trend: officers
+        assaulted, incidents, officers injured per quarter): a row's cells then add up to nothing a
+        reader knows, so only each column's total is assumed known, and no row total may be printed.
 
     Returns
     -------
@@ -564,7 +573,9 @@ def suppress_table(
             raise ValueError(f"count column {column!r} must hold whole numbers of at least 0")
         counts[:, j] = numeric.astype(np.int64)
 
-    grid = _Grid(counts, min_count, row_total is not None, col_total is not None)
+    if row_total is not None and not rows_add_up:
+        raise ValueError("a row total means nothing when the columns are different measures (rows_add_up=False)")
+    grid = _Grid(counts, min_count, row_total is not None, col_total is not None, rows_add_up)
     if hide is not None:
         forced = hide.reindex(index=df.index, columns=count_columns, fill_value=False).fillna(False).to_numpy(dtype=bool)
         grid.force(forced)
