@@ -3,7 +3,14 @@
 What this guards: in headless Chromium, every link on the public index and in the released reports
 resolves to a file that exists (or an element of the page), every image loads, the console stays free of
 errors, and axe-core (the accessibility checker, pinned in tests/browser/package-lock.json) finds no
-serious or critical violation. A screenshot of the index is taken as a reader sees it.
+serious or critical violation, at a phone's width (390 pixels) and a desktop's (1280). A screenshot of the
+index is taken as a reader sees it.
+
+The layout at both widths (measured in the page by tests/browser/layout.js, and on screenshots with Pillow):
+the page never scrolls sideways; every table fits or scrolls inside its own box with its first column stuck
+and its caption whole; every chart draws its smallest word at least as large as the body text; on a phone
+nothing is drawn in the right margin, the at-a-glance table keeps its topics in place when scrolled, and a
+chart is the desktop's image at the desktop's size, scrolled.
 
 Chromium is driven directly over its DevTools pipe (``--remote-debugging-pipe``: JSON messages on file
 descriptors 3 and 4), so no browser download and no network is needed. Set-up: ``scripts/setup.sh dev``
@@ -127,14 +134,18 @@ class Browser:
 
     # -- pages ---------------------------------------------------------------------------------------
 
-    def open(self, path: Path) -> str:
-        """Open a file in a new tab and wait for it to load; return the tab's session id."""
+    def open(self, path: Path, width: int = 1280, height: int = 900) -> str:
+        """Open a file in a new tab ``width`` CSS pixels wide and wait for it to load; return the tab's session id.
+
+        A window narrower than 600 pixels is a phone's: Chromium emulates a mobile viewport (the page's
+        ``<meta name="viewport">`` applies) at one device pixel per CSS pixel, so screenshots measure in CSS pixels.
+        """
         target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
         session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
         for domain in ("Page", "Runtime", "Log"):
             self.send(f"{domain}.enable", session=session)
         self.send("Emulation.setDeviceMetricsOverride",
-                  {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False}, session)
+                  {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600}, session)
         navigated = self.send("Page.navigate", {"url": path.resolve().as_uri()}, session)
         if navigated.get("errorText"):
             raise RuntimeError(f"{path}: {navigated['errorText']}")
@@ -166,6 +177,15 @@ class Browser:
         path.write_bytes(base64.b64decode(shot["data"]))
         return path
 
+    def screenshot_clip(self, session: str, rect: dict) -> bytes:
+        """A PNG of part of the page (``x``, ``y``, ``width``, ``height`` in page CSS pixels)."""
+        import base64
+
+        clip = {key: rect[key] for key in ("x", "y", "width", "height")}
+        shot = self.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True,
+                                                    "clip": {**clip, "scale": 1}}, session)
+        return base64.b64decode(shot["data"])
+
     def close(self) -> None:
         try:
             self.send("Browser.close")
@@ -191,9 +211,16 @@ AXE_RUN = """axe.run(document, {resultTypes: ['violations']}).then(r => r.violat
   id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))})))"""
 
 
-def check_page(browser: Browser, path: Path) -> dict:
-    """Open a page; return its links that lead nowhere, broken images, console errors and axe violations."""
-    session = browser.open(path)
+#: A phone (390 CSS pixels, an iPhone 12 to 15) and a desktop window.
+PHONE, DESKTOP = 390, 1280
+WIDTHS = [PHONE, DESKTOP]
+LAYOUT = (REPO / "tests" / "browser" / "layout.js").read_text(encoding="utf-8")
+
+
+def check_page(browser: Browser, path: Path, width: int = 1280) -> dict:
+    """Open a page ``width`` pixels wide; return its links that lead nowhere, broken images, console errors
+    and axe violations."""
+    session = browser.open(path, width=width)
     dead = []
     for link in browser.evaluate(session, LINKS):
         url = urlsplit(link["href"])
@@ -241,13 +268,14 @@ def _pages(project) -> dict[str, Path]:
     }
 
 
+@pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize("page", ["index", "report v2", "report v1", "section page", "review"])
-def test_page_in_a_real_browser(project, browser, page):
+def test_page_in_a_real_browser(project, browser, page, width):
     if page == "review":
         from transparency.review import review
 
         review(project.agency, project.period, project.root, project.notebooks, say=lambda _: None)
-    result = check_page(browser, _pages(project)[page])
+    result = check_page(browser, _pages(project)[page], width)
     assert result["links"] > 0 or page in ("section page", "review")
     assert result["dead"] == [], result["dead"]
     assert result["broken_images"] == [], result["broken_images"]
@@ -272,3 +300,120 @@ def test_screenshot_of_the_index(project, browser, tmp_path_factory):
     data = path.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
     assert int.from_bytes(data[16:20], "big") == 1280, "the page is as wide as the window"
+
+
+# ----------------------------------------------------------------------------------------------
+# The layout at a phone's width and a desktop's
+# ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("page", ["index", "report v2", "section page"])
+def test_nothing_is_wider_than_the_window(project, browser, page, width):
+    """The page never scrolls sideways; a table fits or scrolls in its own box, first column stuck, caption whole."""
+    session = browser.open(_pages(project)[page], width=width)
+    layout = browser.evaluate(session, LAYOUT)
+    assert layout["view"] == width
+    assert layout["scrollWidth"] <= layout["view"], f"the page is {layout['scrollWidth']} pixels wide at {width}"
+    for table in layout["tables"]:
+        assert table["fits"] or table["inBox"], f"{table['label']!r} runs off the window: {table}"
+        if table["scrolls"]:
+            assert table["sticky"] and table["stuck"], f"{table['label']!r} scrolls its row labels away: {table}"
+        assert not table["captionCut"], f"the caption of {table['label']!r} is cut off: {table}"
+    if page != "index":
+        assert layout["tables"], "the report has tables to check"
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("page", ["report v2", "section page"])
+def test_chart_text_is_as_large_as_body_text(project, browser, page, width):
+    """Every chart draws its smallest word at least at the body's font size, and fits or scrolls in its box."""
+    session = browser.open(_pages(project)[page], width=width)
+    layout = browser.evaluate(session, LAYOUT)
+    assert layout["charts"] and all(chart["svg"] and chart["texts"] for chart in layout["charts"])
+    for chart in layout["charts"]:
+        assert chart["rendered"] >= layout["bodyFont"], (
+            f"{chart['label']!r}: its smallest text is {chart['rendered']} pixels at {width}, "
+            f"the body's {layout['bodyFont']}")
+        assert chart["fits"] or chart["inBox"], f"{chart['label']!r} runs off the window: {chart}"
+    if width == DESKTOP:
+        assert all(chart["fits"] for chart in layout["charts"]), "a desktop window shows charts whole"
+
+
+def _png(data: bytes):
+    import io
+
+    from PIL import Image
+
+    return Image.open(io.BytesIO(data)).convert("RGB")
+
+
+def test_phone_screenshot_is_not_cut_at_the_right(project, browser, tmp_path_factory):
+    """Checked on the pixels: at 390 pixels the report's screenshot is 390 wide and nothing is drawn in the
+    body's right margin, on any row (text, a table or a chart running off the screen would be)."""
+    session = browser.open(_pages(project)["report v2"], width=PHONE)
+    layout = browser.evaluate(session, LAYOUT)
+    path = browser.screenshot(session, tmp_path_factory.mktemp("screens") / "report-390.png")
+    from PIL import Image
+
+    shot = Image.open(path).convert("RGB")
+    assert shot.width == PHONE
+    margin = shot.crop((int(layout["bodyBox"]["right"]) + 3, 0, PHONE, shot.height))
+    inked = [y for y in range(margin.height) if any(max(margin.getpixel((x, y))) < 250 or
+                                                    min(margin.getpixel((x, y))) < 245 for x in range(margin.width))]
+    assert margin.width >= 8 and not inked, f"drawn in the right margin at rows {inked[:5]}..."
+
+
+def test_phone_table_keeps_its_row_labels_when_scrolled(project, browser):
+    """Checked on the pixels: scroll the at-a-glance table sideways on a phone; its first column (the topics,
+    from the header row down) looks the same, the rest of the box does not."""
+    session = browser.open(_pages(project)["report v2"], width=PHONE)
+    box = browser.evaluate(session, """(() => {
+      const wrap = document.querySelector('.glance-table').closest('.table-wrap');
+      wrap.scrollIntoView();
+      const r = wrap.getBoundingClientRect(), first = wrap.querySelector('tbody th').getBoundingClientRect();
+      const head = wrap.querySelector('thead').getBoundingClientRect();
+      return {x: r.left + scrollX, y: r.top + scrollY, width: r.width, height: r.height,
+              first: first.right - r.left, top: head.top - r.top, scrolls: wrap.scrollWidth > wrap.clientWidth};
+    })()""")
+    assert box["scrolls"], "the at-a-glance table is wider than a phone (the case this test is about)"
+    before = _png(browser.screenshot_clip(session, box))
+    browser.evaluate(session, "(() => { const w = document.querySelector('.glance-table').closest('.table-wrap');"
+                              " w.scrollLeft = w.scrollWidth; return w.scrollLeft; })()")
+    after = _png(browser.screenshot_clip(session, box))
+    from PIL import ImageChops
+
+    labels = (0, int(box["top"]), int(box["first"]) - 2, before.height)
+    rest = (int(box["first"]) + 2, 0, before.width, before.height)
+    assert ImageChops.difference(before.crop(labels), after.crop(labels)).getbbox() is None, "the topics moved"
+    assert ImageChops.difference(before.crop(rest), after.crop(rest)).getbbox() is not None, "nothing scrolled"
+
+
+def _first_chart(browser: Browser, session: str) -> dict:
+    return browser.evaluate(session, """(() => {
+      const figure = document.querySelector('figure.chart'); figure.scrollIntoView();
+      const r = figure.getBoundingClientRect(), img = figure.querySelector('img').getBoundingClientRect();
+      return {x: img.left + scrollX, y: img.top + scrollY, width: Math.min(r.right, img.right) - img.left,
+              height: img.height};
+    })()""")
+
+
+def test_phone_draws_charts_as_large_as_the_desktop(project, browser):
+    """Checked on the pixels: the first chart's visible part on a phone is the same image, at the same size, as
+    the same part of it on a desktop (a phone scrolls the chart rather than shrinking its words)."""
+    shots = {}
+    for width in WIDTHS:
+        session = browser.open(_pages(project)["report v2"], width=width)
+        chart = _first_chart(browser, session)
+        shots[width] = (chart, _png(browser.screenshot_clip(session, chart)))
+    (phone, phone_shot), (desktop, desktop_shot) = shots[PHONE], shots[DESKTOP]
+    assert phone["height"] == pytest.approx(desktop["height"], abs=1), "the chart is drawn at one size"
+    from PIL import Image, ImageChops, ImageStat
+
+    # Compared in blocks of 6 by 6 pixels: the two pages place the chart at different fractions of a pixel.
+    # The same chart scrolled differs by about 2 levels in 255; a chart shrunk to the phone's width by 25.
+    part = (0, 0, min(phone_shot.width, desktop_shot.width), min(phone_shot.height, desktop_shot.height))
+    blocks = (part[2] // 6, part[3] // 6)
+    difference = ImageChops.difference(phone_shot.crop(part).resize(blocks, Image.BOX),
+                                       desktop_shot.crop(part).resize(blocks, Image.BOX)).convert("L")
+    assert ImageStat.Stat(difference).mean[0] < 6, "the phone's chart is not the desktop's, scrolled"

@@ -354,6 +354,29 @@ def test_table_html_is_accessible_and_escaped():
     assert html.count("—") >= 3
 
 
+def test_a_table_scrolls_in_a_box_a_keyboard_can_reach():
+    """On a phone a wide table scrolls inside its box: the box is a group named by the caption, in tab order."""
+    html = charts.table_html(pd.DataFrame({"District": ["North"], "Stops": [3]}), "Stops <by> district")
+    assert html.startswith('<div class="table-wrap" role="group" aria-label="Stops &lt;by&gt; district" '
+                           'tabindex="0"><table class="data-table">')
+
+
+def test_scrolling_boxes_keep_their_focus_through_the_sanitizer():
+    """tabindex="0" survives on a box (div, figure); any other tabindex, or on another element, does not."""
+    kept = render.clean_html('<div class="table-wrap" tabindex="0"><table><tr><td>1</td></tr></table></div>'
+                             '<figure class="chart" tabindex="0"></figure>')
+    assert kept.count('tabindex="0"') == 2
+    dropped = render.clean_html('<div tabindex="3">a</div><a href="#x" tabindex="0">b</a><p tabindex="0">c</p>'
+                                '<figure tabindex="-1"></figure>')
+    assert "tabindex" not in dropped
+
+
+def test_charts_are_boxes_a_keyboard_can_reach(fragments):
+    """A chart scrolls sideways on a phone (report.css): its figure is in the tab order."""
+    figures = re.findall(r"<figure[^>]*>", fragments["stops"])
+    assert figures and all(f == '<figure class="chart" tabindex="0">' for f in figures)
+
+
 def test_wide_tables_are_marked_for_print():
     wide = pd.DataFrame({f"c{i}": [1] for i in range(13)})
     assert "table-very-wide" in charts.table_html(wide, "Wide")

@@ -590,6 +590,8 @@ def table_html(
     ``<th scope="row">`` (the index when it is not a plain 0..n-1 range, otherwise the first
     column if it holds text), numbers right-aligned (class ``num``) with thousands separators
     and at most ``decimals`` decimals, missing values as ``na_rep``, and an optional note under it.
+    The table sits in a box that scrolls sideways on a narrow screen (class ``table-wrap``): a group
+    named by the caption, in the keyboard's tab order so that it can be scrolled without a mouse.
     Tables with 7 or more columns get class ``table-wide`` (smaller type in print), with 12 or
     more ``table-very-wide`` (a landscape page in the PDF).
     """
@@ -611,7 +613,9 @@ def table_html(
     elif len(columns) >= _WIDE:
         width_class = " table-wide"
     esc = html.escape
-    out = [f'<div class="table-wrap{width_class}"><table class="data-table">',
+    # The box scrolls sideways on a narrow screen: keyboard users reach it (tabindex), named by the caption.
+    out = [f'<div class="table-wrap{width_class}" role="group" aria-label="{esc(caption)}" tabindex="0">'
+           '<table class="data-table">',
            f"<caption>{esc(caption)}</caption>"]
     out.append("<thead><tr>")
     for i, name in enumerate(columns):

@@ -104,9 +104,16 @@ _TAG_ATTRIBUTES = {
 _DATA_IMAGE = re.compile(r"^data:image/(png|jpeg|svg\+xml);base64,", re.IGNORECASE)
 
 
+#: Boxes that scroll sideways on a narrow screen take keyboard focus in document order (never a
+#: positive tabindex, which would reorder the page).
+_FOCUSABLE_BOXES = {"div", "figure"}
+
+
 def _attribute_allowed(tag: str, name: str, value: str) -> bool:
     if name in _GLOBAL_ATTRIBUTES:
         return True
+    if name == "tabindex":
+        return tag in _FOCUSABLE_BOXES and value.strip() == "0"
     if name not in _TAG_ATTRIBUTES.get(tag, ()):
         return False
     # Browsers ignore spaces and control characters inside a URL's scheme ("java\tscript:").
@@ -122,7 +129,8 @@ def clean_html(fragment: Any) -> str:
     """Sanitize an HTML fragment with an allow-list; what is not allowed is shown as text.
 
     Allowed: text markup, headings, lists, links (http, https, mailto, #anchors), tables with
-    their accessibility attributes, figures and embedded (data-URI) images. Anything else, such as a
+    their accessibility attributes, figures and embedded (data-URI) images, and ``tabindex="0"`` on a
+    ``div`` or ``figure`` (a box that scrolls sideways on a phone). Anything else, such as a
     ``<script>`` that came from a data value, is escaped (visible, inert); ``<style>`` blocks
     (pandas adds them to its tables) and HTML comments are removed.
     """
