@@ -16,7 +16,7 @@ import re
 import pytest
 from conftest import keyed_agency, sample_project
 from scipy import stats as scipy_stats
-from test_audit import COUNTS, CLEAN_METRICS, RATE_GRID, RATES, _audit, _facts, _publication, _table
+from test_audit import CLEAN_METRICS, COUNTS, RATE_GRID, RATES, _audit, _facts, _publication, _table
 from test_section_enforcement import stops_section  # noqa: F401 - a fixture
 
 from transparency import answers, registry
