@@ -531,7 +531,7 @@ def _publish(agency: Agency, period: Period, outcomes: dict[str, Outcome], stagi
     front = {
         **_key_questions(agency, period, outcomes, not_published, not_covered),
         "rows": rows,
-        "intro": "<p>" + "This page gives one headline figure for each topic, and how it changed. "
+        "intro": "<p>" + "This table gives one headline figure for each topic, and how it changed. "
                  "Each figure links to its section, which explains it. “Not available” means the data "
                  "does not go back that far; “fewer than” and “not shown” mark figures hidden to protect privacy."
                  + "</p>",
