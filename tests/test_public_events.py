@@ -167,7 +167,7 @@ def test_rolling_totals_of_two_consecutive_reports_reveal_no_hidden_quarter(make
 
 
 def _glance_row(html: str) -> str:
-    glance = html.split('id="at-a-glance"', 1)[1].split("</table>", 1)[0]
+    glance = html.split('id="at-a-glance"', 1)[1].split('class="data-table glance-table"', 1)[1].split("</table>", 1)[0]
     return next(r for r in glance.split("<tr>") if "Officer-involved shootings" in r)
 
 

@@ -105,16 +105,24 @@ def _number(text: str) -> float | None:
 
 
 class _Marks(html.parser.HTMLParser):
-    """Elements of an HTML page that carry ``data-figure`` (and ``data-value``)."""
+    """Elements of an HTML page that carry ``data-figure`` (and ``data-value``), or ``data-table``."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.marks: list[tuple[str, str | None]] = []
+        self.cells: list[tuple[str, str, str, str | None]] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         found = dict(attrs)
         if "data-figure" in found:
             self.marks.append((found["data-figure"] or "", found.get("data-value")))
+        if "data-table" in found:
+            table, column = found["data-table"] or "", found.get("data-column") or ""
+            if "data-row" in found:
+                self.cells.append((table, found["data-row"] or "", column, found.get("data-value")))
+            for point in (found.get("data-points") or "").split(";") if found.get("data-points") else []:
+                row, _, value = point.rpartition("=")
+                self.cells.append((table, row, column, value))
 
 
 def marked_figures(page: Path) -> list[tuple[str, str | None]]:
@@ -122,6 +130,36 @@ def marked_figures(page: Path) -> list[tuple[str, str | None]]:
     parser = _Marks()
     parser.feed(page.read_text(encoding="utf-8"))
     return parser.marks
+
+
+def marked_cells(page: Path) -> list[tuple[str, str, str, str | None]]:
+    """``(tables/<file>.csv, row, column, value)`` of every number of an HTML page marked as a published table's
+    cell: an element with ``data-table``, ``data-row``, ``data-column`` and ``data-value``, or a small line's
+    ``data-table``, ``data-column`` and ``data-points`` (``row=value;...``, the value empty where hidden)."""
+    parser = _Marks()
+    parser.feed(page.read_text(encoding="utf-8"))
+    return parser.cells
+
+
+def _audit_cells(folder: Path, page: Path, result: Audit) -> None:
+    """Each number page 2 shows from a published table (:func:`marked_cells`) is that table's cell, as its CSV holds
+    it (a cell hidden in the CSV must be hidden on the page too). The row is found by the CSV's first column."""
+    read: dict[str, tuple[list[str], list[list[str]]]] = {}
+    for table, row, column, value in marked_cells(page):
+        where = f"report.html {table} [{row!r}, {column!r}]"
+        path = folder / table
+        if not table.startswith("tables/") or "/" in table.removeprefix("tables/") or not path.is_file():
+            result.findings.append(Finding("inconsistent", where, "names no published table"))
+            continue
+        header, rows = read.setdefault(table, _read_csv(path))
+        found = [r for r in rows if r and r[0] == row]
+        if column not in header or len(found) != 1:
+            result.findings.append(Finding("inconsistent", where, "names no cell of the table"))
+            continue
+        result.cells += 1
+        published, shown = _number(found[0][header.index(column)]), _number(value or "")
+        if (shown is None) != (published is None) or (shown is not None and abs(shown - published) > 1e-9):
+            result.findings.append(Finding("inconsistent", where, f"shows {value or 'nothing'}, the table {published}"))
 
 
 class _System:
@@ -227,6 +265,7 @@ def audit_publication(folder: Path, sections: dict[str, dict], min_count: int) -
                                            "was written outside Section.table, so nothing checked its counts"))
     page = folder / "report.html"
     if page.is_file():
+        _audit_cells(folder, page, result)
         for mark, value in marked_figures(page):
             dataset, _, name = mark.partition(":")
             published = metrics.get(dataset, {}).get("metrics", {})

@@ -529,8 +529,9 @@ def _publish(agency: Agency, period: Period, outcomes: dict[str, Outcome], stagi
         "data_through": data_through.isoformat(), "built_at": built_on.isoformat(), "status": "draft",
     }
     front = {
+        **_key_questions(agency, period, outcomes, not_published, not_covered),
         "rows": rows,
-        "intro": "<p>" + "This page gives one headline figure for each topic, and how it changed. "
+        "intro": "<p>" + "This table gives one headline figure for each topic, and how it changed. "
                  "Each figure links to its section, which explains it. “Not available” means the data "
                  "does not go back that far; “fewer than” and “not shown” mark figures hidden to protect privacy."
                  + "</p>",
@@ -608,6 +609,65 @@ def _publish(agency: Agency, period: Period, outcomes: dict[str, Outcome], stagi
     }
     _json(staging / "manifest.json", manifest)
     return pdf
+
+
+def _key_questions(agency: Agency, period: Period, outcomes: dict[str, Outcome], not_published: list[str],
+                   not_covered: list[str]) -> dict:
+    """Page 2: each section's key question as its notebook answered it (``Section.answer``), in the registry's
+    order, then which datasets are missing or partial; and the findings that stand out anywhere in the report: the
+    sections' own (gaps and shares), and the counts of metrics.json that changed beyond normal variation (the test
+    review uses). The build computes no figure: it gathers the sections' answers and their published figures."""
+    import pandas as pd
+
+    from . import answers
+    from .release import figure_label
+
+    order = {name: number for number, name in enumerate(registry.datasets())}
+    ok = sorted((o for o in outcomes.values() if o.status == "ok" and o.section), key=lambda o: order[o.dataset])
+    questions = [{**o.section["answer"], "title": registry.dataset(o.dataset).title} for o in ok if o.section.get("answer")]
+    quarter = period.kind in ("quarter", "fiscal_quarter")
+    period_words = "this quarter" if quarter else "this period"
+    missing = [(registry.dataset(o.dataset).title, "no records for this period" if o.status == "no_data" else
+                "the section could not be produced") for o in sorted(outcomes.values(), key=lambda o: order[o.dataset])
+               if o.status != "ok"]
+    missing += [(registry.dataset(name).title, "no notebook for it yet") for name in not_covered]
+    partial = []
+    for o in ok:
+        if o.load is None:
+            continue
+        event = o.load.table[registry.dataset(o.dataset).event]
+        months = [(period.start, period.end), (period.year_earlier().start, period.year_earlier().end)]
+        counts = [_per_month(event, start, end) for start, end in months]
+        if answers.missing_months(*counts):
+            last = event[period.contains(event)].max()
+            words = "there are no records for the period" if pd.isna(last) else f"records end on {last:%B} {last.day}, {last.year}"
+            partial.append((registry.dataset(o.dataset).title, words))
+    covering = answers.coverage_answer(missing, partial, [registry.dataset(n).title for n in not_published], period_words)
+    questions.append({**covering.to_dict(), "title": "About this report"})
+    found = [f for o in ok for f in (o.section.get("answer") or {}).get("findings", [])]
+    metrics = {o.dataset: {"metrics": o.metrics.values} for o in ok if o.metrics is not None}
+    counts = {o.dataset: o.section.get("metrics", {}).get("counts", []) for o in ok}
+    prior_words = "the previous quarter" if quarter else "the previous period"
+    for change in answers.unusual_changes(metrics, period.days, period.previous().days, counts):
+        # "Stops: people stopped: Black (this quarter)" -> "Stops", "people stopped (Black)".
+        title, _, words = figure_label(change["dataset"], change["name"]).removesuffix(" (this quarter)").partition(": ")
+        words = f"{words.replace(': ', ' (', 1)})" if ": " in words else words
+        found.append(answers.change_finding(change["dataset"], title, words, change["name"], change["current"],
+                                            change["prior"], prior_words, change["p_value"]).to_dict())
+    return {"questions": questions, "findings": answers.top_findings(found)}
+
+
+def _per_month(dates, start: date, end: date) -> list[int]:
+    """Records per calendar month from ``start`` to ``end`` (whole months), in order."""
+    import pandas as pd
+
+    inside = dates[(dates >= pd.Timestamp(start)) & (dates < pd.Timestamp(end))]
+    found = inside.dt.month.value_counts() if len(inside) else {}
+    months, day = [], start
+    while day < end:
+        months.append(int(found.get(day.month, 0)))
+        day = date(day.year + day.month // 12, day.month % 12 + 1, 1)
+    return months
 
 
 def _page_words(agency: Agency, period: Period, dataset: str) -> dict[str, str]:

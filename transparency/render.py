@@ -413,6 +413,102 @@ def _glance_rows(rows: Sequence[Mapping[str, Any]], anchors: dict[str, str]) -> 
     return out
 
 
+def _number_text(value: Any) -> str:
+    """A mark's number as the HTML carries it for the audit (``data-value``): empty when hidden."""
+    return "" if value is None else repr(value)
+
+
+def sentence_html(parts: Sequence[Any]) -> Any:
+    """An answer's sentence as escaped HTML, each marked number in a ``<span>`` that names where it comes from:
+    ``data-figure`` (a headline figure of metrics.json) or ``data-table``, ``data-row`` and ``data-column`` (a cell
+    of a published table), with ``data-value``; the consistency audit checks each against what it names."""
+    from markupsafe import Markup, escape
+
+    out = []
+    for part in parts:
+        if isinstance(part, str):
+            out.append(str(escape(part)))
+        elif "figure" in part:
+            out.append(f'<span class="figure" data-figure="{escape(part["figure"])}" '
+                       f'data-value="{escape(_number_text(part.get("value")))}">{escape(part["text"])}</span>')
+        else:
+            out.append(f'<span class="figure" data-table="{escape(part["table"])}" data-row="{escape(part["row"])}" '
+                       f'data-column="{escape(part["column"])}" data-value="{escape(_number_text(part.get("value")))}">'
+                       f'{escape(part["text"])}</span>')
+    return Markup("".join(out))
+
+
+def sparkline(points: Sequence[Sequence[Any]], label: str, width: int = 120, height: int = 32) -> tuple[str, str]:
+    """A small line of a published trend (quarters and values; None where a value is hidden): an SVG as a data URI,
+    and its text alternative, which lists every point ("Incidents per quarter: 2024Q4 60; 2025Q1 not shown; ...").
+
+    The line breaks where a value is hidden; the last point is marked with a dot.
+    """
+    known = [float(v) for _, v in points if v is not None]
+    low, high = (min(known), max(known)) if known else (0.0, 1.0)
+    span = (high - low) or 1.0
+    pad = 3
+    step = (width - 2 * pad) / max(len(points) - 1, 1)
+
+    def y(value: float) -> float:
+        return round(height - pad - (value - low) / span * (height - 2 * pad), 1)
+
+    runs, run = [], []
+    for number, (_, value) in enumerate(points):
+        if value is None:
+            if run:
+                runs.append(run)
+            run = []
+            continue
+        run.append(f"{round(pad + number * step, 1)},{y(float(value))}")
+    if run:
+        runs.append(run)
+    shapes = "".join(f'<polyline points="{" ".join(r)}" fill="none" stroke="#0b5394" stroke-width="2" '
+                     'stroke-linejoin="round" stroke-linecap="round"/>' if len(r) > 1 else
+                     f'<circle cx="{r[0].split(",")[0]}" cy="{r[0].split(",")[1]}" r="1.5" fill="#0b5394"/>' for r in runs)
+    last = points[-1][1] if points else None
+    if last is not None:
+        shapes += f'<circle cx="{round(pad + (len(points) - 1) * step, 1)}" cy="{y(float(last))}" r="3" fill="#0b5394"/>'
+    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}">'
+           f'{shapes}</svg>')
+
+    def text(value: Any) -> str:
+        if value is None:
+            return fmt.NOT_SHOWN
+        return fmt.count(value, None) if float(value).is_integer() and isinstance(value, int) else fmt.number(value, 1)
+
+    alt = f"{label}: " + "; ".join(f"{quarter} {text(value)}" for quarter, value in points) + "."
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode(), alt
+
+
+def _question_views(questions: Sequence[Mapping[str, Any]], anchors: dict[str, str]) -> list[dict]:
+    out = []
+    for number, item in enumerate(questions):
+        for key in ("question", "verdict", "parts"):
+            if key not in item:
+                raise ValueError(f"front.questions[{number}] needs '{key}'")
+        dataset = item.get("dataset") or ""
+        trend = item.get("trend")
+        picture = None
+        if trend and trend.get("points"):
+            src, alt = sparkline(trend["points"], trend["label"])
+            picture = {"src": src, "alt": alt, "label": trend["label"], "table": trend["table"], "column": trend["column"],
+                       "points": ";".join(f"{q}={_number_text(v)}" for q, v in trend["points"]),
+                       "first": trend["points"][0][0], "last": trend["points"][-1][0]}
+        out.append({
+            "question": str(item["question"]), "verdict": str(item["verdict"]),
+            "tone": str(item.get("tone") or "unknown"), "sentence": sentence_html(item["parts"]),
+            "href": f"#{anchors[dataset]}" if dataset in anchors else None, "title": str(item.get("title") or ""),
+            "dataset": dataset, "trend": picture,
+        })
+    return out
+
+
+def _finding_views(findings: Sequence[Mapping[str, Any]], anchors: dict[str, str]) -> list[dict]:
+    return [{"sentence": sentence_html(f["parts"]), "kind": str(f.get("kind", "change")),
+             "href": f"#{anchors[f['dataset']]}" if f.get("dataset") in anchors else None} for f in findings]
+
+
 _DEFAULT_MESSAGES = {
     "failed": "This section could not be produced for this period. It will be added when the "
               "problem is fixed.",
@@ -460,6 +556,9 @@ def assemble_report(
         stopped"), ``value`` (number, str, or None for not published), ``prior`` and
         ``last_year`` (numbers or None), or ``vs_prior`` / ``vs_last_year`` (str) to word the
         changes yourself, ``decimals`` (default 1).
+        ``questions``: the key questions, answered (before any table), one mapping per question as
+        :meth:`transparency.answers.Answer.to_dict` gives it, with ``title`` (the section's title for its link);
+        ``findings``: what stands out anywhere in the report (:meth:`transparency.answers.Finding.to_dict`).
         ``intro`` (HTML fragment, sanitized), ``caption`` (str), ``note`` (str under the
         table), ``value_label`` (default "This quarter"), ``prior_label`` (default "Change from
         the previous quarter"), ``last_year_label`` (default "Change from the same quarter last
@@ -572,6 +671,8 @@ def assemble_report(
         corrections=corrections,
         front=front_view,
         glance=_glance_rows(front.get("rows") or [], anchors),
+        questions=_question_views(front.get("questions") or [], anchors),
+        findings=_finding_views(front.get("findings") or [], anchors),
         sections=prepared,
         back=back_parts,
         css=_safe(_css("report.css")),

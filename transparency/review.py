@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import fmt
+from .answers import unusual_changes
 from .build import NOTEBOOKS
 from .config import Agency
 from .periods import Period
@@ -26,9 +27,7 @@ from .release import (
     figure_changes,
     figure_label,
     release_problems,
-    split_metric,
 )
-from .stats import poisson_change
 
 #: A file is listed when more than this share of its rows was left out.
 EXCLUDED_SHARE = 0.03
@@ -60,26 +59,17 @@ class Review:
 
 
 def _unusual_changes(period: Period, metrics: dict) -> list[dict]:
-    """Counts that changed from the previous period by more than chance would explain (exact Poisson test)."""
+    """Counts that changed from the previous period by more than chance would explain (exact Poisson test):
+    the same list page 2 of the report names its findings from (:func:`transparency.answers.unusual_changes`)."""
     out = []
-    previous_days = period.previous().days
-    for dataset, entry in metrics.get("datasets", {}).items():
-        values = entry.get("metrics") or {}
-        for key, current in values.items():
-            base, suffix = split_metric(key)
-            prior = values.get(f"{key}_prior")
-            if suffix or base.partition("__")[0] in NOT_COUNTS or base.startswith(("median_", "p90_", "mean_")):
-                continue
-            if not all(isinstance(v, int) and not isinstance(v, bool) for v in (current, prior)):
-                continue
-            change = poisson_change(current, prior, period.days, previous_days)
-            if change.beyond_normal_variation:
-                out.append({
-                    "label": figure_label(dataset, key, period), "current": current, "prior": prior,
-                    "change": fmt.change_pct(current, prior) or "up from 0", "p_value": change.p_value,
-                    "p_text": f"= {change.p_value:.3f}" if change.p_value >= 0.001 else "< 0.001",
-                })
-    return sorted(out, key=lambda c: c["p_value"])
+    for found in unusual_changes(metrics.get("datasets", {}), period.days, period.previous().days, skip=NOT_COUNTS):
+        current, prior, p_value = found["current"], found["prior"], found["p_value"]
+        out.append({
+            "label": figure_label(found["dataset"], found["name"], period), "current": current, "prior": prior,
+            "change": fmt.change_pct(current, prior) or "up from 0", "p_value": p_value,
+            "p_text": f"= {p_value:.3f}" if p_value >= 0.001 else "< 0.001",
+        })
+    return out
 
 
 def make_review(agency: Agency, period: Period, root: Path, notebooks: Path = NOTEBOOKS) -> Review:

@@ -6,6 +6,7 @@ A notebook opens a :class:`Section`, computes with package functions, and presen
     section.say(...)                       # plain-language sentences
     section.table(frame, "by_district", "Incidents by district")   # suppressed, shown, saved as CSV
     section.chart(fig, alt="...")           # a chart with its alt text
+    section.answer(uof.key_answer(...))     # the section's key question, answered on the report's page 2
     section.save()                          # the section's facts for the build (always last)
 
 Every published table goes through :func:`transparency.suppress.suppress_table` and is written to
@@ -190,6 +191,8 @@ class Section:
         self.suppression_log: list[dict] = []
         self.summary: list[str] = []
         self.said: list[str] = []  # every sentence shown, for the check in save()
+        #: The section's key question answered (:meth:`answer`), for the report's page 2.
+        self.key_answer: dict | None = None
 
     # --- What the notebook asks -----------------------------------------------------------------------
 
@@ -424,6 +427,32 @@ class Section:
         fig, alt = made
         charts.show(fig, alt)
 
+    def answer(self, made) -> None:
+        """Keep the section's key question, answered (a :class:`transparency.answers.Answer` made by a tested
+        function of the section module), for the report's page 2; :meth:`save` writes it with the facts.
+
+        The answer's numbers must be this section's published figures or the cells of a table it
+        published (the consistency audit checks both); nothing is shown in the section itself.
+        """
+        if made is None:
+            return
+        known = {table["file"] for table in self.tables}
+        for part in [*made.parts, *(p for f in made.findings for p in f.parts)]:
+            if isinstance(part, str):
+                continue
+            if "figure" in part:
+                dataset, _, name = part["figure"].partition(":")
+                if dataset != self.dataset or name not in self.metrics.values:
+                    raise ValueError(f"the answer shows {part['figure']}, which is not a figure of this section")
+                if self.metrics.values[name] != part["value"]:
+                    raise ValueError(f"the answer shows {part['figure']} as {part['value']}, but it is "
+                                     f"{self.metrics.values[name]}: take it from section.value({name!r})")
+            elif part.get("table") not in known:
+                raise ValueError(f"the answer shows a cell of {part.get('table')}, which this section has not published")
+        if made.trend is not None and made.trend["table"] not in known:
+            raise ValueError(f"the answer's trend is drawn from {made.trend['table']}, which this section has not published")
+        self.key_answer = made.to_dict()
+
     # --- What the build reads -------------------------------------------------------------------------------
 
     def _check_sentences(self) -> None:
@@ -474,6 +503,7 @@ class Section:
             "metrics": self.metrics.public(),
             "rows_in_period": len(self.rows),
             "rerun": rerun,
+            "answer": self.key_answer,
         }
         path = self.output_dir / "sections" / f"{self.dataset}.json"
         path.parent.mkdir(parents=True, exist_ok=True)

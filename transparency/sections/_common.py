@@ -13,7 +13,7 @@ from datetime import date
 
 import pandas as pd
 
-from .. import analysis, charts, fmt
+from .. import analysis, answers, charts, fmt
 from ..periods import Period, quarter_of, trailing_quarters
 from ..section import Section, write_csv
 from ..stats import poisson_change, poisson_interval
@@ -418,3 +418,29 @@ def published_values(published: pd.DataFrame | None, column: str) -> list:
     if published is None:
         return []
     return [None if pd.isna(v) else (int(v) if float(v).is_integer() else float(v)) for v in published[column]]
+
+
+# --- The section's key question, answered on the report's page 2 ---------------------------------------
+
+
+def count_answer(sec: Section, question: str, noun: str, name: str, trend: pd.DataFrame | None = None,
+                 column: str | None = None, id_field: str | None = None, where: pd.Series | None = None,
+                 min_count: int | None = None, trend_label: str | None = None, table: str = "trend",
+                 singular: str | None = None) -> answers.Answer:
+    """A key question answered by a count and its change: the summary's own comparison (:func:`period_change`,
+    the exact Poisson test), its verdict, both counts marked as the headline figures ``name`` and
+    ``name_prior``, and the published table ``table``'s ``column`` (quarters as rows) as the small line.
+
+    "51 use-of-force incidents this quarter, down 12.1% from 58 in the previous quarter: within normal variation."
+    """
+    change = period_change(sec, id_field, where, min_count)
+    verdict, tone = answers.count_verdict(change)
+    prior_words, _ = analysis.quarter_words(sec.period)
+    period_words = "this quarter" if sec.period.kind in ("quarter", "fiscal_quarter") else "this period"
+    parts = answers.count_parts(sec.dataset, name, change, sec.value(name), sec.value(f"{name}_prior"), noun,
+                                period_words, prior_words, change.min_count, singular)
+    judgement = change.judgement()
+    parts.append(f": {judgement}." if judgement and change.current != change.previous else ".")
+    points = answers.trend_points(sec.dataset, table, trend, column, trend_label or f"{noun.capitalize()} per quarter") \
+        if column else None
+    return answers.Answer(sec.dataset, question, verdict, tone, parts, points)

@@ -136,3 +136,10 @@ def unknown_race_share(sec: Section) -> float | None:
         return None
     unknown = int((rows["subject_race"].astype("string").fillna("Unknown") == "Unknown").sum())
     return unknown / len(rows) if unknown else None
+
+
+def key_answer(sec: Section, kind: Counted, question: str, figure: str, published_trend: pd.DataFrame | None):
+    """The section's key question for the report's page 2: the count (the headline figure ``figure``) against
+    the previous period, with the summary's own test, and the published trend as a small line."""
+    return _common.count_answer(sec, question, kind.noun, figure, published_trend, kind.column, kind.id_field,
+                                singular=kind.singular)

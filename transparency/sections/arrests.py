@@ -109,3 +109,8 @@ def method_notes(sec: Section) -> list[str]:
     if unknown:
         notes.append(f"The race of the person arrested was not recorded for {fmt.pct(unknown)} of arrests this period.")
     return notes
+
+
+def key_answer(sec: Section, published_trend: pd.DataFrame | None):
+    """Page 2: are arrests going up or down? The count against the previous period, with the summary's test."""
+    return _records.key_answer(sec, KIND, "Are arrests going up or down?", "arrests", published_trend)

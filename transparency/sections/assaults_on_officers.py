@@ -142,3 +142,11 @@ def rates(sec: Section) -> pd.DataFrame | None:
         return None
     return _common.rates_by_period(sec, "Officers assaulted", "Sworn officers", "Per 100 sworn officers", 100,
                                    lambda period: sec.count(period), lambda period: sworn)
+
+
+def key_answer(sec: Section, published_trend: pd.DataFrame | None):
+    """Page 2: how often are officers assaulted? The count against the previous period, with the summary's test."""
+    from ._common import count_answer
+
+    return count_answer(sec, "How often are officers assaulted?", NOUN, "officers_assaulted", published_trend,
+                        "Officers assaulted", singular=SINGULAR)

@@ -231,15 +231,12 @@ def within_target(sec: Section, published_response: pd.DataFrame | None) -> pd.D
     goal = targets(sec)
     if not goal or not sec.recorded("priority") or not sec.recorded("arrived_at") or published_response is None:
         return None
-    minutes = response_minutes(sec.rows)
-    groups = priorities(sec.rows)
     records = []
     for priority in sorted(goal, key=priority_key):
-        measured = minutes[groups == priority].dropna()
-        within = int((measured <= goal[priority]).sum())
+        within, measured = reached(sec.rows, priority, goal[priority])
         label = label_for(priority)
         shown = published_response["Calls measured"].get(label)
-        share = 100 * within / len(measured) if len(measured) and shown is not None and not pd.isna(shown) else None
+        share = 100 * within / measured if measured and shown is not None and not pd.isna(shown) else None
         records.append((label, goal[priority], within, share))
     table = pd.DataFrame(records, columns=["Priority", "Target (minutes)", "Within target", "Share within target (%)"])
     table = table.set_index("Priority")
@@ -450,3 +447,70 @@ def method_notes(sec: Section) -> list[str]:
     if targets(sec):
         notes.append("Targets are the department's own, in minutes from the call to the first officer's arrival.")
     return notes
+
+
+# --- The key question, answered on the report's page 2 -----------------------------------------------------------
+
+
+def reached(rows: pd.DataFrame, priority: str, minutes_target: float) -> tuple[int, int]:
+    """Calls of a priority reached within ``minutes_target`` minutes of the call, and the calls measured."""
+    measured = response_minutes(rows)[priorities(rows) == priority].dropna()
+    return int((measured <= minutes_target).sum()), len(measured)
+
+
+def emergency_priority(sec: Section) -> str | None:
+    """The most urgent priority: the first, as people read them (1 before 2), of those with a target, else of those
+    recorded this period (None when priorities are not recorded)."""
+    if not sec.recorded("priority"):
+        return None
+    goal = targets(sec)
+    found = list(goal) if goal else [p for p in priorities(sec.rows).unique() if p != "Not recorded"]
+    return min(found, key=priority_key) if found else None
+
+
+def key_answer(sec: Section, published_goals: pd.DataFrame | None, published_trend: pd.DataFrame | None):
+    """How fast do police come to emergencies? The median minutes from the call to the first arrival for the most
+    urgent priority (its headline figure), and the share of those calls reached within the department's target
+    (the published targets table) against the previous period's share, compared as shares (Fisher's exact test),
+    which gives the verdict. Without priorities, the median of all calls; without targets, no verdict."""
+    from .. import answers, registry
+    from ..stats import proportion_change
+    from ..suppress import suppress_value
+
+    question = "How fast do police come to emergencies?"
+    points = answers.trend_points(sec.dataset, "trend", published_trend, "Median response (minutes)",
+                                  "Median minutes from call to arrival, all calls, per quarter")
+    urgent = emergency_priority(sec)
+    name = f"median_response_minutes__{registry.slug(urgent)}" if urgent is not None else "median_response_minutes"
+    median = sec.value(name)
+    if median is None:
+        name, urgent, median = "median_response_minutes", None, sec.value("median_response_minutes")
+    if median is None:
+        return answers.Answer(sec.dataset, question, "Not measured", answers.UNKNOWN,
+                              ["The department's records do not give response times for this period."], points)
+    calls_words = f"{label_for(urgent).lower()} calls" if urgent is not None else "calls"
+    parts = [f"Half of {calls_words} were reached within ",
+             answers.figure(sec.dataset, name, median, fmt.number(median, 1)), " minutes of the call (the median)."]
+    goal = targets(sec).get(urgent) if urgent is not None else None
+    label = label_for(urgent) if urgent is not None else None
+    column = "Share within target (%)"
+    if goal is None or published_goals is None or label not in published_goals.index or pd.isna(published_goals.loc[label, column]):
+        words = "The department has not set a target for these calls." if goal is None else ""
+        return answers.Answer(sec.dataset, question, "No target set" if goal is None else "No comparison", answers.UNKNOWN,
+                              parts + ([" " + words] if words else []), points)
+    share = float(published_goals.loc[label, column])
+    parts += [" ", answers.cell(sec.dataset, "targets", label, column, share, fmt.number(share, 1) + "%"),
+              f" were reached within the target of {fmt.minutes(goal, 0)}"]
+    now, before = reached(sec.rows, urgent, goal), reached(sec.in_period(sec.prior), urgent, goal)
+    prior_words, _ = analysis.quarter_words(sec.period)
+    if not before[1] or any(suppress_value(n, sec.min_count) is None for n in (*now, *before)):
+        return answers.Answer(sec.dataset, question, "Too few to compare", answers.UNKNOWN, parts + ["."], points)
+    change = proportion_change(now[0], now[1], before[0], before[1])
+    parts.append(f", against {fmt.pct(before[0] / before[1])} in {prior_words}: {change.judgement()}.")
+    verdict, tone = answers.share_verdict(change, "More reached on time", "Fewer reached on time")
+    made = answers.Answer(sec.dataset, question, verdict, tone, parts, points)
+    if change.beyond_normal_variation:
+        made.findings.append(answers.Finding(sec.dataset, "change", [
+            f"Calls for service: {fmt.pct(now[0] / now[1])} of {calls_words} were reached within {fmt.minutes(goal, 0)}, "
+            f"against {fmt.pct(before[0] / before[1])} in {prior_words}: {change.judgement()}."], change.p_value))
+    return made

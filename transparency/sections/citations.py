@@ -102,3 +102,8 @@ def method_notes(sec: Section) -> list[str]:
     if unknown:
         notes.append(f"The race of the person cited was not recorded on {fmt.pct(unknown)} of the records this period.")
     return notes
+
+
+def key_answer(sec: Section, published_trend: pd.DataFrame | None):
+    """Page 2: are citations going up or down? The count against the previous period, with the summary's test."""
+    return _records.key_answer(sec, KIND, "Are officers writing more citations or fewer?", "citations", published_trend)

@@ -175,3 +175,11 @@ def method(sec: Section) -> list[str]:
 
 __all__ = ["all_districts", "district_chart", "districts", "districts_without_meeting", "method", "rates", "summary",
            "trend", "trend_chart", "type_chart", "types"]
+
+
+def key_answer(sec: Section, published_trend: pd.DataFrame | None):
+    """Page 2: do officers meet residents? Meetings against the previous period, with the summary's test."""
+    from ._common import count_answer
+
+    return count_answer(sec, "How often do officers meet residents?", "community meetings", "meetings", published_trend,
+                        "Meetings", singular="community meeting")

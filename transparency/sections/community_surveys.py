@@ -960,3 +960,72 @@ __all__ = [
     "TableSpec", "details", "district_charts", "districts", "groups", "groups_note", "method", "publish", "results", "results_chart",
     "privacy_note", "say_list", "shape", "summary", "trend", "trend_chart",
 ]
+
+
+# --- The key question, answered on the report's page 2 -----------------------------------------------------------
+
+
+def race_gaps(sec: Section, minority: str = "Black", reference: str = "White") -> list[tuple[str, surveys.ShareEstimate,
+                                                                                           surveys.ShareEstimate, surveys.WaveChange]]:
+    """For each question, the share agreeing among ``minority`` and ``reference`` respondents this period and the gap
+    between them (the two-sample z-test on effective sample sizes that compares survey shares), largest gap first.
+    Questions where either group has fewer answers than a share is shown for are left out."""
+    if shape(sec) != "answers" or not sec.recorded("respondent_race"):
+        return []
+    now = answered(sec, sec.rows)
+    race = now["respondent_race"].astype("string").fillna("Not recorded")
+    mine, ref = estimates(sec, now[race == minority]), estimates(sec, now[race == reference])
+    minimum = _minimum(sec)
+    gaps = [(q, mine[q], ref[q], surveys.change_between_waves(mine[q], ref[q])) for q in questions(sec)
+            if q in mine and q in ref and mine[q].respondents >= minimum and ref[q].respondents >= minimum]
+    return sorted(gaps, key=lambda g: -abs(g[3].difference))
+
+
+def key_answer(sec: Section, published_trend: pd.DataFrame | None, published_race: pd.DataFrame | None,
+               minority: str = "Black", reference: str = "White"):
+    """What do residents think, and does it differ by race? The residents who answered, and the question on which
+    ``minority`` and ``reference`` residents differ most, with both shares as the published table by race shows them
+    and the test of the gap, which gives the verdict; without answers by race, how many answers changed since the
+    previous survey. A gap beyond chance is a finding."""
+    from .. import answers
+
+    question = "What do residents think, and does it differ by race?"
+    if shape(sec) != "answers":
+        return answers.Answer(sec.dataset, question, "See the section", answers.UNKNOWN,
+                              ["The department publishes survey scores rather than answers; the section gives each score and "
+                               "how it changed."])
+    now = answered(sec, sec.rows)
+    if now.empty:
+        return answers.Answer(sec.dataset, question, "No survey", answers.UNKNOWN,
+                              [f"The survey did not run in {sec.period.label()}."])
+    name = "respondents" if sec.value("respondents") is not None else None
+    count = sec.value(name) if name else None
+    parts = ([answers.figure(sec.dataset, name, count, fmt.count(count, None)), " residents answered the survey this quarter."]
+             if count is not None else ["Residents answered the survey this quarter."])
+    gaps = race_gaps(sec, minority, reference)
+    shown = [g for g in gaps if published_race is not None and {minority, reference} <= set(published_race.index)
+             and not pd.isna(published_race.loc[minority, f"{g[0]} (%)"]) and not pd.isna(published_race.loc[reference, f"{g[0]} (%)"])]
+    if not shown:
+        before, beyond, compared = changed_beyond(sec)
+        if before is None or not compared:
+            return answers.Answer(sec.dataset, question, "No comparison", answers.UNKNOWN,
+                                  parts + [" There are too few answers by race, and no earlier survey, to compare."])
+        return answers.Answer(sec.dataset, question, "Some changes" if beyond else "No clear change",
+                              answers.CHANGE if beyond else answers.STEADY,
+                              parts + [f" Since the previous survey ({before.label()}), {_beyond_words(beyond, compared)}."])
+    asked, _, _, gap = shown[0]
+    column = f"{asked} (%)"
+    mine, ref = float(published_race.loc[minority, column]), float(published_race.loc[reference, column])
+    cells = [answers.cell(sec.dataset, "by_race", minority, column, mine, fmt.number(mine, 1) + "%"),
+             answers.cell(sec.dataset, "by_race", reference, column, ref, fmt.number(ref, 1) + "%")]
+    said = "a gap larger than chance alone would produce" if gap.beyond_normal_variation else "a gap within what chance alone could produce"
+    parts += [f" The widest gap by race was on “{asked}”: ", cells[0], f" of {minority} residents agreed, against ", cells[1],
+              f" of {reference} residents, {said}."]
+    verdict, tone = answers.gap_verdict(gap.beyond_normal_variation, gap.difference, minority, f"{reference} residents")
+    points = answers.trend_points(sec.dataset, "trend", published_trend, column, f"Share agreeing that “{asked}”, per quarter")
+    made = answers.Answer(sec.dataset, question, verdict, tone, parts, points)
+    if gap.beyond_normal_variation:
+        made.findings.append(answers.Finding(sec.dataset, "disparity", [
+            "Surveys: ", dict(cells[0]), f" of {minority} residents agreed that “{asked}”, against ", dict(cells[1]),
+            f" of {reference} residents, a gap larger than chance alone would produce."], gap.p_value))
+    return made

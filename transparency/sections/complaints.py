@@ -380,3 +380,62 @@ def target_sentences(sec: Section) -> list[str]:
         sentences.append(f"At the end of the period, {fmt.count(overdue, sec.min_count)} open allegations had been open longer "
                          f"than {days_target:,} days.")
     return sentences
+
+
+# --- The key question, answered on the report's page 2 -----------------------------------------------------------
+
+
+def key_answer(sec: Section, published_trend: pd.DataFrame | None, published_target: pd.DataFrame | None):
+    """Are complaints investigated, how many are sustained, and how fast are they closed? The complaints received
+    against the previous period (the summary's Poisson test), the allegations closed and sustained, the median
+    days to close, and the share closed within the target against the previous period's (Fisher's exact test, as
+    :func:`target_sentences` states it), which gives the verdict. ``published_target`` is the published
+    :func:`closed_within_target` table."""
+    from .. import answers
+    from ..stats import proportion_change
+    from ._common import count_answer
+
+    made = count_answer(sec, "Are complaints investigated, how many are sustained, and how fast are they closed?",
+                        "complaints received", "complaints_received", published_trend, "Allegations closed", "complaint_id",
+                        trend_label="Allegations closed per quarter")
+    closed, sustained, median = (sec.value(n) for n in ("allegations_closed", "allegations_sustained", "median_days_to_close"))
+    if not sec.recorded("closed_at") or closed is None:
+        return made
+    mark = lambda name, value, text: answers.figure(sec.dataset, name, value, text)  # noqa: E731 - a short local helper
+    made.parts += [" Investigators closed ", mark("allegations_closed", closed, fmt.count(closed, None)), " allegations"]
+    if sec.recorded("disposition") and closed:
+        if sustained is None:
+            made.parts.append(f"; fewer than {sec.min_count} were sustained (the officer was found to have broken a rule)")
+        else:
+            made.parts += [" and sustained ", mark("allegations_sustained", sustained, fmt.count(sustained, None)),
+                           f" ({fmt.pct(sustained / closed)}), which means the officer was found to have broken a rule"]
+    made.parts.append(".")
+    if median is not None:
+        made.parts += [" Half took ", mark("median_days_to_close", median, fmt.number(median, DECIMALS)), " days or less to close."]
+    days, _ = close_target(sec)
+    prior_words, _ = analysis.quarter_words(sec.period)
+    now, before = f"This period ({sec.period.code})", f"{prior_words.capitalize()} ({sec.prior.code})"  # as the table labels them
+    column = "Share within target (%)"
+    if published_target is None or now not in published_target.index or pd.isna(published_target.loc[now, column]):
+        return made
+    share = float(published_target.loc[now, column])
+    made.parts += [" ", answers.cell(sec.dataset, "closed_within_target", now, column, share, fmt.number(share, 1) + "%"),
+                   f" were closed within the target of {days:,} days"]
+    counts = published_target[["Closed within target", "Allegations closed"]]
+    if before not in published_target.index or counts.loc[[now, before]].isna().any().any() \
+            or pd.isna(published_target.loc[before, column]):
+        made.parts.append(".")
+        return made
+    share_before = float(published_target.loc[before, column])
+    change = proportion_change(int(counts.loc[now, "Closed within target"]), int(counts.loc[now, "Allegations closed"]),
+                               int(counts.loc[before, "Closed within target"]), int(counts.loc[before, "Allegations closed"]))
+    made.parts += [", against ", answers.cell(sec.dataset, "closed_within_target", before, column, share_before,
+                                               fmt.number(share_before, 1) + "%"), f" in {prior_words}: {change.judgement()}."]
+    made.verdict, made.tone = answers.share_verdict(change, "More closed on time", "Fewer closed on time")
+    if change.beyond_normal_variation:
+        made.findings.append(answers.Finding(sec.dataset, "change", [
+            "Complaints: ", answers.cell(sec.dataset, "closed_within_target", now, column, share, fmt.number(share, 1) + "%"),
+            f" of allegations were closed within {days:,} days, against ",
+            answers.cell(sec.dataset, "closed_within_target", before, column, share_before, fmt.number(share_before, 1) + "%"),
+            f" in {prior_words}: {change.judgement()}."], change.p_value))
+    return made

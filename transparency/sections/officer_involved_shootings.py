@@ -503,3 +503,13 @@ def _with_share(table: pd.DataFrame, column: str) -> pd.DataFrame:
     total = int(table[column].sum())
     table["Share (%)"] = pd.array([100 * n / total if total else None for n in table[column]], dtype="Float64")
     return table
+
+
+def key_answer(sec: Section, published_rolling: pd.DataFrame | None):
+    """Page 2: how often did officers shoot at people? The period's shootings against the previous period's, with the
+    summary's own test (every shooting counted exactly when shootings are public events), and the published
+    three-year totals as the small line."""
+    return _common.count_answer(sec, "How often did officers shoot at people?", NOUN, "incidents", published_rolling,
+                                "Shootings", "incident_id", min_count=threshold(sec),
+                                trend_label="Shootings in the three years to each quarter", table="three_year_totals",
+                                singular=SINGULAR)

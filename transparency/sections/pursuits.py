@@ -260,3 +260,11 @@ def rates(sec: Section) -> pd.DataFrame | None:
         return None
     return _common.rates_by_period(sec, "Pursuits", "Sworn officers", "Per 100 sworn officers", 100,
                                    lambda period: sec.count(period), lambda period: sworn)
+
+
+def key_answer(sec: Section, published_trend: pd.DataFrame | None):
+    """Page 2: are vehicle pursuits going up or down? The count against the previous period, with the summary's test."""
+    from ._common import count_answer
+
+    return count_answer(sec, "Are vehicle pursuits going up or down?", NOUN, "pursuits", published_trend, "Pursuits",
+                        singular=SINGULAR)

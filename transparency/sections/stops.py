@@ -796,3 +796,88 @@ def bullets(items: list[str]) -> None:
     if shown:
         display(HTML("<ul>" + "".join(f"<li>{html.escape(item)}</li>" for item in shown) + "</ul>"))
 
+
+
+# --- The key question, answered on the report's page 2 -----------------------------------------------------------
+
+
+def veil_words(result: disparity.VeilResult | None) -> str:
+    """The veil-of-darkness test's verdict in one sentence for page 2 (the words of :func:`veil_sentences`, shortened)."""
+    if result is None or result.status != "ok":
+        return "The darkness test could not be run (see the section for why)."
+    if not result.beyond_chance:
+        return "The darkness test found no clear sign that race played a part in who was stopped."
+    if result.odds_ratio < 1:
+        return (f"The darkness test found a sign that race may have played a part in some daylight stops: {result.minority} "
+                "drivers made up a smaller share of the stops after dark, when race is harder to see.")
+    return "The darkness test gave no sign that race played a part in daylight stops."
+
+
+def key_answer(sec: Section, published_trend: pd.DataFrame | None, published_searches: pd.DataFrame | None,
+               darkness: disparity.VeilResult | None, minority: str = MINORITY):
+    """Are stops, searches and their outcomes different by race? The search rates of ``minority`` and White people as
+    the published search-rate table shows them, the gap between them with its 95% interval and test (Newcombe's
+    interval and the two-proportion test, :func:`transparency.disparity.compare_proportions`), which gives the
+    verdict, and the veil-of-darkness test's verdict. Gaps beyond chance, here and in the outcome test over twelve
+    months, are findings."""
+    from .. import answers
+
+    question = "Are stops, searches and their outcomes different by race?"
+    points = answers.trend_points(sec.dataset, "trend", published_trend, "Stops", "Stops per quarter")
+    rate = "Search rate (%)"
+    shown = published_searches
+    usable = (shown is not None and {minority, REF} <= set(shown.index)
+              and not shown.loc[[minority, REF], ["Stops", "Searches", rate]].isna().any().any())
+    if not usable:
+        return answers.Answer(sec.dataset, question, "Too few to test", answers.UNKNOWN,
+                              [f"There were too few searches, or stops of {minority} or {REF} people, to compare search rates. ",
+                               veil_words(darkness)], points)
+    mine, ref = float(shown.loc[minority, rate]), float(shown.loc[REF, rate])
+    gap = disparity.compare_proportions(int(shown.loc[minority, "Searches"]), int(shown.loc[minority, "Stops"]),
+                                        int(shown.loc[REF, "Searches"]), int(shown.loc[REF, "Stops"]))
+    cells = [answers.cell(sec.dataset, "search_rates", minority, rate, mine, fmt.number(mine, 1) + "%"),
+             answers.cell(sec.dataset, "search_rates", REF, rate, ref, fmt.number(ref, 1) + "%")]
+    interval = (f"the gap of {fmt.number(abs(gap.difference), 1)} points is likely between "
+                f"{fmt.number(min(abs(gap.low), abs(gap.high)), 1)} and {fmt.number(max(abs(gap.low), abs(gap.high)), 1)} points"
+                if gap.low * gap.high > 0 else
+                f"the gap is likely between {fmt.number(gap.low, 1)} and {fmt.number(gap.high, 1)} points")
+    said = "larger than chance alone would produce" if gap.beyond_chance else "within what chance alone could produce"
+    parts = [f"This quarter, {minority} people stopped were searched in ", cells[0], " of their stops, against ",
+             cells[1], f" for {REF} people ({interval}: {said}). ", veil_words(darkness)]
+    verdict, tone = answers.gap_verdict(gap.beyond_chance, gap.difference, minority, f"{REF} people")
+    made = answers.Answer(sec.dataset, question, verdict, tone, parts, points)
+    if gap.beyond_chance:
+        made.findings.append(answers.Finding(sec.dataset, "disparity", [
+            f"Stops: {minority} people stopped were searched in ", dict(cells[0]), " of their stops, against ", dict(cells[1]),
+            f" for {REF} people, a gap larger than chance alone would produce."], gap.p_value))
+    if darkness is not None and darkness.status == "ok" and darkness.beyond_chance and darkness.odds_ratio < 1:
+        made.findings.append(answers.Finding(sec.dataset, "disparity", [
+            f"Stops: {minority} drivers made up a smaller share of traffic stops after dark than in daylight at the same "
+            "time of day, more than chance alone would explain (the veil-of-darkness test)."], darkness.p_value))
+    made.findings += outcome_findings(sec, minority)
+    return made
+
+
+def outcome_findings(sec: Section, minority: str = MINORITY) -> list:
+    """The outcome test over the last twelve months as a finding, when ``minority`` people's hit rate differs from
+    White people's by more than chance (the rates as the published twelve-month table shows them)."""
+    from .. import answers
+
+    if not (sec.recorded("search_conducted") and sec.recorded("contraband_found") and sec.recorded("subject_race")):
+        return []
+    full = disparity.outcome_test(year_rows(sec), smallest=disparity.min_base(sec.min_count))
+    full = full[full["Searches"] > 0]
+    if minority not in full.index or REF not in full.index or pd.isna(full.loc[minority, "p_value"]):
+        return []
+    shown = published(full[HIT_COLUMNS], sec.min_count, ["Searches", "Found contraband"], rates=HIT_DEPENDS)
+    mine, ref = shown.loc[minority, "Hit rate (%)"], shown.loc[REF, "Hit rate (%)"]
+    p_value = float(full.loc[minority, "p_value"])
+    if pd.isna(mine) or pd.isna(ref) or p_value >= disparity.ALPHA:
+        return []
+    column = "Hit rate (%)"
+    words = "less" if mine < ref else "more"
+    return [answers.Finding(sec.dataset, "disparity", [
+        f"Stops: over the last twelve months, searches of {minority} people found contraband {words} often than searches of "
+        f"{REF} people (", answers.cell(sec.dataset, "hit_rates_year", minority, column, float(mine), fmt.number(mine, 1) + "%"),
+        " against ", answers.cell(sec.dataset, "hit_rates_year", REF, column, float(ref), fmt.number(ref, 1) + "%"),
+        "), a gap larger than chance alone would produce (the outcome test)."], p_value)]

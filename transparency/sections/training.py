@@ -245,3 +245,11 @@ def method(sec: Section) -> list[str]:
 
 __all__ = ["courses", "method", "required", "required_chart", "required_missing", "required_note", "required_rates",
            "required_table", "summary", "sworn", "trend", "trend_chart", "trend_rates", "twelve_months"]
+
+
+def key_answer(sec: Section, published_trend: pd.DataFrame | None):
+    """Page 2: are officers being trained? Course completions against the previous period, with the summary's test."""
+    from ._common import count_answer
+
+    return count_answer(sec, "Are officers being trained?", "course completions", "course_completions", published_trend,
+                        "Completions", singular="course completion")

@@ -344,3 +344,38 @@ def hospital_sentence(sec: Section) -> str:
     return analysis.change_sentence("incidents in which the person was taken to hospital", current,
                                     sec.count(sec.last_year, "incident_id", flag), year_words, sec.min_count,
                                     sec.period.days, sec.last_year.days, singular="incident in which the person was taken to hospital")
+
+
+# --- The key question, answered on the report's page 2 -----------------------------------------------------------
+
+
+def key_answer(sec: Section, published_trend: pd.DataFrame | None):
+    """Is force going up or down, and how often are people hurt? The incidents against the previous period (the
+    summary's own Poisson test gives the verdict), then the share of incidents in which the person was injured
+    against the previous period's, compared as shares (Fisher's exact test); a change in that share beyond
+    normal variation is also a finding."""
+    from .. import answers
+    from ..stats import proportion_change
+    from ._common import count_answer
+
+    made = count_answer(sec, "Is force going up or down, and how often are people hurt?", NOUN, "incidents",
+                        published_trend, "Incidents", "incident_id", trend_label="Use-of-force incidents per quarter",
+                        singular="use-of-force incident")
+    counts = [sec.value(n) for n in ("incidents_subject_injured", "incidents", "incidents_subject_injured_prior", "incidents_prior")]
+    if not sec.recorded("subject_injured") or counts[0] is None or not counts[1]:
+        return made
+    injured, incidents, injured_before, incidents_before = counts
+    prior_words, _ = analysis.quarter_words(sec.period)
+    hurt = [" The person was hurt in ", answers.figure(sec.dataset, "incidents_subject_injured", injured, fmt.count(injured, None)),
+            " of the ", answers.figure(sec.dataset, "incidents", incidents, fmt.count(incidents, None)),
+            f" incidents ({fmt.pct(injured / incidents)})"]
+    if injured_before is None or not incidents_before:
+        made.parts += [*hurt, "."]
+        return made
+    change = proportion_change(injured, incidents, injured_before, incidents_before)
+    made.parts += [*hurt, f", against {fmt.pct(injured_before / incidents_before)} in {prior_words}: {change.judgement()}."]
+    if change.beyond_normal_variation:
+        made.findings.append(answers.Finding(sec.dataset, "change", [
+            "Use of force: the person was hurt in ", fmt.pct(injured / incidents), " of incidents, against ",
+            fmt.pct(injured_before / incidents_before), f" in {prior_words}, {change.judgement()}."], change.p_value))
+    return made
