@@ -1,5 +1,5 @@
 """The helpers shared by the accountability sections (transparency/sections/_common.py): time windows longer
-than a quarter, officers counted in bands, exact intervals for rates, tidy labels, chart titles, and the
+than a quarter, officers counted in bands, exact intervals for rates, chart titles, and the
 published list of records. Expected values are worked out by hand in the comments, or are the published
 table values of the exact Poisson (Garwood) interval."""
 
@@ -153,20 +153,6 @@ def test_rate_sentence_says_nothing_about_a_small_count():
 
 
 # --- Words -------------------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("raw, tidy", [
-    ("HANDS, FISTS, FEET", "Hands, fists, feet"), ("1ST DIVISION", "1st division"), ("DUI", "DUI"), ("K9", "K9"),
-    ("Felony - violent", "Felony - violent"), ("  FIREARM ", "Firearm"), ("driving recklessly", "Driving recklessly"),
-])
-def test_tidy_label(raw, tidy):
-    assert _common.tidy_label(raw) == tidy
-
-
-def test_tidy_index_adds_up_labels_that_become_equal():
-    table = pd.DataFrame({"Count": [3, 4]}, index=pd.Index(["KNIFE", "Knife"], name="Weapon"))
-    tidied = _common.tidy_index(table)
-    assert tidied.to_dict() == {"Count": {"Knife": 7}} and tidied.index.name == "Weapon"
 
 
 def test_most_title_names_every_leader():

@@ -266,6 +266,8 @@ class DatasetConfig(_Model):
     # false: the agency does not treat this dataset's events as public (registry's public_events), so no
     # list of events is published and their counts are suppressed like any other.
     publish_events: bool | None = None
+    # How category values are shown to readers: field -> {stored value: label} (else sentence case; see labels.py).
+    labels: dict[str, dict[Any, Any]] = {}
 
 
 class AgencyModel(_Model):
@@ -336,6 +338,13 @@ class Agency:
 
     def dataset(self, name: str) -> DatasetConfig:
         return self.model.datasets[name]
+
+    def labels(self, dataset: str, field: str) -> dict[str, str]:
+        """The agency's labels for a category field (``labels:`` in agency.yml): stored value -> label."""
+        configured = self.model.datasets.get(dataset)
+        if configured is None:
+            return {}
+        return {str(value): str(label) for value, label in configured.labels.get(field, {}).items()}
 
     def events_public(self, name: str) -> bool:
         """Whether a dataset's events are published one by one, with exact counts: the registry says its
@@ -533,6 +542,27 @@ def _check_dataset(path: Path, name: str, ds: DatasetConfig) -> list[FileGroup]:
             check_enum_value(f"{key}.{source_value}", f, target)
             if f.type == "bool" and not (isinstance(target, bool) or target is None or str(target).lower() in ("true", "false", "unknown")):
                 raise ConfigError(str(path), f"{key}.{source_value}", f"'{target}' is not true, false or unknown")
+
+    for field_name, labels in ds.labels.items():
+        key = f"{base}.labels.{field_name}"
+        check_field(key, field_name)
+        if fields[field_name].type != "category":
+            raise ConfigError(str(path), key, f"labels are for category fields (the agency's own values); '{field_name}' is "
+                              f"a {fields[field_name].type} field, whose values the report words itself")
+        if not isinstance(labels, dict) or not labels:
+            raise ConfigError(str(path), key, "expected a mapping of stored values to labels, such as "
+                              "{\"ALARM - BURGLAR\": \"Burglar alarm\"}")
+        seen: dict[str, object] = {}
+        for value, label in labels.items():
+            if value is None or not str(value).strip():
+                raise ConfigError(str(path), key, "a stored value to label must not be empty")
+            if not isinstance(label, str) or not label.strip():
+                raise ConfigError(str(path), f"{key}.{value}", f"expected the label as text, not {label!r}")
+            folded = " ".join(str(value).split()).casefold()
+            if folded in seen:
+                raise ConfigError(str(path), f"{key}.{value}", f"'{value}' is the same value as '{seen[folded]}' "
+                                  "(values match ignoring letter case and spaces)")
+            seen[folded] = value
 
     for field_name, allowed in ds.scope.items():
         key = f"{base}.scope.{field_name}"
