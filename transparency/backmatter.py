@@ -241,15 +241,40 @@ def _shown(n: int | None, min_count: int) -> str:
 
 
 def about(agency: Agency, period: Period, not_published: Sequence[str], built_with: str,
-          not_covered: Sequence[str] = ()) -> str:
+          not_covered: Sequence[str] = (), public_url: str | None = None, contact: str | None = None) -> str:
+    """Who made the report, where its tables are, who to ask, and what it does not cover.
+
+    Parameters
+    ----------
+    agency, period
+        The report's agency and period.
+    not_published, not_covered : sequence of str
+        Datasets the agency does not publish, and those it publishes that the report does not cover.
+    built_with : str
+        The software and its version.
+    public_url : str, optional
+        The web address of the published reports (:func:`transparency.publishing.public_url`): the tables
+        are found through its index page. Without it, beside the report.
+    contact : str, optional
+        An e-mail address for questions (:func:`transparency.publishing.contact`).
+    """
     parts = [_p(
         f"This report was produced by the {agency.name} from its own records for {period.title()}. "
         "Each section explains what the data is, what changed, and what the data cannot tell."
     )]
-    parts.append(_p(
-        "Every table in this report can be downloaded as a CSV file from the folder that holds the report "
-        "(tables/). The file metrics.json holds every headline figure in a machine-readable form."
-    ))
+    if public_url:
+        parts.append(
+            "<p>Every table in this report can be downloaded as a CSV file: the link under each table opens it. "
+            f"Every released report, with its tables, is listed at <a href=\"{html.escape(public_url)}index.html\">"
+            f"{html.escape(public_url)}index.html</a>. The file metrics.json beside each report holds every "
+            "headline figure in a machine-readable form.</p>")
+    else:
+        parts.append(_p(
+            "Every table in this report can be downloaded as a CSV file from the folder that holds the report "
+            "(tables/). The file metrics.json holds every headline figure in a machine-readable form."
+        ))
+    if contact:
+        parts.append(f"<p>Questions about this report: <a href=\"mailto:{html.escape(contact)}\">{html.escape(contact)}</a>.</p>")
     if not_published:
         titles = [registry.dataset(n).title.lower() for n in not_published]
         parts.append(_p(f"The department does not yet publish data on {fmt.join_words(titles)}."))
