@@ -195,7 +195,12 @@ def test_change_sentences_duplicates_and_listing(make_agency, tmp_path):
     sentences = _common.change_sentences(sec, "officers assaulted", "officer assaulted")
     assert sentences[0] == "There were 9 officers assaulted, up 50% from 6 in the previous quarter, within normal variation."
     assert sentences[1] == "There is no figure for the same quarter last year to compare with."
-    assert _common.duplicates_sentence(sec).startswith("The department's files repeated 1 record exactly.")
+    # Exact copies in the files are the data-quality appendix's business, never a summary's (issue 16).
+    from transparency.sections import assaults_on_officers
+
+    summary = " ".join(assaults_on_officers.summary(sec))
+    assert sec.loaded.excluded.get("duplicate_row") == 1
+    assert "repeated" not in summary and "copies" not in summary and "exactly" not in summary
 
     frame = pd.DataFrame({"Month": ["July 2025"], "Note": ["=cmd()"]})
     published = _common.listing(sec, frame, "incident_list", "A list")

@@ -324,15 +324,6 @@ def share_text(part: int | None, whole: int | None, min_count: int) -> str | Non
     return f"{fmt.count(part, min_count)} ({fmt.pct(part / whole)})"
 
 
-def duplicates_sentence(sec: Section) -> str:
-    """Say how many exact copies the agency's files held; each record is counted once."""
-    copies = int(sec.loaded.excluded.get("duplicate_row", 0))
-    if not copies:
-        return ""
-    return (f"The department's files repeated {copies:,} {'record' if copies == 1 else 'records'} exactly. Each record is "
-            "counted once here, and the copies are counted in the data-quality appendix.")
-
-
 # --- A published list of records (no counts to suppress) ------------------------------------------------
 
 

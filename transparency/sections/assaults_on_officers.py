@@ -2,8 +2,8 @@
 districts, and the rate per 100 sworn officers.
 
 One row is one officer assaulted in one incident (distinct ``incident_id`` is an incident). Records that
-repeat another exactly are excluded at load (``duplicate_row``) and listed in the data-quality appendix;
-the section says how many there were.
+repeat another exactly are excluded at load (``duplicate_row``) and listed in the data-quality appendix,
+never in the summary.
 """
 
 from __future__ import annotations
@@ -54,9 +54,6 @@ def summary(sec: Section) -> list[str]:
         else:
             shown = suppress_value(killed, sec.min_count)
             sentences.append(f"{fmt.count(killed, sec.min_count).capitalize()} {fmt.plural(shown, 'officer was', 'officers were')} killed.")
-    duplicates = _common.duplicates_sentence(sec)
-    if duplicates:
-        sentences.append(duplicates)
     return [s for s in sentences if s]
 
 

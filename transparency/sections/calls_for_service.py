@@ -2,7 +2,7 @@
 
 One row is one call. A response time is split into segments: call received to dispatch, dispatch to
 the first officer's arrival, and call received to arrival (the response time most people mean). Each
-is summarised by the median and the 90th percentile, never by a mean alone, because a few very long
+is summarized by the median and the 90th percentile, never by a mean alone, because a few very long
 calls pull a mean up. A call is left out of a segment when it was started by an officer (the officer was
 already there), when one of the two times is missing, or when the later time is recorded before the
 earlier one; every call left out is counted by reason.
