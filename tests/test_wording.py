@@ -76,3 +76,8 @@ def test_the_sample_pdf_links_to_tables_beside_it_without_a_public_address(repor
         uris = [str(a.A.URI) for page in pdf.pages for a in page.get("/Annots", []) if "/A" in a and "/URI" in a.A]
     tables = [u for u in uris if u.endswith(".csv")]
     assert tables and all(u.startswith("tables/") for u in tables)
+
+
+def test_a_cited_code_is_not_a_label():
+    text = "Values of race of the person that did not match a standard category: \u201cWHITE HISPANIC\u201d (fewer than 5)."
+    assert reader_problems(text) == []

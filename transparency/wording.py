@@ -22,6 +22,9 @@ BRITISH = {
 ALLOWED_CAPITALS = frozenset({"DRAFT"})
 
 _FILE = re.compile(r"\S*(?:/|\.(?:csv|tsv|json|xlsx|xls|pdf|html|txt|ipynb)\b)\S*|\S+@\S+|https?://\S+", re.IGNORECASE)
+# A value in curly quotes is cited, not used as a word: the data-quality appendix quotes the codes that matched no
+# standard category, as the agency's files hold them, so that the agency can find them.
+_QUOTED = re.compile("\u201c[^\u201d]{0,200}\u201d")
 _SNAKE = re.compile(r"\b[A-Za-z0-9]+(?:_[A-Za-z0-9]+)+\b")
 _CODE_WORD = re.compile(r"\b[A-Z][A-Z0-9]{4,}\b")
 _CODE_RUN = re.compile(r"\b[A-Z]{2,}(?:[ \t]*[-/&,]?[ \t]+[A-Z]{2,})+\b")
@@ -41,7 +44,8 @@ def reader_problems(text: str) -> list[str]:
     capitals (a word of five or more capital letters, or two or more words in capitals in a row, such as
     "ALARM - BURGLAR"; abbreviations of up to four letters such as DUI and MPH are fine, as is the DRAFT
     mark); a British spelling (:data:`BRITISH`). File names, paths, e-mail and web addresses are not words
-    and are skipped (a table's download link names its file, ``use_of_force__trend.csv``).
+    and are skipped (a table's download link names its file, ``use_of_force__trend.csv``), and so is a value
+    quoted in curly quotes (the data-quality appendix cites unmatched codes as the files hold them).
 
     Parameters
     ----------
@@ -53,7 +57,7 @@ def reader_problems(text: str) -> list[str]:
     list of str
         One line per distinct problem, such as ``"field name: meeting_id"``; empty when there is none.
     """
-    words = _FILE.sub(" ", text)
+    words = _QUOTED.sub(" ", _FILE.sub(" ", text))
     fields = _field_names()
     found: dict[str, None] = {}
     for match in _SNAKE.finditer(words):
