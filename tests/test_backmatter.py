@@ -27,3 +27,23 @@ def test_comparison_sentences_read_at_grade_9_or_below(offline_textstat):  # noq
     terms = ("Within normal variation", "Fisher's exact test", "Poisson test")
     text = " ".join([*backmatter.comparison_sentences(), *(backmatter.GLOSSARY[t] for t in terms)])
     assert textstat.flesch_kincaid_grade(text) <= 9
+
+
+def test_the_glossary_lists_only_the_terms_the_report_uses():
+    text = ("Of the 40 allegations closed, 6 were sustained. The veil of darkness test compares stops after dark. "
+            "The change is within normal variation (Fisher\u2019s exact test).")
+    listed = backmatter.glossary(text)
+    for term in ("Allegation", "Sustained", "Veil-of-darkness test", "Within normal variation", "Fisher's exact test"):
+        assert f"<dt>{term.replace(chr(39), '&#x27;')}</dt>" in listed, term
+    for term in ("Dusk", "Felony", "Attendees", "Hit rate", "Exonerated"):
+        assert f"<dt>{term}</dt>" not in listed, term
+    assert backmatter.glossary().count("<dt>") == len(backmatter.GLOSSARY)  # no text: every term
+    assert not backmatter.term_used("Pending", "spending")
+
+
+def test_the_glossary_counts_meeting_attendees_as_the_section_does():
+    # The community meetings section: "Organizers counted 812 people at these meetings in all ... A person who
+    # came to two meetings is counted twice." The glossary once said the officers counted them.
+    definition = backmatter.GLOSSARY["Attendees"]
+    assert "organizers" in definition and "officers" not in definition
+    assert "counted each time" in definition

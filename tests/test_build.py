@@ -23,6 +23,7 @@ from transparency import build as build_module
 from transparency.build import build, build_period
 from transparency.load import load_dataset
 from transparency.periods import parse_period
+from transparency.wording import reader_problems
 
 PERIOD = "2026Q2"
 DATASETS = ["use_of_force", "complaints"]
@@ -249,6 +250,7 @@ def test_real_agencies_build(tmp_path, agency_name, dataset, period, metric):
     assert metrics["datasets"][dataset]["metrics"][metric] == expected
     text = poppler("pdftotext", str(tmp_path / "reports" / agency.slug / period / "report.pdf"), "-")
     assert "Traceback" not in text and "NaN" not in text
+    assert reader_problems(text) == []  # no field name, stored code or snake_case; US spelling
 
 
 def test_at_a_glance_says_hidden_not_unavailable():

@@ -114,7 +114,7 @@ def test_synthetic_ids_whole_row_and_from_columns_are_noted(make_agency):
     )
     meetings = load(folder, "community_meetings")
     assert meetings.table["meeting_id"].nunique() == 2
-    assert any("meeting_id" in note for note in meetings.notes)
+    assert any("publishes no meeting identifier" in note for note in meetings.notes)  # words, never the field name (issue 16)
     uof = load(folder, "use_of_force").table
     assert uof["incident_id"].nunique() == 2  # the first two rows share date and address
 

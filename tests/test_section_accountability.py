@@ -1,5 +1,5 @@
 """The helpers shared by the accountability sections (transparency/sections/_common.py): time windows longer
-than a quarter, officers counted in bands, exact intervals for rates, tidy labels, chart titles, and the
+than a quarter, officers counted in bands, exact intervals for rates, chart titles, and the
 published list of records. Expected values are worked out by hand in the comments, or are the published
 table values of the exact Poisson (Garwood) interval."""
 
@@ -155,20 +155,6 @@ def test_rate_sentence_says_nothing_about_a_small_count():
 # --- Words -------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("raw, tidy", [
-    ("HANDS, FISTS, FEET", "Hands, fists, feet"), ("1ST DIVISION", "1st division"), ("DUI", "DUI"), ("K9", "K9"),
-    ("Felony - violent", "Felony - violent"), ("  FIREARM ", "Firearm"), ("driving recklessly", "Driving recklessly"),
-])
-def test_tidy_label(raw, tidy):
-    assert _common.tidy_label(raw) == tidy
-
-
-def test_tidy_index_adds_up_labels_that_become_equal():
-    table = pd.DataFrame({"Count": [3, 4]}, index=pd.Index(["KNIFE", "Knife"], name="Weapon"))
-    tidied = _common.tidy_index(table)
-    assert tidied.to_dict() == {"Count": {"Knife": 7}} and tidied.index.name == "Weapon"
-
-
 def test_most_title_names_every_leader():
     table = pd.DataFrame({"N": pd.array([9, None, 9, 8], dtype="Int64")}, index=["2022", "2023", "2024", "2025"])
     assert _common.most_title(table, "N", "had the most", "Per year") == "2022 and 2024 had the most"
@@ -209,7 +195,12 @@ def test_change_sentences_duplicates_and_listing(make_agency, tmp_path):
     sentences = _common.change_sentences(sec, "officers assaulted", "officer assaulted")
     assert sentences[0] == "There were 9 officers assaulted, up 50% from 6 in the previous quarter, within normal variation."
     assert sentences[1] == "There is no figure for the same quarter last year to compare with."
-    assert _common.duplicates_sentence(sec).startswith("The department's files repeated 1 record exactly.")
+    # Exact copies in the files are the data-quality appendix's business, never a summary's (issue 16).
+    from transparency.sections import assaults_on_officers
+
+    summary = " ".join(assaults_on_officers.summary(sec))
+    assert sec.loaded.excluded.get("duplicate_row") == 1
+    assert "repeated" not in summary and "copies" not in summary and "exactly" not in summary
 
     frame = pd.DataFrame({"Month": ["July 2025"], "Note": ["=cmd()"]})
     published = _common.listing(sec, frame, "incident_list", "A list")

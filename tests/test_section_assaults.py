@@ -71,7 +71,7 @@ def test_summary(sec):
                             "between 12.4 and 41.9.")
     assert sentences[4] == "Of the 12 officers assaulted, fewer than 5 were injured."  # O1, O4, O5, O9
     assert sentences[5] == "No officer was killed."
-    assert sentences[6].startswith("The department's files repeated 2 records exactly.")
+    assert len(sentences) == 6  # the 2 exact copies are for the data-quality appendix, not the summary (issue 16)
 
 
 def test_trend(sec):
@@ -87,7 +87,7 @@ def test_breakdowns_in_plain_words(sec):
     assert aoo.weapons(sec)["Officers assaulted"].to_dict() == {"Hands, fists, feet": 7, "Firearm": 2, "Vehicle": 2, "Knife": 1}
     assert aoo.call_types(sec)["Officers assaulted"].to_dict() == {
         "Disturbance call": 6, "Attempting other arrests": 3, "Traffic pursuits and stops": 3}
-    assert aoo.districts(sec)["Officers assaulted"].to_dict() == {"1st division": 5, "2nd division": 5, "3rd division": 2}
+    assert aoo.districts(sec)["Officers assaulted"].to_dict() == {"1st Division": 5, "2nd Division": 5, "3rd Division": 2}
 
 
 def test_rates_per_100_sworn_officers(sec):
@@ -123,7 +123,7 @@ def test_charts(sec):
     fig, alt = aoo.district_chart(published)
     # 3rd division (2) is hidden, and one of the two fives with it: the title names the five that is shown, and
     # leads the alt text (a screen reader hears the finding, then every bar).
-    assert fig.transparency_title in ("1st division had the most officers assaulted", "2nd division had the most officers assaulted")
+    assert fig.transparency_title in ("1st Division had the most officers assaulted", "2nd Division had the most officers assaulted")
     assert alt.startswith(f"{fig.transparency_title}. Bar chart of officers assaulted by district:") and alt.count("not shown") == 2
     fig, alt = aoo.weapon_chart(aoo.weapons(sec))
     assert fig.transparency_title == "Hands, fists, feet was the most common weapon"

@@ -208,7 +208,7 @@ def test_arrests_count_people_and_charges(make_agency, tmp_path):
     text = pd.DataFrame(rows, columns=["ID", "DATE", "CHARGE", "CLASS", "PERSON", "RACE", "DISTRICT"]).to_csv(index=False)
     sec = open_section(make_agency, "arrests", ARRESTS_CONFIG, {"arrests.csv": text}, tmp_path)
     assert arrests.charge_categories(sec)["Arrests"].to_dict() == {"Misdemeanor": 30, "Felony": 15}
-    assert arrests.charges(sec)["Arrests"].to_dict() == {"THEFT": 30, "BURGLARY": 15}
+    assert arrests.charges(sec)["Arrests"].to_dict() == {"Theft": 30, "Burglary": 15}  # stored codes in sentence case
     summary = " ".join(arrests.summary(sec))
     assert "They were arrests of 30 different people" in summary
     assert "The most common kind of charge was “Misdemeanor”, in 66.7% of the 45 arrests." in summary

@@ -79,7 +79,7 @@ def test_courses_and_trend(sec):
     courses = training.courses(sec)
     assert courses.to_dict("index") == {
         "ICAT": {"Type of training": "De-escalation", "Completions": 6, "Hours": 48.0},
-        "Firearms": {"Type of training": "FIREARMS", "Completions": 5, "Hours": 20.0},
+        "Firearms": {"Type of training": "Firearms", "Completions": 5, "Hours": 20.0},
         "De-escalation refresher": {"Type of training": "De-escalation", "Completions": 1, "Hours": 2.0},
     }
     published = sec.table(courses, "courses", "Courses", count_columns=["Completions"], rates={"Hours": "Completions"})

@@ -6,11 +6,13 @@ section publishes them) or sentences built by :mod:`transparency.narrative`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
 
 from . import charts, fmt, narrative, registry
+from .labels import label_series
 from .periods import Period, trailing_quarters
 from .stats import poisson_change
 from .suppress import suppress_value
@@ -40,13 +42,20 @@ def trend(table: pd.DataFrame, event: str, period: Period, quarters: int = 8, id
 
 def breakdown(rows: pd.DataFrame, field: str, id_field: str | None = None, label: str = "Category",
               count_label: str = "Count", order: list[str] | None = None, top: int | None = None,
-              other_label: str = "All other") -> pd.DataFrame:
+              other_label: str = "All other", labels: Callable[[object], str] | None = None) -> pd.DataFrame:
     """Counts (rows, or distinct ids) by the values of a field, largest first, missing as "Not recorded".
 
     ``order`` fixes the row order (and includes categories with zero); ``top`` keeps the largest
-    categories and adds the rest up under ``other_label``.
+    categories and adds the rest up under ``other_label``. ``labels`` (a category field's
+    :meth:`Section.label <transparency.section.Section.label>`) gives the text shown for each value:
+    values that share a label are counted together, and ``order`` is given in stored values.
     """
-    values = rows[field].astype("string").fillna("Not recorded")
+    values = rows[field].astype("string")
+    if labels is not None:
+        values = label_series(values, labels)
+        if order is not None:
+            order = list(dict.fromkeys(labels(v) for v in order))
+    values = values.fillna("Not recorded")
     if id_field:
         counts = rows.assign(_v=values).groupby("_v")[id_field].nunique()
     else:

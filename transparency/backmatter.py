@@ -4,6 +4,7 @@ glossary, the data-quality appendix, and "about this report". Every value from d
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Sequence
 
 import pandas as pd
@@ -13,6 +14,7 @@ from .accounts import count_text, issue_about_people, protect_accounts
 from .charts import table_html
 from .config import Agency
 from .periods import Period
+from .registry import field_words
 
 # Terms of art, defined once here and where they first appear in a section.
 GLOSSARY: dict[str, str] = {
@@ -40,7 +42,7 @@ GLOSSARY: dict[str, str] = {
     "Sworn officer": "A police officer with the power to arrest, as opposed to civilian staff.",
     "Required training": "Courses the department requires every sworn officer to complete.",
     "Course completion": "One officer finishing one course.",
-    "Attendees": "People who came to a meeting, as counted by the officers there.",
+    "Attendees": "People who came to a meeting, as counted by the organizers. A person who came to several meetings is counted each time.",
     "Traffic stop": "An officer stopping a driver.",
     "Pedestrian stop": "An officer stopping a person on foot.",
     "Search rate": "The share of stops in which the person or vehicle was searched.",
@@ -90,7 +92,7 @@ def methodology(agency: Agency, period: Period, datasets: Sequence[str]) -> str:
     for name in datasets:
         spec = registry.dataset(name)
         scope = "".join(
-            f" Only records whose {html.escape(_field_words(field_name))} is {html.escape(fmt.join_words(allowed, 'or'))} "
+            f" Only records whose {html.escape(field_words(field_name))} is {html.escape(fmt.join_words(allowed, 'or'))} "
             "are counted; the others are left out and counted in the data-quality appendix."
             for field_name, allowed in agency.dataset(name).scope.items()
         )
@@ -100,7 +102,7 @@ def methodology(agency: Agency, period: Period, datasets: Sequence[str]) -> str:
     parts.append(_p(
         "Incidents are counted once each, however many officers, people or types of force they involved. "
         "Response times run from when a call was received to when the first officer arrived, and leave out "
-        "calls without both times or with an arrival recorded before the call. Times are summarised by the "
+        "calls without both times or with an arrival recorded before the call. Times are summarized by the "
         "median and the 90th percentile, which a few very long calls cannot distort."
     ))
     parts.append(_p(
@@ -175,8 +177,27 @@ def public_events_words(agency: Agency, dataset: str) -> list[str]:
             "above like any other."]
 
 
-def glossary() -> str:
-    items = "".join(f"<dt>{html.escape(term)}</dt><dd>{html.escape(text)}</dd>" for term, text in sorted(GLOSSARY.items()))
+def term_used(term: str, text: str) -> bool:
+    """Whether a text uses a glossary term: its words in order, in any letter case, hyphens and spaces alike, the
+    last one also as a plural ("Allegations", "veil of darkness test")."""
+    words = [re.escape(w) for w in re.split(r"[\s-]+", term.replace("\u2019", "'")) if w]
+    pattern = r"[\s-]+".join(words) + r"(?:s|es)?"
+    start = r"\b" if term[:1].isalnum() else ""
+    end = r"\b" if term[-1:].isalnum() else ""
+    return re.search(start + pattern + end, text.replace("\u2019", "'"), re.IGNORECASE) is not None
+
+
+def glossary(report_text: str | None = None) -> str:
+    """The glossary: each term of :data:`GLOSSARY` that the report uses, with its definition, in alphabetical order.
+
+    Parameters
+    ----------
+    report_text : str, optional
+        The report's text outside the glossary (sections, front and the other back matter, without markup):
+        a term is listed only when this text uses it (:func:`term_used`). None lists every term.
+    """
+    terms = sorted(t for t in GLOSSARY if report_text is None or term_used(t, report_text))
+    items = "".join(f"<dt>{html.escape(term)}</dt><dd>{html.escape(GLOSSARY[term])}</dd>" for term in terms)
     return f"<dl class=\"glossary\">{items}</dl>"
 
 
@@ -218,17 +239,17 @@ def data_quality(outcomes: Sequence, min_count: int = 5) -> str:
                             "cannot be worked out from the others."))
         not_recorded = [f for f in spec.fields if f not in result.recorded]
         if not_recorded:
-            parts.append(_p("The agency does not record: " + fmt.join_words([_field_words(f) for f in not_recorded]) + "."))
+            parts.append(_p("The agency does not record: " + fmt.join_words([field_words(f) for f in not_recorded]) + "."))
         for field_name, values in result.unmapped.items():
             shown = list(values.items())[:8]
             # Every per-value count is treated as about people (a breakdown; a rare code can single someone out).
             text = "; ".join(f"“{v}” ({count_text(n, True, min_count)})" for v, n in shown)
             more = f" and {len(values) - 8} more" if len(values) > 8 else ""
-            parts.append(_p(f"Values of {_field_words(field_name)} that did not match a standard category: {text}{more}."))
+            parts.append(_p(f"Values of {field_words(field_name)} that did not match a standard category: {text}{more}."))
         for issue, count in result.issues.items():
             field_name, _, problem = issue.partition(": ")
             people = issue_about_people(issue)
-            parts.append(_p(f"{_field_words(field_name).capitalize()}: {problem} ({count_text(count, people, min_count)})."))
+            parts.append(_p(f"{field_words(field_name).capitalize()}: {problem} ({count_text(count, people, min_count)})."))
         for note in result.notes:
             parts.append(_p(note))
         if outcome.suppressed_cells:
@@ -241,15 +262,40 @@ def _shown(n: int | None, min_count: int) -> str:
 
 
 def about(agency: Agency, period: Period, not_published: Sequence[str], built_with: str,
-          not_covered: Sequence[str] = ()) -> str:
+          not_covered: Sequence[str] = (), public_url: str | None = None, contact: str | None = None) -> str:
+    """Who made the report, where its tables are, who to ask, and what it does not cover.
+
+    Parameters
+    ----------
+    agency, period
+        The report's agency and period.
+    not_published, not_covered : sequence of str
+        Datasets the agency does not publish, and those it publishes that the report does not cover.
+    built_with : str
+        The software and its version.
+    public_url : str, optional
+        The web address of the published reports (:func:`transparency.publishing.public_url`): the tables
+        are found through its index page. Without it, beside the report.
+    contact : str, optional
+        An e-mail address for questions (:func:`transparency.publishing.contact`).
+    """
     parts = [_p(
         f"This report was produced by the {agency.name} from its own records for {period.title()}. "
         "Each section explains what the data is, what changed, and what the data cannot tell."
     )]
-    parts.append(_p(
-        "Every table in this report can be downloaded as a CSV file from the folder that holds the report "
-        "(tables/). The file metrics.json holds every headline figure in a machine-readable form."
-    ))
+    if public_url:
+        parts.append(
+            "<p>Every table in this report can be downloaded as a CSV file: the link under each table opens it. "
+            f"Every released report, with its tables, is listed at <a href=\"{html.escape(public_url)}index.html\">"
+            f"{html.escape(public_url)}index.html</a>. The file metrics.json beside each report holds every "
+            "headline figure in a machine-readable form.</p>")
+    else:
+        parts.append(_p(
+            "Every table in this report can be downloaded as a CSV file from the folder that holds the report "
+            "(tables/). The file metrics.json holds every headline figure in a machine-readable form."
+        ))
+    if contact:
+        parts.append(f"<p>Questions about this report: <a href=\"mailto:{html.escape(contact)}\">{html.escape(contact)}</a>.</p>")
     if not_published:
         titles = [registry.dataset(n).title.lower() for n in not_published]
         parts.append(_p(f"The department does not yet publish data on {fmt.join_words(titles)}."))
@@ -274,23 +320,5 @@ def _reason_words(reason: str) -> str:
     for prefix, words in (("missing_", "no {}"), ("unparseable_", "unreadable {}"), ("out_of_range_", "impossible {}"),
                           ("out_of_scope_", "{} outside this report's scope"), ("no_", "no {}")):
         if reason.startswith(prefix):
-            return words.format(_field_words(reason[len(prefix):]))
+            return words.format(field_words(reason[len(prefix):]))
     return reason.replace("_", " ")
-
-
-def _field_words(field_name: str) -> str:
-    words = {
-        "occurred_at": "date", "received_at": "date received", "closed_at": "date closed", "issued_at": "date issued",
-        "started_at": "start date", "arrested_at": "arrest date", "held_at": "meeting date", "surveyed_at": "survey date",
-        "completed_at": "completion date", "dispatched_at": "dispatch time", "arrived_at": "arrival time",
-        "cleared_at": "time cleared", "period_end": "end of survey period", "officer_id": "officer identifier",
-        "subject_id": "person identifier", "respondent_id": "respondent identifier", "lat": "latitude", "lon": "longitude",
-        "disposition_detail": "the department's own wording of the finding", "subject_outcome_detail": "the department's own wording of the outcome",
-        "force_level": "level of force", "subject_age_group": "age group of the person", "subject_age": "age of the person",
-        "subject_race": "race of the person", "subject_sex": "sex of the person", "subject_injured": "injury to the person",
-        "subject_hospitalized": "hospital treatment of the person", "officer_race": "race of the officer",
-        "officer_sex": "sex of the officer", "officer_injured": "injury to the officer", "arrest_made": "whether an arrest was made",
-        "call_type": "type of call", "agency_type": "service (police, fire or medical)", "geography_level": "level of geography",
-        "respondent_group": "group of respondents", "sample_size": "number of people surveyed",
-    }
-    return words.get(field_name, field_name.replace("_", " "))

@@ -20,7 +20,7 @@ from datetime import date, timedelta
 from importlib import metadata
 from pathlib import Path
 
-from . import __version__, registry
+from . import __version__, publishing, registry, wording
 from .accounts import public_accounts
 from .backmatter import about, data_quality, glossary, methodology
 from .cache import cached, is_current, read_cached
@@ -43,7 +43,7 @@ from .periods import Period
 from .suppress import SMALL_COUNT, suppress_value
 
 NOTEBOOK_TIMEOUT = 600  # seconds for one notebook, kernel start included
-RELEASED = "released"  # reports/<agency>/released/<period>/v<N>/: frozen versions, never touched by a build
+RELEASED = publishing.RELEASED  # reports/<agency>/released/<period>/v<N>/: frozen versions, never touched by a build
 REPORT_SOURCE = "report-source.json"  # what the report was assembled from, so a release re-renders it as released
 
 # What the headline figure of each dataset counts, for the "At a glance" table.
@@ -528,6 +528,10 @@ def _publish(agency: Agency, period: Period, outcomes: dict[str, Outcome], stagi
         "agency": agency.name, "period": period.code, "period_label": period.label(),
         "data_through": data_through.isoformat(), "built_at": built_on.isoformat(), "status": "draft",
     }
+    logo = publishing.logo_data_uri(agency)
+    if logo:
+        meta["logo"] = logo
+    public_url = publishing.public_url(agency)
     front = {
         **_key_questions(agency, period, outcomes, not_published, not_covered),
         "rows": rows,
@@ -541,23 +545,30 @@ def _publish(agency: Agency, period: Period, outcomes: dict[str, Outcome], stagi
     }
     back = {
         "methodology": methodology(agency, period, configured),
-        "glossary": glossary(),
         "data_quality": data_quality(list(outcomes.values()), agency.min_count),
-        "about": about(agency, period, not_published, f"transparency {__version__}", not_covered),
+        "about": about(agency, period, not_published, f"transparency {__version__}", not_covered,
+                       public_url=public_url, contact=publishing.contact(agency)),
     }
+    # The glossary lists the terms the rest of the report uses (its order in the report is render.BACK_MATTER's).
+    used = "\n".join([*(s["html"] for s in sections if s.get("html")), front["intro"], *back.values()])
+    back["glossary"] = glossary(wording.html_text(used))
     report = assemble_report(meta, sections, front, back)
     pdf_title = f"{agency.name}: transparency report, {period.title()}"
     if "html" in formats:
         (staging / "report.html").write_text(report, encoding="utf-8")
         # Private (never published): lets `transparency release` re-render this very report as released.
         _json(staging / REPORT_SOURCE, {"meta": meta, "sections": sections, "front": front, "back": back,
-                                        "pdf": {"title": pdf_title, "page_size": agency.model.page_size}})
+                                        "pdf": {"title": pdf_title, "page_size": agency.model.page_size,
+                                                "public_url": public_url}})
     timings["html"] = time.perf_counter() - started
     pdf = None
     if "pdf" in formats:
         from .pdfparts import start_pdf
 
-        pdf = start_pdf(report, staging / "report.pdf", pdf_title, page_size=agency.model.page_size, draft=True,
+        # The PDF travels alone: its table links point where the release will publish the tables (this draft's
+        # version being the next one); report.html keeps them relative, beside its own tables/ folder.
+        address = publishing.version_url(public_url, period.code, publishing.next_version(staging.parent, period.code))
+        pdf = start_pdf(publishing.absolute_table_links(report, address), staging / "report.pdf", pdf_title, page_size=agency.model.page_size, draft=True,
                         workers=pdf_workers, store=parts)
 
     # What the accounts of each dataset's rows may publish (counts about people follow the rule).

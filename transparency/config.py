@@ -195,6 +195,35 @@ class ReportSchedule(_Model):
     due_days: int = Field(default=45, ge=0, le=365)
 
 
+class Publishing(_Model):
+    """Where the reports are published and who answers questions (see transparency/publishing.py)."""
+
+    url: str | None = None        # the web address of reports/<agency>/, where `transparency index` writes index.html
+    contact: str | None = None    # an e-mail address for questions about the report
+    logo: str | None = None       # an image file inside the agency's folder, shown on the cover
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        text = value.strip()
+        if not re.fullmatch(r"https?://[^\s/?#]+\.[^\s/?#]+(/[^\s?#]*)?", text):
+            raise ValueError("expected the web address of the published reports, such as "
+                             "https://police.example.gov/transparency/ (http or https, no query)")
+        return text.rstrip("/") + "/"
+
+    @field_validator("contact")
+    @classmethod
+    def _contact(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        text = value.strip()
+        if not re.fullmatch(r"[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+", text):
+            raise ValueError("expected an e-mail address such as records@police.example.gov")
+        return text
+
+
 class FileSpec(_Model):
     glob: str
     columns: dict[str, Any] = {}
@@ -266,6 +295,8 @@ class DatasetConfig(_Model):
     # false: the agency does not treat this dataset's events as public (registry's public_events), so no
     # list of events is published and their counts are suppressed like any other.
     publish_events: bool | None = None
+    # How category values are shown to readers: field -> {stored value: label} (else sentence case; see labels.py).
+    labels: dict[str, dict[Any, Any]] = {}
 
 
 class AgencyModel(_Model):
@@ -283,6 +314,7 @@ class AgencyModel(_Model):
     response_targets: dict[str, float] = {}
     required_training: list[str] = []
     complaint_close_target_days: int | None = Field(default=None, gt=0)
+    publishing: Publishing = Publishing()
     datasets: dict[str, DatasetConfig] = Field(min_length=1)
 
     @field_validator("timezone")
@@ -336,6 +368,13 @@ class Agency:
 
     def dataset(self, name: str) -> DatasetConfig:
         return self.model.datasets[name]
+
+    def labels(self, dataset: str, field: str) -> dict[str, str]:
+        """The agency's labels for a category field (``labels:`` in agency.yml): stored value -> label."""
+        configured = self.model.datasets.get(dataset)
+        if configured is None:
+            return {}
+        return {str(value): str(label) for value, label in configured.labels.get(field, {}).items()}
 
     def events_public(self, name: str) -> bool:
         """Whether a dataset's events are published one by one, with exact counts: the registry says its
@@ -445,6 +484,8 @@ def load_agency(where: str | Path) -> Agency:
         raw_root = (folder / expanded).resolve()
         if not raw_root.is_dir():
             raise ConfigError(str(path), "raw_root", f"folder '{raw_root}' does not exist")
+    if model.publishing.logo is not None:
+        _check_logo(path, model.publishing.logo)
     groups = {name: _check_dataset(path, name, ds) for name, ds in model.datasets.items()}
     return Agency(
         slug=re.sub(r"[^a-z0-9_-]+", "-", folder.resolve().name.lower()),
@@ -454,6 +495,29 @@ def load_agency(where: str | Path) -> Agency:
         raw_root=raw_root,
         file_groups=groups,
     )
+
+
+#: Image files a cover may show (embedded in the report); larger files are refused.
+LOGO_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".svg": "image/svg+xml"}
+LOGO_MAX_BYTES = 2_000_000
+
+
+def _check_logo(path: Path, logo: str) -> None:
+    """The logo must be an image file inside the agency's folder (never a path out of it, nor a link out)."""
+    key = "publishing.logo"
+    pure = Path(logo)
+    if pure.is_absolute() or logo.startswith("~") or ".." in pure.parts:
+        raise ConfigError(str(path), key, f"'{logo}' must be a file inside the agency's folder, relative to agency.yml")
+    folder = path.parent.resolve()
+    found = (folder / pure).resolve()
+    if folder not in found.parents:
+        raise ConfigError(str(path), key, f"'{logo}' lies outside the agency's folder (a link?)")
+    if not found.is_file():
+        raise ConfigError(str(path), key, f"no file '{logo}' in the agency's folder")
+    if found.suffix.lower() not in LOGO_TYPES:
+        raise ConfigError(str(path), key, f"'{logo}' is not a PNG, JPEG or SVG image")
+    if found.stat().st_size > LOGO_MAX_BYTES:
+        raise ConfigError(str(path), key, f"'{logo}' is larger than {LOGO_MAX_BYTES // 1_000_000} MB")
 
 
 def _check_glob(path: Path, key: str, pattern: str) -> None:
@@ -533,6 +597,27 @@ def _check_dataset(path: Path, name: str, ds: DatasetConfig) -> list[FileGroup]:
             check_enum_value(f"{key}.{source_value}", f, target)
             if f.type == "bool" and not (isinstance(target, bool) or target is None or str(target).lower() in ("true", "false", "unknown")):
                 raise ConfigError(str(path), f"{key}.{source_value}", f"'{target}' is not true, false or unknown")
+
+    for field_name, labels in ds.labels.items():
+        key = f"{base}.labels.{field_name}"
+        check_field(key, field_name)
+        if fields[field_name].type != "category":
+            raise ConfigError(str(path), key, f"labels are for category fields (the agency's own values); '{field_name}' is "
+                              f"a {fields[field_name].type} field, whose values the report words itself")
+        if not isinstance(labels, dict) or not labels:
+            raise ConfigError(str(path), key, "expected a mapping of stored values to labels, such as "
+                              "{\"ALARM - BURGLAR\": \"Burglar alarm\"}")
+        seen: dict[str, object] = {}
+        for value, label in labels.items():
+            if value is None or not str(value).strip():
+                raise ConfigError(str(path), key, "a stored value to label must not be empty")
+            if not isinstance(label, str) or not label.strip():
+                raise ConfigError(str(path), f"{key}.{value}", f"expected the label as text, not {label!r}")
+            folded = " ".join(str(value).split()).casefold()
+            if folded in seen:
+                raise ConfigError(str(path), f"{key}.{value}", f"'{value}' is the same value as '{seen[folded]}' "
+                                  "(values match ignoring letter case and spaces)")
+            seen[folded] = value
 
     for field_name, allowed in ds.scope.items():
         key = f"{base}.scope.{field_name}"

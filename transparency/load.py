@@ -1757,7 +1757,7 @@ def load_dataset(agency: Agency, dataset: str, key: bytes | None = None, *, comp
     for field_name, source in agency.file_groups[dataset][0].columns.items():
         if source.kind == "synthetic":
             basis = "the columns " + ", ".join(source.columns) if source.columns else "the content of each row"
-            notes.append(f"The agency publishes no {field_name}; one was made from {basis}.")
+            notes.append(f"The agency publishes no {registry.field_words(field_name)}; one was made from {basis}.")
     if config.notes:
         notes.append(config.notes)
     return LoadResult(

@@ -7,8 +7,9 @@ due (``report: {cadence: quarterly, due_days: 45}`` in agency.yml: 45 days after
 ``data.json`` describes the same files in the Project Open Data metadata schema v1.1 (DCAT-US), which
 government open-data portals harvest: one dataset for the report series and one per published table
 (``tables/<dataset>__<table>.csv``), with one distribution per released period. Download URLs are relative
-to ``data.json`` unless a public address is known (``TRANSPARENCY_PUBLIC_URL``: the web address of
-``reports/<agency>/``); the contact e-mail comes from ``TRANSPARENCY_CONTACT_EMAIL``.
+to ``data.json`` unless a public address is known (``publishing.url`` in agency.yml, or
+``TRANSPARENCY_PUBLIC_URL``: the web address of ``reports/<agency>/``); the contact e-mail is
+``publishing.contact`` or ``TRANSPARENCY_CONTACT_EMAIL`` (:mod:`transparency.publishing`).
 
 Both files are made only from what was released (RELEASE.json and the frozen files), so writing them
 again gives the same bytes.
@@ -27,6 +28,8 @@ from urllib.parse import quote
 
 from .config import Agency
 from .periods import Period, last_complete_quarter, quarter_of
+from .publishing import contact as contact_email
+from .publishing import public_url
 from .release import RELEASED, Version, agency_reports, dataset_title, period_of, released_periods, versions
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -168,19 +171,14 @@ def index_html(agency: Agency, entries: list[Released]) -> str:
     return templates().get_template("index.html.j2").render(css=public_css(), **_view(agency, entries))
 
 
-def _public_url() -> str | None:
-    url = (os.environ.get("TRANSPARENCY_PUBLIC_URL") or "").strip()
-    return url.rstrip("/") + "/" if url else None
-
-
 def _url(base: str | None, href: str) -> str:
     return (base or "") + href
 
 
 def catalog(agency: Agency, entries: list[Released]) -> dict:
     """The Project Open Data (DCAT-US v1.1) catalogue of the released reports and tables."""
-    base = _public_url()
-    email = (os.environ.get("TRANSPARENCY_CONTACT_EMAIL") or "").strip()
+    base = public_url(agency)
+    email = contact_email(agency)
     publisher = {"@type": "org:Organization", "name": agency.name}
     contact = {"@type": "vcard:Contact", "fn": agency.name}
     if email:

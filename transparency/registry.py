@@ -135,3 +135,26 @@ def enums() -> dict[str, Enum]:
     """The canonical value sets (race, sex, disposition, ...)."""
     return _read()[0]
 
+
+def field_words(field_name: str) -> str:
+    """A canonical field's name in words for a reader ("held_at" -> "meeting date", "meeting_id" -> "meeting
+    identifier"); never the field name itself."""
+    words = {
+        "occurred_at": "date", "received_at": "date received", "closed_at": "date closed", "issued_at": "date issued",
+        "started_at": "start date", "arrested_at": "arrest date", "held_at": "meeting date", "surveyed_at": "survey date",
+        "completed_at": "completion date", "dispatched_at": "dispatch time", "arrived_at": "arrival time",
+        "cleared_at": "time cleared", "period_end": "end of survey period", "officer_id": "officer identifier",
+        "subject_id": "person identifier", "respondent_id": "respondent identifier", "lat": "latitude", "lon": "longitude",
+        "disposition_detail": "the department's own wording of the finding", "subject_outcome_detail": "the department's own wording of the outcome",
+        "force_level": "level of force", "subject_age_group": "age group of the person", "subject_age": "age of the person",
+        "subject_race": "race of the person", "subject_sex": "sex of the person", "subject_injured": "injury to the person",
+        "subject_hospitalized": "hospital treatment of the person", "officer_race": "race of the officer",
+        "officer_sex": "sex of the officer", "officer_injured": "injury to the officer", "arrest_made": "whether an arrest was made",
+        "call_type": "type of call", "agency_type": "service (police, fire or medical)", "geography_level": "level of geography",
+        "respondent_group": "group of respondents", "sample_size": "number of people surveyed",
+    }
+    if field_name in words:
+        return words[field_name]
+    if field_name.endswith("_id"):
+        return field_name[:-3].replace("_", " ") + " identifier"
+    return field_name.replace("_", " ")

@@ -541,11 +541,14 @@ def released_html(source: dict, record: dict, changes: list[dict]) -> str:
 def render_released(source: dict, record: dict, folder: Path, changes: list[dict]) -> None:
     """Write report.html and report.pdf into ``folder`` (see :func:`released_html`)."""
     from .pdfparts import start_pdf
+    from .publishing import absolute_table_links, version_url
 
     report = released_html(source, record, changes)
     (folder / "report.html").write_text(report, encoding="utf-8")
-    start_pdf(report, folder / "report.pdf", source["pdf"]["title"], page_size=source["pdf"]["page_size"],
-              draft=False).result()
+    # The PDF's table links point at this very version's tables under the public address the build recorded.
+    address = version_url(source["pdf"].get("public_url"), record["period"], record["version"])
+    start_pdf(absolute_table_links(report, address), folder / "report.pdf", source["pdf"]["title"],
+              page_size=source["pdf"]["page_size"], draft=False).result()
 
 
 def _public_files(build: Path) -> list[Path]:

@@ -541,7 +541,8 @@ def assemble_report(
         str, required when released): the cover says "Draft: not yet released" until released.
         ``title`` (str, default "Quarterly police transparency report"), ``version`` (int,
         shown when given), ``corrections`` (list of ``{"date": ..., "reason": str}``),
-        ``lang`` (default ``"en"``).
+        ``lang`` (default ``"en"``), ``logo`` (a ``data:image/...`` URI, shown on the cover with the
+        agency's name as its alt text; :func:`transparency.publishing.logo_data_uri`).
     sections : sequence of mappings, in report order
         ``id`` (str, required): the dataset name; the section's anchor (``report.html#stops``).
         ``title`` (str, required): the dataset title, used in the contents.
@@ -597,6 +598,9 @@ def assemble_report(
             raise ValueError("meta.released_on is required when meta.status is 'released'")
         released_on = _date_words(_as_date(meta["released_on"], "released_on"))
     built = _as_date(meta.get("built_at") or date.today(), "built_at")
+    logo = meta.get("logo")
+    if logo is not None and not str(logo).startswith("data:image/"):
+        raise ValueError("meta.logo must be a data:image/ URI (the report carries its logo with it)")
     title = str(meta.get("title") or "Quarterly police transparency report")
     period_text = f"{meta['period_label']} ({meta['period']})"
 
@@ -661,6 +665,7 @@ def assemble_report(
         lang=str(meta.get("lang") or "en"),
         document_title=f"{meta['agency']}: {title}, {period_text}",
         meta={"agency": str(meta["agency"]), "title": title},
+        logo=logo,
         period_text=period_text,
         released=released,
         released_on=released_on,

@@ -74,7 +74,8 @@ def _unusual_changes(period: Period, metrics: dict) -> list[dict]:
 
 def make_review(agency: Agency, period: Period, root: Path, notebooks: Path = NOTEBOOKS) -> Review:
     """Gather the review of a period's draft build (nothing is written)."""
-    from .backmatter import _field_words, _reason_words
+    from .backmatter import _reason_words
+    from .registry import field_words
 
     check, done, _ = release_problems(agency, period, root, None, notebooks)
     page = Review(agency.name, period, check.folder, released=done, problems=list(check.problems),
@@ -147,7 +148,7 @@ def make_review(agency: Agency, period: Period, root: Path, notebooks: Path = NO
             shown = sorted(values.items(), key=lambda item: (-(item[1] or 0), item[0]))
             text = ", ".join(f"“{v}” {fewer if n is None else format(int(n), ',')}" for v, n in shown[:8]) + (
                 f" and {len(shown) - 8} more" if len(shown) > 8 else "")
-            page.unmapped.append({"title": dataset_title(name), "field": _field_words(field_name),
+            page.unmapped.append({"title": dataset_title(name), "field": field_words(field_name),
                                   "count": sum(int(n) for n in values.values() if n is not None), "found": text})
         tables = [t for t in entry.get("tables", []) if t.get("suppressed")]
         figures = [figure_label(name, key, period) for key in sorted(m.get("suppressed") or {})]

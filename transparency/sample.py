@@ -1498,7 +1498,7 @@ def _meetings(ctx: _Ctx) -> None:
 
 SURVEY_QUESTIONS = (
     ("Q1", "I have confidence in the police", 0.10),
-    ("Q2", "I feel safe in my neighbourhood", 0.30),
+    ("Q2", "I feel safe in my neighborhood", 0.30),
     ("Q3", "Police treat people with respect", 0.00),
     ("Q4", "Police listen to community concerns", -0.25),
 )

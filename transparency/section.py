@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import charts, fmt, registry
+from . import charts, fmt, labels, registry
 from .cache import load_cached
 from .config import Agency, find_agency, load_agency
 from .errors import UsageError
@@ -199,6 +199,19 @@ class Section:
     def recorded(self, field: str) -> bool:
         """Whether the agency records this field (else figures built on it are omitted, not 0)."""
         return field in self.data.columns or (self.partial and field in self.loaded.recorded)
+
+    def label(self, field: str) -> Callable[[object], str]:
+        """How a category field's values are shown to readers, as a function of the stored value: the
+        agency's ``labels:`` for the field, else sentence case (:func:`transparency.labels.category_label`).
+
+        Every table, chart, sentence and list that shows the field's values uses this one function, so a
+        value reads alike everywhere (the CSV holds what the table shows)."""
+        return labels.labeller(self.agency.labels(self.dataset, field), name=field in labels.NAME_FIELDS)
+
+    def labelled(self, rows: pd.DataFrame, *fields: str) -> pd.DataFrame:
+        """A copy of ``rows`` whose category ``fields`` hold the text readers see (:meth:`label`); values that
+        share a label become one (counted together)."""
+        return labels.label_frame(rows, fields, self.label)
 
     def value(self, name: str):
         """A published figure by its metrics.json name (None when suppressed or not covered)."""

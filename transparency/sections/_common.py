@@ -280,26 +280,6 @@ def sworn_officers(sec: Section) -> int | None:
 # --- Words and labels ----------------------------------------------------------------------------------
 
 
-def tidy_label(value: object) -> str:
-    """An agency's category for a reader: ALL-CAPS words in sentence case ("HANDS, FISTS, FEET" -> "Hands,
-    fists, feet"), all-lower-case words with a capital ("speeding" -> "Speeding"); short codes (DUI, K9) and
-    mixed-case labels are kept as they are."""
-    text = str(value).strip()
-    if text.isupper() and len(text) > 4:
-        return text[0] + text[1:].lower()
-    if text.islower():
-        return text[0].upper() + text[1:]
-    return text
-
-
-def tidy_index(table: pd.DataFrame) -> pd.DataFrame:
-    """The table with its row labels tidied (labels that become equal are added together)."""
-    name = table.index.name
-    tidied = table.groupby([tidy_label(v) for v in table.index], sort=False).sum()
-    tidied.index.name = name
-    return tidied
-
-
 def period_change(sec: Section, id_field: str | None = None, where: pd.Series | None = None,
                   min_count: int | None = None) -> analysis.CountChange:
     """The period's count against the previous period's: the one comparison that a section's summary sentence
@@ -342,15 +322,6 @@ def share_text(part: int | None, whole: int | None, min_count: int) -> str | Non
     if suppress_value(part, min_count) is None or suppress_value(whole, min_count) is None:
         return None
     return f"{fmt.count(part, min_count)} ({fmt.pct(part / whole)})"
-
-
-def duplicates_sentence(sec: Section) -> str:
-    """Say how many exact copies the agency's files held; each record is counted once."""
-    copies = int(sec.loaded.excluded.get("duplicate_row", 0))
-    if not copies:
-        return ""
-    return (f"The department's files repeated {copies:,} {'record' if copies == 1 else 'records'} exactly. Each record is "
-            "counted once here, and the copies are counted in the data-quality appendix.")
 
 
 # --- A published list of records (no counts to suppress) ------------------------------------------------

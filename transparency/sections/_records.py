@@ -82,7 +82,7 @@ def categories(sec: Section, kind: Counted) -> pd.DataFrame | None:
     if not sec.recorded(kind.category_field):
         return None
     return analysis.breakdown(sec.rows, kind.category_field, kind.id_field, label=f"Kind of {kind.category_word}",
-                              count_label=kind.column, top=8)
+                              count_label=kind.column, top=8, labels=sec.label(kind.category_field))
 
 
 def category_chart(kind: Counted, published_table: pd.DataFrame | None):
@@ -98,7 +98,8 @@ def items(sec: Section, kind: Counted, top: int = 10) -> pd.DataFrame | None:
     """The most common charges or violations this period (the rest added up)."""
     if not sec.recorded(kind.item_field):
         return None
-    return analysis.breakdown(sec.rows, kind.item_field, kind.id_field, label=kind.item_label, count_label=kind.column, top=top)
+    return analysis.breakdown(sec.rows, kind.item_field, kind.id_field, label=kind.item_label, count_label=kind.column, top=top,
+                              labels=sec.label(kind.item_field))
 
 
 def race(sec: Section, kind: Counted) -> pd.DataFrame | None:
@@ -118,7 +119,8 @@ def race_chart(kind: Counted, published_table: pd.DataFrame | None, sec: Section
 def districts(sec: Section, kind: Counted) -> pd.DataFrame | None:
     if not sec.recorded("district"):
         return None
-    return analysis.breakdown(sec.rows, "district", kind.id_field, label="District", count_label=kind.column, top=DISTRICTS_SHOWN)
+    return analysis.breakdown(sec.rows, "district", kind.id_field, label="District", count_label=kind.column, top=DISTRICTS_SHOWN,
+                              labels=sec.label("district"))
 
 
 def district_chart(kind: Counted, published_table: pd.DataFrame | None):

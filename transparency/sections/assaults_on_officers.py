@@ -2,8 +2,8 @@
 districts, and the rate per 100 sworn officers.
 
 One row is one officer assaulted in one incident (distinct ``incident_id`` is an incident). Records that
-repeat another exactly are excluded at load (``duplicate_row``) and listed in the data-quality appendix;
-the section says how many there were.
+repeat another exactly are excluded at load (``duplicate_row``) and listed in the data-quality appendix,
+never in the summary.
 """
 
 from __future__ import annotations
@@ -54,9 +54,6 @@ def summary(sec: Section) -> list[str]:
         else:
             shown = suppress_value(killed, sec.min_count)
             sentences.append(f"{fmt.count(killed, sec.min_count).capitalize()} {fmt.plural(shown, 'officer was', 'officers were')} killed.")
-    duplicates = _common.duplicates_sentence(sec)
-    if duplicates:
-        sentences.append(duplicates)
     return [s for s in sentences if s]
 
 
@@ -94,8 +91,8 @@ def weapons(sec: Section, top: int = 6) -> pd.DataFrame | None:
     """Officers assaulted this period by the weapon used against them (the largest groups, the rest added up)."""
     if not sec.recorded("weapon"):
         return None
-    table = analysis.breakdown(sec.rows, "weapon", label="Weapon", count_label="Officers assaulted", top=top)
-    return _common.tidy_index(table)
+    return analysis.breakdown(sec.rows, "weapon", label="Weapon", count_label="Officers assaulted", top=top,
+                              labels=sec.label("weapon"))
 
 
 def weapon_chart(published: pd.DataFrame | None):
@@ -111,8 +108,8 @@ def call_types(sec: Section, top: int = 8) -> pd.DataFrame | None:
     """Officers assaulted this period by what the officers were doing (the type of call or activity)."""
     if not sec.recorded("call_type"):
         return None
-    table = analysis.breakdown(sec.rows, "call_type", label="Type of call or activity", count_label="Officers assaulted", top=top)
-    return _common.tidy_index(table)
+    return analysis.breakdown(sec.rows, "call_type", label="Type of call or activity", count_label="Officers assaulted", top=top,
+                              labels=sec.label("call_type"))
 
 
 def districts(sec: Section) -> pd.DataFrame | None:
@@ -123,7 +120,7 @@ def districts(sec: Section) -> pd.DataFrame | None:
     """
     if not sec.recorded("district"):
         return None
-    return _common.tidy_index(analysis.breakdown(sec.rows, "district", label="District", count_label="Officers assaulted"))
+    return analysis.breakdown(sec.rows, "district", label="District", count_label="Officers assaulted", labels=sec.label("district"))
 
 
 def district_chart(published: pd.DataFrame | None):

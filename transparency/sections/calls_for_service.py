@@ -2,7 +2,7 @@
 
 One row is one call. A response time is split into segments: call received to dispatch, dispatch to
 the first officer's arrival, and call received to arrival (the response time most people mean). Each
-is summarised by the median and the 90th percentile, never by a mean alone, because a few very long
+is summarized by the median and the 90th percentile, never by a mean alone, because a few very long
 calls pull a mean up. A call is left out of a segment when it was started by an officer (the officer was
 already there), when one of the two times is missing, or when the later time is recorded before the
 earlier one; every call left out is counted by reason.
@@ -370,20 +370,21 @@ def call_types(sec: Section, top: int = 10) -> pd.DataFrame | None:
     """The most common kinds of call this period (the rest added up)."""
     if not sec.recorded("call_type"):
         return None
-    return analysis.breakdown(sec.rows, "call_type", label="Kind of call", count_label="Calls", top=top)
+    return analysis.breakdown(sec.rows, "call_type", label="Kind of call", count_label="Calls", top=top, labels=sec.label("call_type"))
 
 
 def services(sec: Section) -> pd.DataFrame | None:
     """Calls this period by the service that handled them, when the records hold more than one (police, fire, medical)."""
     if not sec.recorded("agency_type") or sec.rows["agency_type"].nunique() < 2:
         return None
-    return analysis.breakdown(sec.rows, "agency_type", label="Service", count_label="Calls")
+    return analysis.breakdown(sec.rows, "agency_type", label="Service", count_label="Calls", labels=sec.label("agency_type"))
 
 
 def districts(sec: Section) -> pd.DataFrame | None:
     if not sec.recorded("district"):
         return None
-    return analysis.breakdown(sec.rows, "district", label="District", count_label="Calls", top=DISTRICTS_SHOWN)
+    return analysis.breakdown(sec.rows, "district", label="District", count_label="Calls", top=DISTRICTS_SHOWN,
+                              labels=sec.label("district"))
 
 
 def district_chart(published_table: pd.DataFrame | None):

@@ -26,15 +26,18 @@ def _is_district(label: object) -> bool:
 
 
 def all_districts(sec: Section) -> list[str]:
-    """Every district named in the meeting records in any period (the agency configuration lists none)."""
+    """Every district named in the meeting records in any period (the agency configuration lists none), as
+    readers see it (:meth:`Section.label`)."""
     if not sec.recorded("district"):
         return []
-    return sorted({str(d) for d in sec.data["district"].dropna() if _is_district(d)})
+    label = sec.label("district")
+    return sorted({label(d) for d in sec.data["district"].dropna() if _is_district(d)})
 
 
 def districts_without_meeting(sec: Section) -> list[str]:
     """Districts with no meeting this period, out of every district that appears in the records."""
-    held = {str(d) for d in sec.rows["district"].dropna()} if sec.recorded("district") else set()
+    label = sec.label("district")
+    held = {label(d) for d in sec.rows["district"].dropna()} if sec.recorded("district") else set()
     return [d for d in all_districts(sec) if d not in held]
 
 
@@ -92,7 +95,7 @@ def types(sec: Section) -> pd.DataFrame | None:
     """Meetings this period by type, with attendance and officers present."""
     if not sec.recorded("meeting_type"):
         return None
-    return _table(sec.rows, "meeting_type", "Type of meeting")
+    return _table(sec.labelled(sec.rows, "meeting_type"), "meeting_type", "Type of meeting")
 
 
 def districts(sec: Section) -> pd.DataFrame | None:
@@ -100,8 +103,9 @@ def districts(sec: Section) -> pd.DataFrame | None:
     if not sec.recorded("district"):
         return None
     every = all_districts(sec)
-    others = sorted({str(d) for d in sec.rows["district"].dropna()} - set(every))
-    table = _table(sec.rows, "district", "District", order=every + others)
+    rows = sec.labelled(sec.rows, "district")
+    others = sorted({str(d) for d in rows["district"].dropna()} - set(every))
+    table = _table(rows, "district", "District", order=every + others)
     return table[(table["Meetings"] > 0) | table.index.isin(every)]
 
 

@@ -138,10 +138,13 @@ def _float_column(values) -> pd.array:
     return pd.array([None if v is None or (isinstance(v, float) and math.isnan(v)) else v for v in values], dtype="Float64")
 
 
-def _district_label(value: str) -> str:
-    """District names as a reader says them: "7" becomes "District 7"."""
+def _district_label(value: str, sec: Section) -> str:
+    """District names as a reader says them: "7" becomes "District 7"; a name is shown as the section shows the
+    field's values (:meth:`Section.label`: the agency's label, else "SOUTH SIDE" becomes "South Side")."""
     text = str(value).strip()
-    return f"District {text}" if text.isdigit() else text
+    if text.isdigit():
+        return f"District {text}"
+    return text if text == "Not recorded" else sec.label("district")(text)
 
 
 def _district_key(value: str):
@@ -508,7 +511,7 @@ def _group_table(sec: Section, field_name: str, label: str, order: list[str] | N
     margins = []
     for group in groups:
         found = estimates(sec, now[values == group])
-        row = {label: _district_label(group) if field_name == "district" else group,
+        row = {label: _district_label(group, sec) if field_name == "district" else group,
                "Respondents": respondents(everyone[every_value == group])}
         for question in questions(sec):
             estimate = found.get(question)
@@ -559,7 +562,7 @@ def answer_district_chart(sec: Section, published: pd.DataFrame | None):
     for group, part in now.groupby(now["district"].astype("string").fillna("Not recorded")):
         estimate = estimates(sec, part).get(question)
         if estimate is not None:
-            margins_by[_district_label(group)] = _pct_value(estimate.margin)
+            margins_by[_district_label(group, sec)] = _pct_value(estimate.margin)
     labels = [str(i) for i in published.index]
     shares = [None if pd.isna(v) else float(v) for v in published[f"{question} (%)"]]
     margins = [margins_by.get(label) if share is not None else None for label, share in zip(labels, shares)]
@@ -841,7 +844,7 @@ def score_districts(sec: Section) -> TableSpec:
     out = []
     for district in sorted(now["district"].dropna().astype(str).unique(), key=_district_key):
         part = now[now["district"].astype(str) == district]
-        row = {"District": _district_label(district)}
+        row = {"District": _district_label(district, sec)}
         for measure in measures(sec):
             score, _ = _score(part, measure, sec.period, minimum)
             row[measure_words(measure)] = score

@@ -115,7 +115,8 @@ def allegation_types(sec: Section, top: int = 8) -> pd.DataFrame | None:
     field_name = "allegation_type" if sec.recorded("allegation_type") else "allegation" if sec.recorded("allegation") else None
     if field_name is None:
         return None
-    return analysis.breakdown(sec.rows, field_name, label="Type of allegation", count_label="Allegations received", top=top)
+    return analysis.breakdown(sec.rows, field_name, label="Type of allegation", count_label="Allegations received", top=top,
+                              labels=sec.label(field_name))
 
 
 def sources(sec: Section) -> pd.DataFrame | None:
@@ -300,7 +301,8 @@ def discipline(sec: Section) -> pd.DataFrame | None:
     closed = sec.data[last_12_months(sec).contains(sec.data["closed_at"])]
     sustained = closed[closed["disposition"] == "sustained"].copy()
     sustained["discipline"] = sustained["discipline"].astype("string").fillna("No discipline recorded")
-    return analysis.breakdown(sustained, "discipline", label="Discipline", count_label="Sustained allegations")
+    return analysis.breakdown(sustained, "discipline", label="Discipline", count_label="Sustained allegations",
+                              labels=sec.label("discipline"))
 
 
 #: The time to close used when the agency sets none (``complaint_close_target_days`` in agency.yml, once the

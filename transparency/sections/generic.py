@@ -48,7 +48,8 @@ def trend_chart(sec: Section, published: pd.DataFrame | None):
 def districts(sec: Section) -> pd.DataFrame | None:
     if not sec.recorded("district"):
         return None
-    return analysis.breakdown(sec.rows, "district", _id_field(sec), label="District", count_label="Count")
+    return analysis.breakdown(sec.rows, "district", _id_field(sec), label="District", count_label="Count",
+                              labels=sec.label("district"))
 
 
 __all__ = ["HEADLINE", "districts", "noun", "summary", "trend", "trend_chart"]

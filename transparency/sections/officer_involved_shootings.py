@@ -25,6 +25,7 @@ import re
 import pandas as pd
 
 from .. import analysis, charts, fmt, registry
+from ..labels import label_series
 from ..section import Section
 from ..suppress import is_small, suppress_value
 from . import _common
@@ -382,8 +383,8 @@ def weapons(sec: Section, top: int = 6) -> pd.DataFrame | None:
     if not sec.recorded("subject_weapon"):
         return None
     people = subjects(window_rows(sec))
-    table = analysis.breakdown(people, "weapon", label="Weapon", count_label="People", top=top)
-    return _common.tidy_index(table)
+    return analysis.breakdown(people, "weapon", label="Weapon", count_label="People", top=top,
+                              labels=sec.label("subject_weapon"))
 
 
 def subject_race(sec: Section) -> pd.DataFrame | None:
@@ -444,7 +445,8 @@ def districts(sec: Section) -> pd.DataFrame | None:
     """Shootings in the three years by district."""
     if not sec.recorded("district"):
         return None
-    return _common.tidy_index(analysis.breakdown(window_rows(sec), "district", "incident_id", label="District", count_label="Shootings"))
+    return analysis.breakdown(window_rows(sec), "district", "incident_id", label="District", count_label="Shootings",
+                              labels=sec.label("district"))
 
 
 def district_chart(published: pd.DataFrame | None):
@@ -464,7 +466,7 @@ def incident_list(sec: Section) -> pd.DataFrame | None:
     events = incidents(sec.rows)
     table = pd.DataFrame({"Month": events["occurred_at"].map(lambda t: f"{_common.MONTHS[t.month - 1]} {t.year}")})
     if "district" in events:
-        table["District"] = events["district"].astype("string").fillna("Not recorded").map(_common.tidy_label)
+        table["District"] = label_series(events["district"], sec.label("district")).fillna("Not recorded")
     if "outcome" in events:
         table["Most serious outcome"] = events["outcome"].map(
             {"fatal": "A person died", "injured": "A person was injured", "uninjured": "No one was injured", "unknown": "Not recorded"})

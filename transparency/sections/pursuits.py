@@ -216,7 +216,8 @@ def reasons(sec: Section, top: int = 8) -> pd.DataFrame | None:
     """Pursuits in the last twelve months by the reason they started."""
     if not sec.recorded("reason"):
         return None
-    return _common.tidy_index(analysis.breakdown(year_rows(sec), "reason", label="Reason for the pursuit", count_label="Pursuits", top=top))
+    return analysis.breakdown(year_rows(sec), "reason", label="Reason for the pursuit", count_label="Pursuits", top=top,
+                              labels=sec.label("reason"))
 
 
 def reason_chart(published: pd.DataFrame | None):
@@ -232,7 +233,8 @@ def how_ended(sec: Section, top: int = 8) -> pd.DataFrame | None:
     """Pursuits in the last twelve months by how they ended."""
     if not sec.recorded("ended_by"):
         return None
-    return _common.tidy_index(analysis.breakdown(year_rows(sec), "ended_by", label="How the pursuit ended", count_label="Pursuits", top=top))
+    return analysis.breakdown(year_rows(sec), "ended_by", label="How the pursuit ended", count_label="Pursuits", top=top,
+                              labels=sec.label("ended_by"))
 
 
 def policy(sec: Section) -> pd.DataFrame | None:
@@ -250,7 +252,7 @@ def districts(sec: Section) -> pd.DataFrame | None:
     """Pursuits in the last twelve months by the district where they started."""
     if not sec.recorded("district"):
         return None
-    return _common.tidy_index(analysis.breakdown(year_rows(sec), "district", label="District", count_label="Pursuits"))
+    return analysis.breakdown(year_rows(sec), "district", label="District", count_label="Pursuits", labels=sec.label("district"))
 
 
 def rates(sec: Section) -> pd.DataFrame | None:

@@ -274,13 +274,15 @@ def reasons(sec: Section, top: int = 8) -> pd.DataFrame | None:
     """Stops this period by the reason given (the largest reasons, the rest added up)."""
     if not sec.recorded("reason"):
         return None
-    return analysis.breakdown(sec.rows, "reason", label="Reason for the stop", count_label="Stops", top=top)
+    return analysis.breakdown(sec.rows, "reason", label="Reason for the stop", count_label="Stops", top=top,
+                              labels=sec.label("reason"))
 
 
 def districts(sec: Section) -> pd.DataFrame | None:
     if not sec.recorded("district"):
         return None
-    return analysis.breakdown(sec.rows, "district", label="District", count_label="Stops", top=DISTRICTS_SHOWN)
+    return analysis.breakdown(sec.rows, "district", label="District", count_label="Stops", top=DISTRICTS_SHOWN,
+                              labels=sec.label("district"))
 
 
 def bar(published_table: pd.DataFrame | None, column: str, *, title: str, value_label: str, noun: str,

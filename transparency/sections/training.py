@@ -43,12 +43,6 @@ def last_twelve_months(sec: Section) -> pd.DataFrame:
     return sec.data[(when >= start) & (when < end)]
 
 
-def _words(label: str) -> str:
-    """A category as a heading: "de-escalation" becomes "De-escalation"."""
-    text = str(label).strip()
-    return text[:1].upper() + text[1:]
-
-
 def _in_category(rows: pd.DataFrame, category: str) -> pd.DataFrame:
     return rows[rows["category"].astype("string").str.strip().str.lower() == category.strip().lower()]
 
@@ -100,7 +94,7 @@ def required_table(sec: Section) -> pd.DataFrame | None:
     for category in categories:
         now = int(_in_category(sec.rows, category)["officer_id"].nunique())
         over_year = int(_in_category(year, category)["officer_id"].nunique())
-        row = {"Required training": _words(category), "Officers, this period": now, "Officers, last 12 months": over_year}
+        row = {"Required training": sec.label("category")(category), "Officers, this period": now, "Officers, last 12 months": over_year}
         if sworn(sec):
             row[PERIOD_SHARE] = 100 * now / sworn(sec)
             row[YEAR_SHARE] = 100 * over_year / sworn(sec)
@@ -162,14 +156,14 @@ def required_chart(sec: Section, published: pd.DataFrame | None):
 
 def courses(sec: Section, top: int = 12) -> pd.DataFrame:
     """Completions and hours for each course this period (the most completed courses, the rest added up)."""
-    rows = sec.rows
+    rows = sec.labelled(sec.rows, "course")
     table = analysis.breakdown(rows, "course", label="Course", count_label="Completions", top=top, other_label="All other courses")
     if sec.recorded("category"):
         first = rows.dropna(subset=["category"]).groupby("course")["category"].first()
         kinds = []
         for course in table.index:
             if course in first.index:
-                kinds.append(_words(first[course]))
+                kinds.append(sec.label("category")(first[course]))
             else:
                 kinds.append("Several" if course == "All other courses" and course not in set(rows["course"]) else "Not recorded")
         table.insert(0, "Type of training", kinds)

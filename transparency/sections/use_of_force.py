@@ -66,8 +66,10 @@ def trend_chart(sec: Section, published: pd.DataFrame | None):
 
 def force_types(sec: Section) -> pd.DataFrame:
     """Applications of each type of force this period, and the incidents that included it."""
-    applications = analysis.breakdown(sec.rows, "force_type", label="Type of force", count_label="Applications")
-    incidents = analysis.breakdown(sec.rows, "force_type", "incident_id", label="Type of force", count_label="Incidents")
+    applications = analysis.breakdown(sec.rows, "force_type", label="Type of force", count_label="Applications",
+                                      labels=sec.label("force_type"))
+    incidents = analysis.breakdown(sec.rows, "force_type", "incident_id", label="Type of force", count_label="Incidents",
+                                   labels=sec.label("force_type"))
     return applications.join(incidents)
 
 
@@ -122,7 +124,8 @@ def districts(sec: Section) -> pd.DataFrame | None:
     """Incidents by district."""
     if not sec.recorded("district"):
         return None
-    return analysis.breakdown(sec.rows, "district", "incident_id", label="District", count_label="Incidents")
+    return analysis.breakdown(sec.rows, "district", "incident_id", label="District", count_label="Incidents",
+                              labels=sec.label("district"))
 
 
 def injuries(sec: Section) -> pd.DataFrame | None:
