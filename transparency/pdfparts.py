@@ -103,6 +103,7 @@ from .render import (
     html_to_pdf,
     import_weasyprint,
     print_css,
+    scope_table_headers,
     source_date_epoch,
 )
 
@@ -701,7 +702,12 @@ def _render_part(job: dict) -> dict:
 
     ids: list[tuple[int, str]] = []  # (object number, ID) of structure elements with an ID
 
-    def prefix_ids(_document: Any, pdf: Any) -> None:
+    def finish(document: Any, pdf: Any) -> None:
+        """Header cells get their scope, as html_to_pdf's do; IDs are prefixed (below)."""
+        scope_table_headers(document, pdf)
+        prefix_ids(pdf)
+
+    def prefix_ids(pdf: Any) -> None:
         """Table-header IDs are made from object numbers: prefix them to keep them unique."""
         prefix = f"p{job['index']}-"
         for obj in pdf.objects:
@@ -716,7 +722,7 @@ def _render_part(job: dict) -> dict:
                                                     for h in attributes["Headers"])
 
     with fixed_source_date(epoch):
-        pdf = document.write_pdf(finisher=prefix_ids if job["tagged"] else None, **options)
+        pdf = document.write_pdf(finisher=finish if job["tagged"] else None, **options)
     return {
         "index": job["index"], "name": job["name"], "pdf": pdf, "epoch": epoch,
         "sizes": [(page.width * _PT_PER_PX, page.height * _PT_PER_PX) for page in document.pages],
