@@ -31,7 +31,8 @@ How:
    glance, contents); on a wrong guess both are drawn again.
 4. The coordinator merges the parts with pikepdf: one structure tree (one ``Document`` element
    holding every part's elements; ParentTree keys, the pages' ``/StructParents`` and the links'
-   ``/StructParent`` renumbered; table-header IDs made unique per part and listed in an
+   ``/StructParent`` renumbered; table-header cells scoped in each part as ``html_to_pdf`` scopes
+   them (:func:`~transparency.render.scope_table_headers`), their IDs made unique per part and listed in an
    ``IDTree``, which ISO 32000 asks for and WeasyPrint does not write), one tree of named
    destinations (the real anchors; links in the file name their target, so they resolve across
    parts), the outline rebuilt from every part's bookmarks and nested as WeasyPrint nests one

@@ -660,10 +660,12 @@ def html_to_pdf(
     """Write a tagged, accessible PDF (PDF/UA-1) of a report page with WeasyPrint.
 
     Print rules (``templates/report_section/print.css``): the page size given, page numbers
-    ("Page 3 of 24") and the agency and period in the footer, every part on a new page, headings
-    kept with what follows, charts never split, tables the text width (wide ones with fixed
-    columns, smaller type and wrapping), table headers repeated across pages, a contents list with
-    page numbers. Fonts are DejaVu Sans, named explicitly and embedded (subset); charts stay
+    ("Page 3 of 24") and the agency and period in the footer, every part on a new page (the back
+    matter flows as one), headings, captions and glossary terms kept with what follows, charts
+    and tables of up to 15 rows never split, longer tables with their header row repeated across
+    pages, tables the text width (wide ones with fixed columns, smaller type and wrapping), a
+    contents list with page numbers. Every table header cell is tagged with its scope
+    (:func:`scope_table_headers`). :mod:`transparency.pdflayout` checks the result. Fonts are DejaVu Sans, named explicitly and embedded (subset); charts stay
     vector (SVG). When ``draft``, every page says "DRAFT: not for release" in its top margin and
     has a faint diagonal DRAFT watermark.
 
