@@ -31,7 +31,8 @@ How:
    glance, contents); on a wrong guess both are drawn again.
 4. The coordinator merges the parts with pikepdf: one structure tree (one ``Document`` element
    holding every part's elements; ParentTree keys, the pages' ``/StructParents`` and the links'
-   ``/StructParent`` renumbered; table-header IDs made unique per part and listed in an
+   ``/StructParent`` renumbered; table-header cells scoped in each part as ``html_to_pdf`` scopes
+   them (:func:`~transparency.render.scope_table_headers`), their IDs made unique per part and listed in an
    ``IDTree``, which ISO 32000 asks for and WeasyPrint does not write), one tree of named
    destinations (the real anchors; links in the file name their target, so they resolve across
    parts), the outline rebuilt from every part's bookmarks and nested as WeasyPrint nests one
@@ -103,6 +104,7 @@ from .render import (
     html_to_pdf,
     import_weasyprint,
     print_css,
+    scope_table_headers,
     source_date_epoch,
 )
 
@@ -701,7 +703,12 @@ def _render_part(job: dict) -> dict:
 
     ids: list[tuple[int, str]] = []  # (object number, ID) of structure elements with an ID
 
-    def prefix_ids(_document: Any, pdf: Any) -> None:
+    def finish(document: Any, pdf: Any) -> None:
+        """Header cells get their scope, as html_to_pdf's do; IDs are prefixed (below)."""
+        scope_table_headers(document, pdf)
+        prefix_ids(pdf)
+
+    def prefix_ids(pdf: Any) -> None:
         """Table-header IDs are made from object numbers: prefix them to keep them unique."""
         prefix = f"p{job['index']}-"
         for obj in pdf.objects:
@@ -716,7 +723,7 @@ def _render_part(job: dict) -> dict:
                                                     for h in attributes["Headers"])
 
     with fixed_source_date(epoch):
-        pdf = document.write_pdf(finisher=prefix_ids if job["tagged"] else None, **options)
+        pdf = document.write_pdf(finisher=finish if job["tagged"] else None, **options)
     return {
         "index": job["index"], "name": job["name"], "pdf": pdf, "epoch": epoch,
         "sizes": [(page.width * _PT_PER_PX, page.height * _PT_PER_PX) for page in document.pages],

@@ -21,6 +21,8 @@ Public API:
 * :func:`print_css`, :func:`add_style`, :func:`css_string`, :func:`source_date_epoch`,
   :func:`fixed_source_date` and :data:`PDF_UA_OPTIONS` - what ``html_to_pdf`` does to a page,
   shared with :mod:`transparency.pdfparts` so that both draw the same pages.
+* :func:`scope_table_headers` - the ``/Scope`` of every table header cell in the PDF's
+  structure tree (WeasyPrint writes none), for both.
 * :func:`clean_html` - the allow-list sanitizer used for every HTML fragment that is not ours.
 * :func:`section_exporter` - the configured nbconvert exporter (standalone pages, previews).
 * :func:`describe_change` - "Up 8.8% (from 1,204)", as used in the at-a-glance table.
@@ -56,6 +58,7 @@ __all__ = [
     "html_to_pdf",
     "notebook_section_html",
     "print_css",
+    "scope_table_headers",
     "section_exporter",
     "section_page",
     "source_date_epoch",
@@ -771,10 +774,12 @@ def html_to_pdf(
     """Write a tagged, accessible PDF (PDF/UA-1) of a report page with WeasyPrint.
 
     Print rules (``templates/report_section/print.css``): the page size given, page numbers
-    ("Page 3 of 24") and the agency and period in the footer, every part on a new page, headings
-    kept with what follows, charts never split, tables the text width (wide ones with fixed
-    columns, smaller type and wrapping), table headers repeated across pages, a contents list with
-    page numbers. Fonts are DejaVu Sans, named explicitly and embedded (subset); charts stay
+    ("Page 3 of 24") and the agency and period in the footer, every part on a new page (the back
+    matter flows as one), headings, captions and glossary terms kept with what follows, charts
+    and tables of up to 15 rows never split, longer tables with their header row repeated across
+    pages, tables the text width (wide ones with fixed columns, smaller type and wrapping), a
+    contents list with page numbers. Every table header cell is tagged with its scope
+    (:func:`scope_table_headers`). :mod:`transparency.pdflayout` checks the result. Fonts are DejaVu Sans, named explicitly and embedded (subset); charts stay
     vector (SVG). When ``draft``, every page says "DRAFT: not for release" in its top margin and
     has a faint diagonal DRAFT watermark.
 
@@ -825,8 +830,49 @@ def html_to_pdf(
     # (the reproducible-builds convention): use the document's own date.
     epoch = os.environ.get("SOURCE_DATE_EPOCH") or source_date_epoch(document.metadata.created)
     with fixed_source_date(epoch):
-        document.write_pdf(pdf_path, **options)
+        document.write_pdf(pdf_path, finisher=scope_table_headers, **options)
     return pdf_path
+
+
+#: A header cell's ``scope`` in HTML -> its ``/Scope`` in the PDF's structure tree.
+_SCOPES = {"row": "/Row", "rowgroup": "/Row", "col": "/Column", "colgroup": "/Column"}
+
+
+def scope_table_headers(document: Any, pdf: Any = None) -> int:
+    """Give every table header cell (``TH``) of a tagged PDF being written its ``/Scope``.
+
+    A finisher for WeasyPrint's ``write_pdf`` (``finisher=``), called once the structure tree is
+    made. WeasyPrint tags ``<th>`` as ``TH`` and lists each data cell's headers (``/Headers``), but
+    writes no ``/Scope`` on the header cells, so a PDF/UA-1 checker cannot tell what a header
+    cell heads (UA-15-003). The scope is the HTML's (``scope="row"`` gives ``/Row``, ``"col"``
+    ``/Column``); a ``<th>`` without one is a column header, as WeasyPrint counts it when it
+    lists the headers of the data cells.
+
+    Parameters
+    ----------
+    document : weasyprint.document.Document
+        The document being written (its boxes carry their structure elements).
+    pdf : pydyf.PDF, optional
+        The PDF being written (unused: the cells' structure elements are reached from the boxes).
+
+    Returns
+    -------
+    int
+        How many header cells were given a scope.
+    """
+    import pydyf
+
+    given = 0
+    for page in document.pages:
+        for box in page._page_box.descendants():
+            element = getattr(box, "mark", None)
+            if box.element_tag != "th" or not isinstance(element, pydyf.Dictionary) \
+                    or element.get("S") != "/TH":
+                continue
+            scope = str(box.element.get("scope", "")).strip().lower()
+            element["A"]["Scope"] = _SCOPES.get(scope, "/Column")
+            given += 1
+    return given
 
 
 def import_weasyprint() -> None:
