@@ -417,3 +417,26 @@ def test_phone_draws_charts_as_large_as_the_desktop(project, browser):
     difference = ImageChops.difference(phone_shot.crop(part).resize(blocks, Image.BOX),
                                        desktop_shot.crop(part).resize(blocks, Image.BOX)).convert("L")
     assert ImageStat.Stat(difference).mean[0] < 6, "the phone's chart is not the desktop's, scrolled"
+
+
+CARDS = """(() => Array.from(document.querySelectorAll('.key-question')).map(card => {
+  const box = card.getBoundingClientRect();
+  return {left: Math.round(box.left), right: Math.round(box.right), width: Math.round(box.width),
+          text: card.innerText.length};
+}))()"""
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_key_questions_read_as_cards(project, browser, width):
+    """Page 2's key questions: one card a row on a phone, each as wide as the text; two a row on a desktop;
+    none runs off the window."""
+    session = browser.open(_pages(project)["report v2"], width=width)
+    cards = browser.evaluate(session, CARDS)
+    assert len(cards) >= 2 and all(card["text"] > 40 for card in cards), cards
+    assert all(card["right"] <= width for card in cards), cards
+    lefts = {card["left"] for card in cards}
+    if width == PHONE:
+        assert len(lefts) == 1, f"cards side by side on a phone: {cards}"
+        assert min(card["width"] for card in cards) >= width * 0.8, cards
+    else:
+        assert len(lefts) == 2, f"a desktop shows two cards a row: {cards}"
