@@ -112,3 +112,21 @@ def pdf_objects(path: Path) -> bytes:
 
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+@pytest.fixture(scope="session")
+def whole_sample(tmp_path_factory):
+    """The sample agency's whole report for 2026Q3 (every dataset, HTML and PDF), built small once for every test
+    that reads a complete report as a reader would (words, print layout, charts against tables).
+
+    Returns the report's folder; read it, never change it.
+    """
+    from transparency.build import build
+    from transparency.periods import parse_period
+
+    root = tmp_path_factory.mktemp("whole-sample")
+    agency = keyed_agency(sample_project(root, through="2026Q3", years=4, scale=0.3))
+    lines: list[str] = []
+    code = build(agency, parse_period("2026Q3"), root, None, workers=2, say=lines.append)
+    assert code == 0, "\n".join(lines)
+    return root / "reports" / "sample" / "2026Q3"

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pikepdf
 import pytest
-from conftest import keyed_agency, needs_real, sample_project
+from conftest import keyed_agency, needs_real
 
 from transparency import render
-from transparency.build import build, build_period
+from transparency.build import build_period
 from transparency.pdflayout import (
     Block,
     PageLayout,
@@ -39,15 +39,9 @@ HEADING = re.compile(r"<h([1-6])\b")
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory):
+def sample(whole_sample):
     """The sample agency's whole report for PERIOD (every dataset), HTML and PDF, as a build writes it."""
-    root = tmp_path_factory.mktemp("sample")
-    agency = keyed_agency(sample_project(root, through=PERIOD, years=4, scale=0.3))
-    lines: list[str] = []
-    code = build(agency, parse_period(PERIOD), root, None, workers=2, say=lines.append)
-    assert code == 0, "\n".join(lines)
-    out = root / "reports" / "sample" / PERIOD
-    return {"pdf": out / "report.pdf", "html": (out / "report.html").read_text(encoding="utf-8")}
+    return {"pdf": whole_sample / "report.pdf", "html": (whole_sample / "report.html").read_text(encoding="utf-8")}
 
 
 @pytest.fixture(scope="module")

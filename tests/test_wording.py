@@ -4,10 +4,8 @@ report's text. Unit cases, then the whole sample report (HTML with its alt text,
 from __future__ import annotations
 
 import pytest
-from conftest import keyed_agency, poppler, sample_project
+from conftest import poppler
 
-from transparency.build import build
-from transparency.periods import parse_period
 from transparency.wording import html_text, reader_problems
 
 PERIOD = "2026Q3"
@@ -39,14 +37,9 @@ def test_alt_text_is_read_too():
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory):
+def report(whole_sample):
     """The whole sample report for PERIOD, built small (HTML and PDF)."""
-    root = tmp_path_factory.mktemp("words")
-    agency = keyed_agency(sample_project(root, through=PERIOD, years=3, scale=0.3))
-    lines: list[str] = []
-    code = build(agency, parse_period(PERIOD), root, None, workers=2, say=lines.append)
-    assert code == 0, "\n".join(lines)
-    return root / "reports" / "sample" / PERIOD
+    return whole_sample
 
 
 def test_the_sample_report_has_words_for_people_only(report):

@@ -631,7 +631,7 @@ def _key_questions(agency: Agency, period: Period, outcomes: dict[str, Outcome],
     import pandas as pd
 
     from . import answers
-    from .release import figure_label
+    from .figure_words import figure_label
 
     order = {name: number for number, name in enumerate(registry.datasets())}
     ok = sorted((o for o in outcomes.values() if o.status == "ok" and o.section), key=lambda o: order[o.dataset])

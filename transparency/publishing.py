@@ -32,24 +32,25 @@ def public_url(agency: Agency) -> str | None:
     ConfigError
         The environment variable is not a web address (named as the key).
     """
-    text = (os.environ.get(URL_VARIABLE) or "").strip()
-    if text:
-        try:
-            return Publishing(url=text).url
-        except ValueError:
-            raise ConfigError(URL_VARIABLE, "", f"'{text}' is not a web address such as https://police.example.gov/transparency/") from None
-    return agency.model.publishing.url
+    found = _from_environment(URL_VARIABLE, "url", "a web address such as https://police.example.gov/transparency/")
+    return found if found is not None else agency.model.publishing.url
 
 
 def contact(agency: Agency) -> str | None:
     """The e-mail address for questions about the report (``TRANSPARENCY_CONTACT_EMAIL`` wins), or None."""
-    text = (os.environ.get(CONTACT_VARIABLE) or "").strip()
-    if text:
-        try:
-            return Publishing(contact=text).contact
-        except ValueError:
-            raise ConfigError(CONTACT_VARIABLE, "", f"'{text}' is not an e-mail address") from None
-    return agency.model.publishing.contact
+    found = _from_environment(CONTACT_VARIABLE, "contact", "an e-mail address")
+    return found if found is not None else agency.model.publishing.contact
+
+
+def _from_environment(variable: str, key: str, expected: str) -> str | None:
+    """A publishing setting from the environment, checked as agency.yml's ``publishing.<key>`` is; None when unset."""
+    text = (os.environ.get(variable) or "").strip()
+    if not text:
+        return None
+    try:
+        return getattr(Publishing(**{key: text}), key)
+    except ValueError:
+        raise ConfigError(variable, "", f"'{text}' is not {expected}") from None
 
 
 def version_url(base: str | None, period: str, version: int) -> str | None:

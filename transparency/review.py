@@ -16,16 +16,14 @@ from . import fmt
 from .answers import unusual_changes
 from .build import NOTEBOOKS
 from .config import Agency
+from .figure_words import NOT_COUNTS, dataset_title, figure_label
 from .periods import Period
 from .publish_index import date_words
 from .release import (
-    NOT_COUNTS,
     REVIEW_FILE,
     Version,
     agency_argument,
-    dataset_title,
     figure_changes,
-    figure_label,
     release_problems,
 )
 
