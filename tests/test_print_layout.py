@@ -21,7 +21,7 @@ import pytest
 from conftest import keyed_agency, needs_real
 
 from transparency import render
-from transparency.build import build_period
+from transparency.build import build_period, latest_period
 from transparency.pdflayout import (
     Block,
     PageLayout,
@@ -124,10 +124,38 @@ def test_sample_report_passes_pdfua(sample):
     assert len(report.outcomes) - len(report.skipped) >= 10, "pdfua ran its rules"
 
 
+def test_sample_key_questions_end_on_page_3(sample):
+    """Page 2 answers the key questions: they may run onto one more page, never two."""
+    layout = read_layout(sample["pdf"])
+    cards = [page for name, page in layout.destinations.items() if name.startswith("key-question-")]
+    assert len(cards) == sample["html"].count('class="key-question ')
+    assert layout.destinations["at-a-glance"] == 2 and max(cards) <= 3
+
+
 @needs_real("ois_indianapolis", "complaints_indianapolis")
 def test_real_agency_report_prints_cleanly_with_scoped_headers(indianapolis):
     assert_prints_cleanly(indianapolis)
     assert_headers_scoped(indianapolis)
+
+
+#: Every other real agency in tests/agencies (Indianapolis is above), built for its latest quarter.
+OTHER_REAL_AGENCIES = sorted(p.name for p in AGENCIES.iterdir() if (p / "agency.yml").is_file()
+                             and p.name != "indianapolis")
+
+
+@pytest.mark.parametrize("name", OTHER_REAL_AGENCIES)
+def test_every_real_agency_report_prints_cleanly(name, tmp_path):
+    agency = keyed_agency(AGENCIES / name)
+    if not agency.raw_root.is_dir():
+        pytest.skip(f"{agency.raw_root} is not present")
+    period = latest_period(agency)
+    outcomes = build_period(agency, period, root=tmp_path, datasets=None, workers=2,
+                            formats=("html", "pdf"), say=lambda _: None)
+    assert all(o.status == "ok" for o in outcomes), [(o.dataset, o.status, o.message) for o in outcomes]
+    out = tmp_path / "reports" / agency.slug / period.code
+    report = {"pdf": out / "report.pdf", "html": (out / "report.html").read_text(encoding="utf-8")}
+    assert_prints_cleanly(report)
+    assert_headers_scoped(report)
 
 
 # ------------------------------------------------------------------------------------------
@@ -147,15 +175,29 @@ def block(kind: str, page_number: int, at: float, bold: bool = False) -> Block:
 
 def test_a_short_page_is_allowed_only_before_a_new_section_and_at_the_end():
     layout = ReportLayout(
-        pages=[page(1, 0.3, block("P", 1, 0.3)), page(2, 0.9, block("H2", 2, 0.1), block("P", 2, 0.9)),
-               page(3, 0.4, block("P", 3, 0.4)), page(4, 0.2, block("P", 4, 0.2))],
-        tables=[], destinations={"stops": 2, "glossary": 3})
+        pages=[page(1, 0.9, block("P", 1, 0.9)), page(2, 0.4, block("P", 2, 0.4)),
+               page(3, 0.9, block("H2", 3, 0.1), block("P", 3, 0.9)),
+               page(4, 0.4, block("P", 4, 0.4)), page(5, 0.2, block("P", 5, 0.2))],
+        tables=[], destinations={"stops": 3, "glossary": 4})
     assert layout_problems(layout, new_page_anchors=["stops"]) == [
-        "page 3: content ends at 40% of the page's height (less than 50%), and no section starts on "
+        "page 4: content ends at 40% of the page's height (less than 50%), and no section starts on "
         "the next page"]
     assert layout_problems(layout, new_page_anchors=["stops"], min_fill=0.35) == []
     problems = layout_problems(layout)
-    assert [p.split(":")[0] for p in problems] == ["page 1", "page 3"]
+    assert [p.split(":")[0] for p in problems] == ["page 2", "page 4"]
+
+
+def test_a_nearly_empty_page_is_allowed_only_at_the_end_and_for_the_cover_and_contents():
+    """Under a third of the page: a problem even where a section starts next (pagefit prevents it)."""
+    layout = ReportLayout(
+        pages=[page(1, 0.2, block("P", 1, 0.2)), page(2, 0.3, block("P", 2, 0.3)),
+               page(3, 0.9, block("H2", 3, 0.1), block("P", 3, 0.9)), page(4, 0.2, block("P", 4, 0.2))],
+        tables=[], destinations={"contents": 2, "stops": 3})
+    assert layout_problems(layout, new_page_anchors=["stops"], standalone=()) == [
+        "page 2: content ends at 30% of the page's height (less than 33%): nearly empty"]
+    assert layout_problems(layout, new_page_anchors=["stops"], nearly_empty=0.25, standalone=()) == []
+    # The cover (page 1) and the contents stand alone by design.
+    assert layout_problems(layout, new_page_anchors=["stops"]) == []
     with pytest.raises(ValueError, match="'pursuits' is not a destination"):
         layout_problems(layout, new_page_anchors=["pursuits"])
 

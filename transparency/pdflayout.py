@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .pagefit import NEARLY_EMPTY
+
 __all__ = [
     "Block",
     "PageLayout",
@@ -343,6 +345,7 @@ def read_layout(pdf_path: Path | str) -> ReportLayout:
         blocks: dict[int, list[Block]] = {number: [] for number in heights}
         tables: list[TableLayout] = []
         previous_table_page = None
+        owned: set[tuple[int, int]] = set()  # (page, MCID) of the content the structure tree holds
         for kind, element, keys in _walk_blocks(pdf.Root.StructTreeRoot, page_numbers):
             if kind == "Table":
                 body, header, caption = _table_rows(element)
@@ -358,6 +361,7 @@ def read_layout(pdf_path: Path | str) -> ReportLayout:
                 continue
             if not keys:
                 continue
+            owned.update(keys)
             drawn = [extents[page].get(mcid) for page, mcid in keys]
             drawn = [d for d in drawn if d is not None]
             page = keys[0][0]
@@ -377,7 +381,8 @@ def read_layout(pdf_path: Path | str) -> ReportLayout:
                 destinations[str(name)] = page_numbers.get(target[0].objgen)
     pages = []
     for number, height in heights.items():
-        lows = [entry["low"] for entry in extents[number].values()]
+        # Content outside the structure tree (html_to_pdf's footers) is page furniture.
+        lows = [entry["low"] for mcid, entry in extents[number].items() if (number, mcid) in owned]
         pages.append(PageLayout(number, height, min(lows) if lows else None, blocks[number]))
     return ReportLayout(pages, tables, destinations)
 
@@ -420,11 +425,17 @@ def layout_problems(
     *,
     new_page_anchors: Iterable[str] = (),
     min_fill: float = 0.5,
+    nearly_empty: float = NEARLY_EMPTY,
+    standalone: Iterable[str] = ("at-a-glance", "contents"),
     unsplit_rows: int = 15,
 ) -> list[str]:
     """What a reader of the printed report would complain about, one sentence each (none: good).
 
-    * A nearly empty page: its content ends above ``min_fill`` of the page's height. Allowed on
+    * A nearly empty page: its content ends above ``nearly_empty`` of the page's height (a third;
+      :mod:`transparency.pagefit` prevents it). Allowed on the last page, and on the front
+      matter's pages of their own by design: the cover (the first page), the first page of "At a
+      glance" and the contents (``standalone``), short in a report of one or two sections.
+    * A page half empty: its content ends above ``min_fill`` of the page's height. Allowed on
       the last page, and on the page before one where a section must start (``new_page_anchors``:
       the ids of the elements that start a new page by design).
     * A heading, a caption or a line all in bold (a glossary term, a table's header row) that is
@@ -440,7 +451,11 @@ def layout_problems(
     new_page_anchors : iterable of str
         Anchors (element ids, the PDF's named destinations) of the elements that start a new page.
     min_fill : float
-        The share of a page's height its content must reach.
+        The share of a page's height its content must reach, unless a section starts next.
+    nearly_empty : float
+        The share of a page's height its content must reach in any case.
+    standalone : iterable of str
+        Anchors of the pages that stand alone by design (absent ones are ignored).
     unsplit_rows : int
         The most body rows a table may have and still be kept on one page.
 
@@ -462,11 +477,17 @@ def layout_problems(
         if layout.destinations.get(anchor) is None:
             raise ValueError(f"{anchor!r} is not a destination in the PDF")
         before_new_page.add(layout.destinations[anchor] - 1)
+    alone = {1} | {layout.destinations[a] for a in standalone if layout.destinations.get(a)}
     problems = []
     for page in layout.pages:
         if page.number == last:
             continue
-        if page.fill < min_fill and page.number not in before_new_page:
+        if page.number in alone:
+            pass
+        elif page.fill < nearly_empty:
+            problems.append(f"page {page.number}: content ends at {_percent(page.fill)} of the "
+                            f"page's height (less than {_percent(nearly_empty)}): nearly empty")
+        elif page.fill < min_fill and page.number not in before_new_page:
             problems.append(f"page {page.number}: content ends at {_percent(page.fill)} of the "
                             f"page's height (less than {_percent(min_fill)}), and no section "
                             "starts on the next page")

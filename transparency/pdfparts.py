@@ -95,6 +95,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import pagefit
 from .errors import TransparencyError
 from .render import (
     PDF_UA_OPTIONS,
@@ -478,6 +479,26 @@ def start_pdf(
                              None if store is None else str(store)), started)
 
 
+def fitting_rules(html: str, page_size: str = "letter", draft: bool = True) -> str:
+    """The rules :func:`transparency.pagefit.plan` adds to a report drawn whole (by ``html_to_pdf``).
+
+    Decided on its parts drawn alone, in this process, as :func:`start_pdf` decides them, so that
+    both draw the same pages. Empty for a page without parts.
+    """
+    from weasyprint import HTML
+    from weasyprint.text.fonts import FontConfiguration
+
+    head, parts = split_report(html)
+    if len(parts) < 2:
+        return ""
+    head = add_style(head, f"{print_css(page_size, draft)}\n{_NO_MARGIN_BOXES}")
+
+    def draw(page: str) -> Any:
+        return HTML(string=page).render(font_config=FontConfiguration(), **PDF_UA_OPTIONS)
+
+    return pagefit.plan(head, [(p.name, p.body) for p in parts[1:]], draw, add_style, _part_page)
+
+
 def _draw_whole(html: str, pdf_path: str, title: str, page_size: str, draft: bool,
                 epoch: str | None) -> tuple[str, float]:
     """The whole page with ``html_to_pdf`` (one worker); returns the path and when it was written."""
@@ -507,9 +528,17 @@ def _draw_parts(head: str, parts: list[ReportPart], pdf_path: str, title: str, p
                 "tagged": tagged}
 
     front, body = parts[0], parts[1:]
-    drawn = _render_all([job(i, p.name, _part_page(head, p.body)) for i, p in enumerate(body, 1)],
-                        workers, kept)
-    body_results = [drawn[i] for i in range(1, len(parts))]
+    # A part whose last page would be nearly empty is fitted, or takes the next part in
+    # (transparency.pagefit); the last part ends the report.
+    index_of = {p.name: i for i, p in enumerate(body, 1)}
+
+    def draw_all(drawings: list[pagefit.Drawing]) -> list[dict]:
+        jobs = [job(index_of[d.name], d.name, d.page) | {"fit": d.fit} for d in drawings]
+        drawn = _render_all(jobs, workers, kept)
+        return [drawn[item["index"]] for item in jobs]
+
+    pieces = pagefit.arrange(head, [(p.name, p.body) for p in body], draw_all, add_style, _part_page)
+    body_results = [piece.result for piece in pieces]
     body_sizes = [size for result in body_results for size in result["sizes"]]
     default_size = Counter(body_sizes).most_common(1)[0][0]
     front_sizes = [default_size] * _FRONT_PAGES_GUESS
@@ -580,7 +609,8 @@ class _PartStore:
             from .incremental import package_sha256
 
             self.versions = [weasyprint.__version__, pikepdf.__version__, package_sha256()]
-        what = [job["index"], job["name"], job["title"], job["epoch"], job["tagged"], job["html"], *self.versions]
+        what = [job["index"], job["name"], job["title"], job["epoch"], job["tagged"], job["html"],
+                job.get("fit"), *self.versions]
         name = hashlib.sha256(json.dumps(what).encode()).hexdigest()[:32] + ".pickle"
         self.used.add(name)
         return self.folder / name
@@ -680,7 +710,15 @@ def _render_part(job: dict) -> dict:
     from weasyprint.text.fonts import FontConfiguration
 
     options = dict(PDF_UA_OPTIONS) if job["tagged"] else {}
-    document = HTML(string=job["html"]).render(font_config=FontConfiguration(), **options)
+
+    def draw(page: str) -> Any:
+        return HTML(string=page).render(font_config=FontConfiguration(), **options)
+
+    if job.get("fit"):
+        document, fit_step, fill = pagefit.fit_part(draw, job["html"], job["fit"], add_style)
+    else:
+        document, fit_step = draw(job["html"]), None
+        fill = pagefit.last_page_fill(document)
     document.metadata.title = job["title"]
     if not document.metadata.lang:
         document.metadata.lang = "en"
@@ -726,6 +764,7 @@ def _render_part(job: dict) -> dict:
         pdf = document.write_pdf(finisher=finish if job["tagged"] else None, **options)
     return {
         "index": job["index"], "name": job["name"], "pdf": pdf, "epoch": epoch,
+        "fit_step": fit_step, "fill": fill,
         "sizes": [(page.width * _PT_PER_PX, page.height * _PT_PER_PX) for page in document.pages],
         "anchors": anchors, "stand_ins": stand_ins, "bookmarks": bookmarks, "ids": ids,
     }

@@ -813,8 +813,11 @@ def html_to_pdf(
     """
     if not str(title or "").strip():
         raise ValueError("a PDF needs a title")
-    html = add_style(html, print_css(page_size, draft))  # checks page_size before the slow import
+    css = print_css(page_size, draft)  # checks page_size before the slow import
     import_weasyprint()
+    from .pdfparts import fitting_rules  # pdfparts draws with this module's rules
+
+    html = add_style(html, f"{css}\n{fitting_rules(html, page_size, draft)}")
     from weasyprint import HTML
     from weasyprint.text.fonts import FontConfiguration
 
