@@ -250,7 +250,23 @@ def _read(path: Path, encoding: str | None, sheet, delimiter: str | None, compac
     frame.columns = [_column_name(c) for c in frame.columns]
     for column in frame.columns:
         frame[column] = _compact_text(frame[column]) if compact else _trimmed(frame[column])
+    _normalise_cells(frame, warnings)
     return frame, encoding_used, warnings, sha256
+
+
+def _normalise_cells(frame: pd.DataFrame, warnings: list[str]) -> None:
+    """Cells with invisible characters or odd spaces made plain (:mod:`transparency.textnorm`), in place;
+    how many is said in ``warnings`` and kept in ``frame.attrs["normalised_cells"]``."""
+    from .textnorm import normalise_series
+
+    total = 0
+    for column in frame.columns:
+        frame[column], changed = normalise_series(frame[column])
+        total += changed
+    frame.attrs["normalised_cells"] = total
+    if total:
+        warnings.append(f"{total:,} cells held invisible characters (zero-width spaces, word joiners, soft hyphens) "
+                        "or non-breaking spaces; made plain text")
 
 
 def _read_csv_pandas(path: Path, data: bytes, sep: str, encoding: str | None) -> tuple[pd.DataFrame, str, list[str]]:
@@ -1601,10 +1617,12 @@ def load_dataset(agency: Agency, dataset: str, key: bytes | None = None, *, comp
         group, path = item
         return _read(path, group.encoding, group.sheet, group.delimiter)
 
+    normalised_cells = 0
     for (group, path), (frame, encoding_used, warnings, digest) in _read_ahead(main_files(), read):
         for observe in RAW_READERS:
             observe(agency, dataset, path, digest, frame)
         account = FileAccount(_display(agency, path), digest, encoding_used, len(frame), warnings=warnings)
+        normalised_cells += frame.attrs.get("normalised_cells", 0)
         if frame.empty:
             account.warnings.append("the file has a header but no rows")
         blank, header = _blank_and_header(frame)
@@ -1758,6 +1776,10 @@ def load_dataset(agency: Agency, dataset: str, key: bytes | None = None, *, comp
         if source.kind == "synthetic":
             basis = "the columns " + ", ".join(source.columns) if source.columns else "the content of each row"
             notes.append(f"The agency publishes no {registry.field_words(field_name)}; one was made from {basis}.")
+    if normalised_cells:
+        notes.append(f"{normalised_cells:,} cells held invisible characters (such as zero-width spaces or soft hyphens) "
+                     "or non-breaking spaces, which were removed or made ordinary spaces so that values that look "
+                     "the same are counted as one.")
     if config.notes:
         notes.append(config.notes)
     return LoadResult(
