@@ -71,3 +71,101 @@ def test_lookalike_districts_are_one_district(make_agency):
     assert sorted(set(result.table["district"].astype(str))) == ["North"]
     assert any(note.startswith("3 cells held invisible characters") for note in result.notes)
     assert any("3 cells held invisible" in w for w in result.files[0].warnings)
+
+
+# --- Personal data ---------------------------------------------------------------------------------------
+
+NAMES = ["Иван Квиллфезеров", "Ζαχαρίας Παπαδόπουλος", "王小明", "राम प्रसाद"]
+
+
+@pytest.mark.parametrize(("value", "published"), [
+    ("Иван Квиллфезеров", "<p>Caller: ИВАН КВИЛЛФЕЗЕРОВ.</p>"),
+    ("Ζαχαρίας Παπαδόπουλος", "<td>ΖΑΧΑΡΊΑΣ\nΠΑΠΑΔΌΠΟΥΛΟΣ</td>"),  # upper case, a line break, final sigma
+    ("王小明", "<p>来电者王小明报告</p>"),  # written without spaces
+    ("王小明", "<p>王 小明</p>"),  # a line break or space inside, as a PDF's text may have
+    ("राम प्रसाद", "<p>राम प्रसाद</p>"),  # letters and vowel signs
+    ("Zebulon Quillfeather", "<p>raw/complaint_Zebulon_Quillfeather.csv</p>"),  # in a file's name
+    ("Zebulon Quillfeather", "<p>Zebu\u200blon Quillfeather</p>"),  # a zero-width space inside
+])
+def test_names_in_any_script_are_found(tmp_path, value, published):
+    from transparency.privacy import collect_values, scan  # noqa: F401  (scan is what the build calls)
+
+    (tmp_path / "report.html").write_text(published, encoding="utf-8")
+    assert [leak.column for leak in scan(tmp_path, {value.lower(): ("c.csv", "CALLER_NAME")})] == ["CALLER_NAME"]
+
+
+@pytest.mark.parametrize(("value", "published"), [
+    ("Иван", "<p>Иванов</p>"),  # a word inside a longer word
+    ("王小明", "<p>王小</p>"),
+    ("white, a.", "<p>White, a higher share</p>"),
+])
+def test_names_in_any_script_need_the_whole_value(tmp_path, value, published):
+    from transparency.privacy import scan
+
+    (tmp_path / "report.html").write_text(published, encoding="utf-8")
+    assert scan(tmp_path, {value: ("c.csv", "CALLER_NAME")}) == []
+
+
+def test_short_han_names_are_searched_for(make_agency):
+    from transparency.config import load_agency
+    from transparency.privacy import collect_values
+
+    folder = make_agency(uof_config(), {"u.csv": "ID,DATE,TYPE,DIST,CALLER_NAME\n1,2021-01-05,Taser,North,王明\n"})
+    assert collect_values(load_agency(folder), ["use_of_force"]) == {"王明": ("u.csv", "CALLER_NAME")}
+
+
+def test_an_address_column_mapped_to_a_category_is_still_searched(make_agency):
+    """A mis-mapped address column (district: BLOCK_ADDRESS) would publish every address as a row label; its
+    street addresses are searched for, so the build fails instead. Values without a house number are not."""
+    from transparency.config import load_agency
+    from transparency.privacy import collect_values
+
+    config = agency_config({"use_of_force": {"files": ["u.csv"], "columns": {**UOF, "district": "BLOCK_ADDRESS"}}})
+    folder = make_agency(config, {"u.csv": "ID,DATE,TYPE,BLOCK_ADDRESS\n1,2021-01-05,Taser,1200 Quillfeather Lane\n"
+                                           "2,2021-01-06,Taser,Beat 12\n3,2021-01-07,Taser,North\n"})
+    assert collect_values(load_agency(folder), ["use_of_force"]) == {"1200 quillfeather lane": ("u.csv", "BLOCK_ADDRESS")}
+
+
+def _small_uof_agency(root, types: list[str], extra_column: tuple[str, list[str]] | None = None):
+    """An agency of 60 use-of-force rows in 2021Q1 under ``root/data/small``, force types taken in turn from ``types``."""
+    folder = root / "data" / "small"
+    folder.mkdir(parents=True)
+    header = "ID,DATE,TYPE,DIST" + (f",{extra_column[0]}" if extra_column else "")
+    rows = [header]
+    for i in range(60):
+        row = f"{i},2021-0{1 + i % 3}-1{i % 9},{types[i % len(types)]},{['North', 'South'][i % 2]}"
+        rows.append(row + (f",{extra_column[1][i % len(extra_column[1])]}" if extra_column else ""))
+    (folder / "u.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    (folder / "agency.yml").write_text(yaml.safe_dump(uof_config() | {"datasets": {"use_of_force": {
+        "files": ["u.csv"], "columns": {**UOF, "district": "DIST"}}}}))
+    return keyed_agency(folder)
+
+
+def test_names_in_other_scripts_fail_the_build(tmp_path):
+    """A caller-name column and the force type both holding names in Cyrillic, Greek and Han: the build is
+    refused (before, they were published in a CSV, the HTML and the PDF)."""
+    from transparency.build import PrivacyError, build_period
+    from transparency.periods import parse_period
+
+    agency = _small_uof_agency(tmp_path, [*NAMES[:3], "Taser"], ("CALLER_NAME", NAMES[:3]))
+    with pytest.raises(PrivacyError) as err:
+        build_period(agency, parse_period("2021Q1")[0], tmp_path, ["use_of_force"], 1, ("html",), lambda _: None)
+    message = str(err.value)
+    assert "CALLER_NAME" in message and not any(name in message for name in NAMES)
+    assert message.count("CALLER_NAME") >= 3, message  # each of the three names is found
+    assert not (tmp_path / "reports" / agency.slug / "2021Q1").exists()
+
+
+def test_the_manifest_names_no_folder_of_the_machine(tmp_path):
+    from transparency.build import build_period
+    from transparency.periods import parse_period
+
+    agency = _small_uof_agency(tmp_path, ["Taser", "Hands"])
+    outcomes = build_period(agency, parse_period("2021Q1")[0], tmp_path, ["use_of_force"], 1, ("html",), lambda _: None)
+    assert outcomes[0].status == "ok", outcomes[0].message
+    out = tmp_path / "reports" / agency.slug / "2021Q1"
+    for path in out.rglob("*"):
+        if path.suffix in (".json", ".html", ".csv", ".ipynb"):
+            text = path.read_text(encoding="utf-8")
+            assert str(tmp_path) not in text and os.path.expanduser("~") + "/" not in text, path.name
+    assert json.loads((out / "manifest.json").read_text())["agency"]["config"] == "agency.yml"

@@ -598,7 +598,9 @@ def _publish(agency: Agency, period: Period, outcomes: dict[str, Outcome], stagi
     _json(staging / "metrics.json", metrics_out)
 
     manifest = {
-        "agency": {"name": agency.name, "slug": agency.slug, "config": str(agency.config_path)},
+        # The configuration's name only: an absolute path would publish the building machine's folders (a home
+        # folder names its user).
+        "agency": {"name": agency.name, "slug": agency.slug, "config": agency.config_path.name},
         "period": period.code,
         "parameters": {"formats": list(formats), "datasets": configured},
         "built_at": built_on.isoformat(),
