@@ -169,3 +169,30 @@ def test_the_manifest_names_no_folder_of_the_machine(tmp_path):
             text = path.read_text(encoding="utf-8")
             assert str(tmp_path) not in text and os.path.expanduser("~") + "/" not in text, path.name
     assert json.loads((out / "manifest.json").read_text())["agency"]["config"] == "agency.yml"
+
+
+# --- Inputs that change, collide or lie ------------------------------------------------------------------
+
+
+def test_a_raw_file_replaced_during_a_build_is_refused(tmp_path):
+    """The raw file is replaced while the notebook runs: before, the report mixed the old and the new file
+    (text and trend from one, metrics from the other) and was published; now nothing is published."""
+    from transparency.build import InputChangedError, build_period
+    from transparency.periods import parse_period
+
+    agency = _small_uof_agency(tmp_path, ["Taser", "Hands"])
+    raw = agency.folder / "u.csv"
+    period = parse_period("2021Q1")[0]
+    build_period(agency, period, tmp_path, ["use_of_force"], 1, ("html",), lambda _: None)
+    out = tmp_path / "reports" / agency.slug / "2021Q1"
+    before = {p.name: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+
+    def replace_while_running(line: str) -> None:
+        if "running" in line:
+            raw.write_text(raw.read_text().replace("Hands", "Baton"))
+
+    with pytest.raises(InputChangedError) as err:
+        build_period(agency, period, tmp_path, ["use_of_force"], 1, ("html",), replace_while_running, force=True)
+    assert f"{raw}: changed while the report was being built" in str(err.value)
+    assert {p.name: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert not list(out.parent.glob(".2021Q1-*"))

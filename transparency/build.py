@@ -201,6 +201,7 @@ def _period_steps(
     if engine == "inprocess":
         warm_up()  # the notebook workers' server imports what they need while the data loads
     made_from = recipe(agency, names, notebooks, keys)  # before the notebooks run: an edit during the build makes it stale
+    read_from = input_snapshot(agency, names, keys)  # checked again before the report is published
     section_keys = {name: keys.section(name, period.code) for name in names}
     keys.save()
     kept = SectionStore(agency, period.code)
@@ -319,6 +320,8 @@ def _period_steps(
                 manifest["timings_seconds"][stage] = round(timings[stage], 3)
         manifest["audit"] = audited.to_dict()
         _json(manifest_path, manifest)
+
+        check_inputs_unchanged(agency, read_from, manifest)
 
         # Swap into place: the old report moves aside, the new one in, then the old one goes.
         final = reports / period.code
@@ -729,6 +732,38 @@ class PrivacyError(TransparencyError):
     """A published file would hold a raw value of an identifying input column: the build is refused."""
 
 
+class InputChangedError(TransparencyError):
+    """An input file changed while the report was being built: its parts may come from different versions."""
+
+
+def input_snapshot(agency: Agency, datasets: list[str], keys: Keys) -> dict[str, str]:
+    """The sha256 of every input file a build of ``datasets`` reads (with the datasets they use), by path
+    relative to ``raw_root``, as the build starts."""
+    read = {n for name in datasets for n in [name, *registry.dataset(name).uses] if n in agency.dataset_names}
+    return {path: sha256 for name in sorted(read) for path, sha256 in keys.inputs(name) if path != "missing"}
+
+
+def check_inputs_unchanged(agency: Agency, snapshot: dict[str, str], manifest: dict) -> None:
+    """Refuse to publish a report made from inputs that changed during the build.
+
+    Each input file is hashed again (its bytes, not its size and time), and compared with the hash taken as
+    the build started and with the hash of the bytes the loader read (``manifest.json``'s inputs): a file
+    replaced while the notebooks ran would give a report mixing its old and new rows.
+    """
+    from .hashing import file_sha256
+
+    read = {i["path"]: i["sha256"] for entry in manifest.get("datasets", {}).values() for i in entry.get("inputs", [])}
+    for path, at_start in sorted(snapshot.items()):
+        file = agency.raw_root / path
+        now = file_sha256(file) if file.is_file() else "missing"
+        loaded = read.get(path, at_start)
+        if not (at_start == now == loaded):
+            raise InputChangedError(
+                f"{file}: changed while the report was being built (sha256 {at_start[:12]} at the start, "
+                f"{loaded[:12]} as loaded, {now[:12]} now), so the report could mix two versions of it. Nothing was "
+                "published; the previous report is unchanged. Build again once the files are final.")
+
+
 class AuditError(TransparencyError):
     """The consistency audit found a figure with two values, a small count or a recoverable hidden count."""
 
@@ -821,7 +856,7 @@ def build(agency: Agency, periods: list[Period], root: Path, datasets: list[str]
             next(steps)
         except StopIteration as done:
             report(period, done.value, started)
-        except (PrivacyError, AuditError) as exc:
+        except (PrivacyError, AuditError, InputChangedError) as exc:
             say(f"error: {exc}")
             failed = True
         else:  # pragma: no cover - the steps yield once
