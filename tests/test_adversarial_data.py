@@ -196,3 +196,33 @@ def test_a_raw_file_replaced_during_a_build_is_refused(tmp_path):
     assert f"{raw}: changed while the report was being built" in str(err.value)
     assert {p.name: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
     assert not list(out.parent.glob(".2021Q1-*"))
+
+
+def test_two_folders_with_one_slug_are_refused(make_agency, capsys):
+    """``h07.x`` and ``h07-x`` side by side would share a key and a reports folder: validate refuses."""
+    good = {"u.csv": "ID,DATE,TYPE,DIST\n1,2021-01-05,Taser,North\n"}
+    make_agency(uof_config(), good, name="h07-x")
+    folder = make_agency(uof_config(), good, name="h07.x")
+    assert cli.main(["validate", "--agency", str(folder), "--no-cache"]) == 1
+    text = "".join(capsys.readouterr())
+    assert "the agency folders 'h07.x' and 'h07-x' both give the agency name 'h07-x'" in text and "Traceback" not in text
+
+
+def test_a_reports_folder_is_not_taken_over_by_another_agency(tmp_path):
+    """Agencies in different places with one slug: the second build is refused before it writes anything."""
+    from transparency.build import build_period
+    from transparency.errors import TransparencyError
+    from transparency.periods import parse_period
+
+    first = _small_uof_agency(tmp_path / "a", ["Taser", "Hands"])
+    period = parse_period("2021Q1")[0]
+    build_period(first, period, tmp_path, ["use_of_force"], 1, ("html",), lambda _: None)
+    other = tmp_path / "b" / "data" / "Small"
+    other.parent.mkdir(parents=True)
+    (tmp_path / "a" / "data" / "small").rename(other)
+    second = keyed_agency(other)
+    assert second.slug == first.slug
+    report = (tmp_path / "reports" / "small" / "2021Q1" / "report.html").read_bytes()
+    with pytest.raises(TransparencyError, match="holds the reports of the agency folder 'small'"):
+        build_period(second, period, tmp_path, ["use_of_force"], 1, ("html",), lambda _: None, force=True)
+    assert (tmp_path / "reports" / "small" / "2021Q1" / "report.html").read_bytes() == report

@@ -190,6 +190,7 @@ def _period_steps(
             say(f"  no section notebook yet for: {', '.join(unwritten)} (left out of the report)")
     reports = root / "reports" / agency.slug
     reports.mkdir(parents=True, exist_ok=True)
+    claim_reports(reports, agency)
     _refuse_released(reports, period)
     _restore_interrupted(reports, period.code)
     keys = Keys(agency, notebooks)
@@ -363,6 +364,26 @@ def _outcomes_of(folder: Path) -> list[Outcome]:
         outcomes.append(Outcome(name, status=entry["status"], message=entry.get("message"), rows_in_period=rows,
                                 seconds=0.0, reused=True))
     return outcomes
+
+
+OWNER = ".agency-folder"  # in reports/<agency>/: the name of the agency folder whose reports these are
+
+
+def claim_reports(reports: Path, agency: Agency) -> None:
+    """``reports/<slug>/`` belongs to one agency folder: another folder with the same slug (``h07.x`` after
+    ``h07-x``) is refused rather than overwriting its reports."""
+    owner = reports / OWNER
+    name = agency.folder.resolve().name
+    try:
+        claimed = owner.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        owner.write_text(name + "\n", encoding="utf-8")
+        return
+    if claimed != name:
+        raise TransparencyError(
+            f"{reports} holds the reports of the agency folder '{claimed}', and '{name}' gives the same name "
+            f"'{agency.slug}': it would overwrite them and share their pseudonymisation key. Rename the folder "
+            f"(or, if '{claimed}' was renamed to '{name}', delete {owner}).")
 
 
 def _refuse_released(reports: Path, period: Period) -> None:

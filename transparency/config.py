@@ -487,14 +487,36 @@ def load_agency(where: str | Path) -> Agency:
     if model.publishing.logo is not None:
         _check_logo(path, model.publishing.logo)
     groups = {name: _check_dataset(path, name, ds) for name, ds in model.datasets.items()}
+    _refuse_slug_collision(path, folder)
     return Agency(
-        slug=re.sub(r"[^a-z0-9_-]+", "-", folder.resolve().name.lower()),
+        slug=agency_slug(folder.resolve().name),
         folder=folder,
         config_path=path,
         model=model,
         raw_root=raw_root,
         file_groups=groups,
     )
+
+
+def agency_slug(folder_name: str) -> str:
+    """The agency's short name, from its folder's: it names its key file and its ``reports/`` folder."""
+    return re.sub(r"[^a-z0-9_-]+", "-", folder_name.lower())
+
+
+def _refuse_slug_collision(path: Path, folder: Path) -> None:
+    """Two agency folders side by side whose names give one slug (``h07.x`` and ``h07-x``) would share a
+    pseudonymisation key (one officer, one pseudonym in both) and overwrite each other's reports: refused."""
+    folder = folder.resolve()
+    slug = agency_slug(folder.name)
+    try:
+        siblings = [p for p in folder.parent.iterdir() if p.name != folder.name and agency_slug(p.name) == slug]
+    except OSError:
+        return
+    for other in siblings:
+        if (other / "agency.yml").is_file():
+            raise ConfigError(str(path), "", f"the agency folders '{folder.name}' and '{other.name}' both give the "
+                              f"agency name '{slug}', which names the pseudonymisation key and reports/{slug}/: "
+                              "they would share one key and overwrite each other's reports. Rename one of them.")
 
 
 #: Image files a cover may show (embedded in the report); larger files are refused.
