@@ -226,3 +226,32 @@ def test_a_reports_folder_is_not_taken_over_by_another_agency(tmp_path):
     with pytest.raises(TransparencyError, match="holds the reports of the agency folder 'small'"):
         build_period(second, period, tmp_path, ["use_of_force"], 1, ("html",), lambda _: None, force=True)
     assert (tmp_path / "reports" / "small" / "2021Q1" / "report.html").read_bytes() == report
+
+
+@pytest.mark.parametrize(("attack", "expected"), [
+    ("link", "the key file is a link"),
+    ("readable_by_everyone", "may be read or changed by other users (mode 644)"),
+    ("all_zeros", "the key is all zeros"),
+])
+def test_a_weak_key_file_is_refused(make_agency, capsys, attack, expected):
+    from transparency.keys import create_key, key_path
+
+    config = agency_config({"use_of_force": {"files": ["u.csv"], "columns": {**UOF, "officer_id": "OFF"}}})
+    folder = make_agency(config, {"u.csv": "ID,DATE,TYPE,OFF\n1,2021-01-05,Taser,4521\n"}, name=f"key-{attack}")
+    path = key_path(f"key-{attack}")
+    if attack == "link":
+        target = create_key("key-target")
+        path.symlink_to(target)
+    elif attack == "readable_by_everyone":
+        create_key(f"key-{attack}")
+        os.chmod(path, 0o644)
+    else:
+        path.write_text("0" * 64 + "\n")
+        os.chmod(path, 0o600)
+    try:
+        assert cli.main(["validate", "--agency", str(folder), "--no-cache"]) == 1
+    finally:
+        path.unlink()
+    text = "".join(capsys.readouterr())
+    assert f"{path}: the key" in text or f"{path}:" in text, text
+    assert expected in text and "Traceback" not in text
