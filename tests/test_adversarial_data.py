@@ -41,6 +41,9 @@ CASES = [
     ("invisible_chars_counted", uof_config(),
      {"u.csv": "ID,DATE,TYPE,DIST\n" + "".join(f"{n},2021-01-0{n + 1},Taser,{d}\n" for n, d in enumerate(LOOKALIKE_NORTH))},
      0, "3 cells held invisible characters"),  # the trailing no-break space is trimmed, as any space
+    ("raw_root_is_etc", {**uof_config(), "raw_root": "/etc"}, {}, 1, "raw_root: '/etc' lies outside the agency's folder"),
+    ("raw_root_climbs_out", {**uof_config(), "raw_root": "../.."}, {}, 1, "lies outside the agency's folder; a folder elsewhere must be allowed"),
+    ("raw_root_inside_is_fine", {**uof_config(), "raw_root": "raw"}, {"raw/u.csv": "ID,DATE,TYPE,DIST\n1,2021-01-05,Taser,North\n"}, 0, "1 rows read, 1 used"),
     ("fullwidth_digits_are_digits", pursuits_config(),
      {"p.csv": "ID,DT\n123,2021-01-01\n\uff11\uff12\uff13,2021-01-02\n"}, 1, "pursuit_id '123' repeats row 2"),
 ]
@@ -255,3 +258,15 @@ def test_a_weak_key_file_is_refused(make_agency, capsys, attack, expected):
     text = "".join(capsys.readouterr())
     assert f"{path}: the key" in text or f"{path}:" in text, text
     assert expected in text and "Traceback" not in text
+
+
+def test_a_raw_root_elsewhere_is_read_when_the_builder_allows_it(make_agency, tmp_path, monkeypatch, capsys):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "u.csv").write_text("ID,DATE,TYPE,DIST\n1,2021-01-05,Taser,North\n")
+    folder = make_agency({**uof_config(), "raw_root": str(elsewhere)}, name="allowed")
+    monkeypatch.setenv("TRANSPARENCY_RAW_ROOTS", "")
+    assert cli.main(["validate", "--agency", str(folder), "--no-cache"]) == 1
+    monkeypatch.setenv("TRANSPARENCY_RAW_ROOTS", str(tmp_path))
+    assert cli.main(["validate", "--agency", str(folder), "--no-cache"]) == 0
+    assert "1 rows read, 1 used" in capsys.readouterr().out

@@ -484,6 +484,7 @@ def load_agency(where: str | Path) -> Agency:
         raw_root = (folder / expanded).resolve()
         if not raw_root.is_dir():
             raise ConfigError(str(path), "raw_root", f"folder '{raw_root}' does not exist")
+        _check_raw_root(path, folder, raw_root)
     if model.publishing.logo is not None:
         _check_logo(path, model.publishing.logo)
     groups = {name: _check_dataset(path, name, ds) for name, ds in model.datasets.items()}
@@ -496,6 +497,23 @@ def load_agency(where: str | Path) -> Agency:
         raw_root=raw_root,
         file_groups=groups,
     )
+
+
+#: Folders outside an agency's own where its raw_root may point, separated by os.pathsep: set by whoever runs
+#: the build, not by agency.yml (see the README's threat model).
+RAW_ROOTS_VARIABLE = "TRANSPARENCY_RAW_ROOTS"
+
+
+def _check_raw_root(path: Path, folder: Path, raw_root: Path) -> None:
+    """``raw_root`` must be the agency's folder or inside it, or inside a folder the person running the build
+    allowed in ``$TRANSPARENCY_RAW_ROOTS``: agency.yml alone cannot make the build read ``/etc`` or a home folder."""
+    inside = [folder.resolve()]
+    allowed = [Path(os.path.expanduser(p)).resolve() for p in os.environ.get(RAW_ROOTS_VARIABLE, "").split(os.pathsep) if p.strip()]
+    for root in inside + allowed:
+        if raw_root == root or root in raw_root.parents:
+            return
+    raise ConfigError(str(path), "raw_root", f"'{raw_root}' lies outside the agency's folder; a folder elsewhere must be "
+                      f"allowed by whoever runs the build: set {RAW_ROOTS_VARIABLE} to it (or a folder holding it)")
 
 
 def agency_slug(folder_name: str) -> str:
