@@ -270,3 +270,49 @@ def test_a_raw_root_elsewhere_is_read_when_the_builder_allows_it(make_agency, tm
     monkeypatch.setenv("TRANSPARENCY_RAW_ROOTS", str(tmp_path))
     assert cli.main(["validate", "--agency", str(folder), "--no-cache"]) == 0
     assert "1 rows read, 1 used" in capsys.readouterr().out
+
+
+def _workbook(path, sheets: list[tuple[str, list[list[str]], str]]) -> None:
+    """Write an .xlsx of (title, rows, state) sheets in order."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.remove(book.active)
+    for title, rows, state in sheets:
+        sheet = book.create_sheet(title)
+        for row in rows:
+            sheet.append(row)
+        sheet.sheet_state = state
+    book.save(path)
+
+
+def test_a_hidden_first_worksheet_is_read_with_a_warning(make_agency, capsys):
+    folder = make_agency(agency_config({"use_of_force": {"files": ["u.xlsx"], "columns": {**UOF, "district": "DIST"}}}))
+    rows = [["ID", "DATE", "TYPE", "DIST"], ["1", "2021-01-05", "Taser", "North"]]
+    _workbook(folder / "u.xlsx", [("Old", rows, "hidden"), ("Current", rows, "visible")])
+    assert cli.main(["validate", "--agency", str(folder), "--no-cache"]) == 0
+    out = capsys.readouterr().out
+    assert "u.xlsx: the worksheet read, 'Old', is hidden in Excel" in out, out
+
+
+def test_a_workbook_that_expands_too_far_is_refused(make_agency, capsys, monkeypatch):
+    """The bound is lowered to 1 MB here: a small workbook whose one cell expands past it (as a 1.5 MB file
+    holding a 1.5 GB cell would past the real bound) is refused before it is read into memory."""
+    from transparency import load
+
+    folder = make_agency(agency_config({"use_of_force": {"files": ["u.xlsx"], "columns": {**UOF, "district": "DIST"}}}))
+    import zipfile
+
+    _workbook(folder / "u.tmp.xlsx", [("S", [["ID", "DATE", "TYPE", "DIST"], ["1", "2021-01-05", "A" * 1000, "North"]], "visible")])
+    # Excel (and openpyxl) keep a cell to 32,767 characters; a crafted file need not.
+    with zipfile.ZipFile(folder / "u.tmp.xlsx") as source, zipfile.ZipFile(folder / "u.xlsx", "w", zipfile.ZIP_DEFLATED) as bomb:
+        for part in source.infolist():
+            data = source.read(part)
+            bomb.writestr(part, data.replace(b"A" * 1000, b"A" * 3_000_000) if part.filename.endswith("sheet1.xml") else data)
+    (folder / "u.tmp.xlsx").unlink()
+    assert (folder / "u.xlsx").stat().st_size < 100_000
+    monkeypatch.setattr(load, "WORKBOOK_MAX_UNZIPPED", 2**20)
+    monkeypatch.setattr(load, "WORKBOOK_PART_MAX_UNZIPPED", 2**20)
+    assert cli.main(["validate", "--agency", str(folder), "--no-cache"]) == 1
+    text = "".join(capsys.readouterr())
+    assert "u.xlsx: expands to 3 MB when unzipped" in text and "Traceback" not in text, text
