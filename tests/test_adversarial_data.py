@@ -129,7 +129,7 @@ def test_an_address_column_mapped_to_a_category_is_still_searched(make_agency):
     assert collect_values(load_agency(folder), ["use_of_force"]) == {"1200 quillfeather lane": ("u.csv", "BLOCK_ADDRESS")}
 
 
-def _small_uof_agency(root, types: list[str], extra_column: tuple[str, list[str]] | None = None):
+def _small_uof_agency(root, types: list[str], extra_column: tuple[str, list[str]] | None = None, file_name: str = "u.csv"):
     """An agency of 60 use-of-force rows in 2021Q1 under ``root/data/small``, force types taken in turn from ``types``."""
     folder = root / "data" / "small"
     folder.mkdir(parents=True)
@@ -138,9 +138,9 @@ def _small_uof_agency(root, types: list[str], extra_column: tuple[str, list[str]
     for i in range(60):
         row = f"{i},2021-0{1 + i % 3}-1{i % 9},{types[i % len(types)]},{['North', 'South'][i % 2]}"
         rows.append(row + (f",{extra_column[1][i % len(extra_column[1])]}" if extra_column else ""))
-    (folder / "u.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    (folder / file_name).write_text("\n".join(rows) + "\n", encoding="utf-8")
     (folder / "agency.yml").write_text(yaml.safe_dump(uof_config() | {"datasets": {"use_of_force": {
-        "files": ["u.csv"], "columns": {**UOF, "district": "DIST"}}}}))
+        "files": ["u*.csv"], "columns": {**UOF, "district": "DIST"}}}}))
     return keyed_agency(folder)
 
 
@@ -316,3 +316,17 @@ def test_a_workbook_that_expands_too_far_is_refused(make_agency, capsys, monkeyp
     assert cli.main(["validate", "--agency", str(folder), "--no-cache"]) == 1
     text = "".join(capsys.readouterr())
     assert "u.xlsx: expands to 3 MB when unzipped" in text and "Traceback" not in text, text
+
+
+def test_a_name_in_a_raw_files_name_fails_the_build(tmp_path):
+    """The file's name holds a name that its caller-name column holds: before, it was published in the
+    data-quality appendix and manifest.json; now the scan finds it across the name's "_" and refuses the build."""
+    from transparency.build import PrivacyError, build_period
+    from transparency.periods import parse_period
+
+    agency = _small_uof_agency(tmp_path, ["Taser", "Hands"], ("CALLER_NAME", ["Zebulon Quillfeather", "Agatha Smythe"]),
+                               file_name="u_zebulon_quillfeather.csv")
+    with pytest.raises(PrivacyError) as err:
+        build_period(agency, parse_period("2021Q1")[0], tmp_path, ["use_of_force"], 1, ("html",), lambda _: None)
+    assert "manifest.json: holds a value of column 'CALLER_NAME'" in str(err.value)
+    assert "report.html: holds a value of column 'CALLER_NAME'" in str(err.value)
