@@ -64,8 +64,9 @@ def _marks() -> str:
     return "".join(ranges)
 
 
-# A word: letters and digits of any script, with their combining marks ("_" separates words, as in file names).
-_TOKEN = re.compile(r"(?:[^\W_]|[" + _marks() + r"])+")
+# A word: letters and digits of any script, with their combining marks. "_" separates words, as in file names:
+# it is made a space in the values and in the text searched (:func:`_folded`) before words are found.
+_TOKEN = re.compile(r"[\w" + _marks() + r"]+")
 # Scripts written without spaces between words (Han, Hiragana, Katakana, Thai, Lao, Tibetan, Myanmar, Khmer):
 # a value in them is looked for as a run of characters anywhere in a run of such characters.
 _UNSPACED = ("\u0e00-\u0eff\u0f00-\u0fff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u31f0-\u31ff"
@@ -274,7 +275,7 @@ def needles(values: dict[str, tuple[str, str]], key: bytes) -> list[Needle]:
     out = []
     for value, (source, column) in values.items():
         masked = mask(value)
-        value = _SPACES.sub(" ", fold(value))
+        value = _folded(value)
         words = list(_TOKEN.finditer(value))
         run = "".join(_UNSPACED_RUN.findall(value))
         run_hash, run_size = (digest(run), len(run)) if len(run) >= 2 else ("", 0)
@@ -371,7 +372,7 @@ def scan(folder: Path, values: dict[str, tuple[str, str]] | list[Needle], skip_p
         if skip_pdf and path.suffix.lower() == ".pdf":
             continue
         reported: set[str] = set()
-        text = _SPACES.sub(" ", fold(published_text(path)))
+        text = _folded(published_text(path))
         for needle in _unspaced_found(text, unspaced, digest):
             reported.add(needle.whole)
             leaks.append(Leak(str(path.relative_to(folder)), needle.source, needle.column, needle.masked))
@@ -430,3 +431,9 @@ def _unspaced_found(text: str, unspaced: dict[int, dict[str, Needle]], digest) -
 
 
 _UNSPACED_RUN_SPACED = re.compile(f"[{_UNSPACED}](?:\\s*[{_UNSPACED}])*")
+
+
+def _folded(text: str) -> str:
+    """Text as values are compared in it: folded (:func:`transparency.textnorm.fold`), "_" a space, each run of
+    white space one space."""
+    return _SPACES.sub(" ", fold(text).replace("_", " "))
