@@ -20,9 +20,10 @@ SHARED_REAL = (REPO / ".." / "shared" / "real").resolve()
 def _isolated_state(tmp_path_factory):
     """Keys and caches never touch the developer's home folder during tests (one folder per test run)."""
     state = tmp_path_factory.mktemp("state")
-    saved = {name: os.environ.get(name) for name in ("TRANSPARENCY_KEYS_DIR", "TRANSPARENCY_CACHE_DIR")}
+    saved = {name: os.environ.get(name) for name in ("TRANSPARENCY_KEYS_DIR", "TRANSPARENCY_CACHE_DIR", "TRANSPARENCY_RAW_ROOTS")}
     os.environ["TRANSPARENCY_KEYS_DIR"] = str(state / "keys")
     os.environ["TRANSPARENCY_CACHE_DIR"] = str(state / "cache")
+    os.environ["TRANSPARENCY_RAW_ROOTS"] = str(SHARED_REAL)  # the real agencies' raw_root (tests/agencies)
     yield
     for name, value in saved.items():
         if value is None:

@@ -190,6 +190,7 @@ def _period_steps(
             say(f"  no section notebook yet for: {', '.join(unwritten)} (left out of the report)")
     reports = root / "reports" / agency.slug
     reports.mkdir(parents=True, exist_ok=True)
+    claim_reports(reports, agency)
     _refuse_released(reports, period)
     _restore_interrupted(reports, period.code)
     keys = Keys(agency, notebooks)
@@ -201,6 +202,7 @@ def _period_steps(
     if engine == "inprocess":
         warm_up()  # the notebook workers' server imports what they need while the data loads
     made_from = recipe(agency, names, notebooks, keys)  # before the notebooks run: an edit during the build makes it stale
+    read_from = input_snapshot(agency, names, keys)  # checked again before the report is published
     section_keys = {name: keys.section(name, period.code) for name in names}
     keys.save()
     kept = SectionStore(agency, period.code)
@@ -320,6 +322,8 @@ def _period_steps(
         manifest["audit"] = audited.to_dict()
         _json(manifest_path, manifest)
 
+        check_inputs_unchanged(agency, read_from, manifest)
+
         # Swap into place: the old report moves aside, the new one in, then the old one goes.
         final = reports / period.code
         aside = reports / f".{period.code}-previous-{os.getpid()}"
@@ -360,6 +364,26 @@ def _outcomes_of(folder: Path) -> list[Outcome]:
         outcomes.append(Outcome(name, status=entry["status"], message=entry.get("message"), rows_in_period=rows,
                                 seconds=0.0, reused=True))
     return outcomes
+
+
+OWNER = ".agency-folder"  # in reports/<agency>/: the name of the agency folder whose reports these are
+
+
+def claim_reports(reports: Path, agency: Agency) -> None:
+    """``reports/<slug>/`` belongs to one agency folder: another folder with the same slug (``h07.x`` after
+    ``h07-x``) is refused rather than overwriting its reports."""
+    owner = reports / OWNER
+    name = agency.folder.resolve().name
+    try:
+        claimed = owner.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        owner.write_text(name + "\n", encoding="utf-8")
+        return
+    if claimed != name:
+        raise TransparencyError(
+            f"{reports} holds the reports of the agency folder '{claimed}', and '{name}' gives the same name "
+            f"'{agency.slug}': it would overwrite them and share their pseudonymisation key. Rename the folder "
+            f"(or, if '{claimed}' was renamed to '{name}', delete {owner}).")
 
 
 def _refuse_released(reports: Path, period: Period) -> None:
@@ -598,7 +622,9 @@ def _publish(agency: Agency, period: Period, outcomes: dict[str, Outcome], stagi
     _json(staging / "metrics.json", metrics_out)
 
     manifest = {
-        "agency": {"name": agency.name, "slug": agency.slug, "config": str(agency.config_path)},
+        # The configuration's name only: an absolute path would publish the building machine's folders (a home
+        # folder names its user).
+        "agency": {"name": agency.name, "slug": agency.slug, "config": agency.config_path.name},
         "period": period.code,
         "parameters": {"formats": list(formats), "datasets": configured},
         "built_at": built_on.isoformat(),
@@ -727,6 +753,38 @@ class PrivacyError(TransparencyError):
     """A published file would hold a raw value of an identifying input column: the build is refused."""
 
 
+class InputChangedError(TransparencyError):
+    """An input file changed while the report was being built: its parts may come from different versions."""
+
+
+def input_snapshot(agency: Agency, datasets: list[str], keys: Keys) -> dict[str, str]:
+    """The sha256 of every input file a build of ``datasets`` reads (with the datasets they use), by path
+    relative to ``raw_root``, as the build starts."""
+    read = {n for name in datasets for n in [name, *registry.dataset(name).uses] if n in agency.dataset_names}
+    return {path: sha256 for name in sorted(read) for path, sha256 in keys.inputs(name) if path != "missing"}
+
+
+def check_inputs_unchanged(agency: Agency, snapshot: dict[str, str], manifest: dict) -> None:
+    """Refuse to publish a report made from inputs that changed during the build.
+
+    Each input file is hashed again (its bytes, not its size and time), and compared with the hash taken as
+    the build started and with the hash of the bytes the loader read (``manifest.json``'s inputs): a file
+    replaced while the notebooks ran would give a report mixing its old and new rows.
+    """
+    from .hashing import file_sha256
+
+    read = {i["path"]: i["sha256"] for entry in manifest.get("datasets", {}).values() for i in entry.get("inputs", [])}
+    for path, at_start in sorted(snapshot.items()):
+        file = agency.raw_root / path
+        now = file_sha256(file) if file.is_file() else "missing"
+        loaded = read.get(path, at_start)
+        if not (at_start == now == loaded):
+            raise InputChangedError(
+                f"{file}: changed while the report was being built (sha256 {at_start[:12]} at the start, "
+                f"{loaded[:12]} as loaded, {now[:12]} now), so the report could mix two versions of it. Nothing was "
+                "published; the previous report is unchanged. Build again once the files are final.")
+
+
 class AuditError(TransparencyError):
     """The consistency audit found a figure with two values, a small count or a recoverable hidden count."""
 
@@ -819,7 +877,7 @@ def build(agency: Agency, periods: list[Period], root: Path, datasets: list[str]
             next(steps)
         except StopIteration as done:
             report(period, done.value, started)
-        except (PrivacyError, AuditError) as exc:
+        except (PrivacyError, AuditError, InputChangedError) as exc:
             say(f"error: {exc}")
             failed = True
         else:  # pragma: no cover - the steps yield once

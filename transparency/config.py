@@ -484,17 +484,57 @@ def load_agency(where: str | Path) -> Agency:
         raw_root = (folder / expanded).resolve()
         if not raw_root.is_dir():
             raise ConfigError(str(path), "raw_root", f"folder '{raw_root}' does not exist")
+        _check_raw_root(path, folder, raw_root)
     if model.publishing.logo is not None:
         _check_logo(path, model.publishing.logo)
     groups = {name: _check_dataset(path, name, ds) for name, ds in model.datasets.items()}
+    _refuse_slug_collision(path, folder)
     return Agency(
-        slug=re.sub(r"[^a-z0-9_-]+", "-", folder.resolve().name.lower()),
+        slug=agency_slug(folder.resolve().name),
         folder=folder,
         config_path=path,
         model=model,
         raw_root=raw_root,
         file_groups=groups,
     )
+
+
+#: Folders outside an agency's own where its raw_root may point, separated by os.pathsep: set by whoever runs
+#: the build, not by agency.yml (see the README's threat model).
+RAW_ROOTS_VARIABLE = "TRANSPARENCY_RAW_ROOTS"
+
+
+def _check_raw_root(path: Path, folder: Path, raw_root: Path) -> None:
+    """``raw_root`` must be the agency's folder or inside it, or inside a folder the person running the build
+    allowed in ``$TRANSPARENCY_RAW_ROOTS``: agency.yml alone cannot make the build read ``/etc`` or a home folder."""
+    inside = [folder.resolve()]
+    allowed = [Path(os.path.expanduser(p)).resolve() for p in os.environ.get(RAW_ROOTS_VARIABLE, "").split(os.pathsep) if p.strip()]
+    for root in inside + allowed:
+        if raw_root == root or root in raw_root.parents:
+            return
+    raise ConfigError(str(path), "raw_root", f"'{raw_root}' lies outside the agency's folder; a folder elsewhere must be "
+                      f"allowed by whoever runs the build: set {RAW_ROOTS_VARIABLE} to it (or a folder holding it)")
+
+
+def agency_slug(folder_name: str) -> str:
+    """The agency's short name, from its folder's: it names its key file and its ``reports/`` folder."""
+    return re.sub(r"[^a-z0-9_-]+", "-", folder_name.lower())
+
+
+def _refuse_slug_collision(path: Path, folder: Path) -> None:
+    """Two agency folders side by side whose names give one slug (``h07.x`` and ``h07-x``) would share a
+    pseudonymisation key (one officer, one pseudonym in both) and overwrite each other's reports: refused."""
+    folder = folder.resolve()
+    slug = agency_slug(folder.name)
+    try:
+        siblings = [p for p in folder.parent.iterdir() if p.name != folder.name and agency_slug(p.name) == slug]
+    except OSError:
+        return
+    for other in siblings:
+        if (other / "agency.yml").is_file():
+            raise ConfigError(str(path), "", f"the agency folders '{folder.name}' and '{other.name}' both give the "
+                              f"agency name '{slug}', which names the pseudonymisation key and reports/{slug}/: "
+                              "they would share one key and overwrite each other's reports. Rename one of them.")
 
 
 #: Image files a cover may show (embedded in the report); larger files are refused.

@@ -50,10 +50,27 @@ def read_key(agency_slug: str) -> bytes:
             f"no pseudonymisation key for agency '{agency_slug}': run `transparency keygen --agency {agency_slug}` "
             "(keys live outside the repository; set TRANSPARENCY_KEYS_DIR to choose where)",
         )
+    check_key_file(path)
     text = path.read_text(encoding="ascii").strip()
     if len(text) < 32:
         raise ConfigError(str(path), "", "the key is too short (expected 64 hex digits)")
     return text.encode("ascii")
+
+
+def check_key_file(path: Path) -> None:
+    """Refuse a key file that is a link (it could point anywhere, and be swapped), that others may read, or
+    whose key is all zeros (a placeholder, not a secret)."""
+    import stat
+
+    if path.is_symlink():
+        raise ConfigError(str(path), "", "the key file is a link: keep the key itself there (a file of mode 600)")
+    mode = path.stat().st_mode
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise ConfigError(str(path), "", f"the key file may be read or changed by other users (mode {stat.S_IMODE(mode):o}): "
+                          f"run `chmod 600 {path}`")
+    data = path.read_bytes().strip()
+    if data and not data.strip(b"0\x00"):
+        raise ConfigError(str(path), "", "the key is all zeros, not a secret: create one with `transparency keygen`")
 
 
 def fingerprint(key: bytes) -> str:

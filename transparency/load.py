@@ -224,6 +224,7 @@ def _read(path: Path, encoding: str | None, sheet, delimiter: str | None, compac
         # otherwise (a negative date serial as a time of day, "_x000D_" as a carriage return, integers
         # past 2**53 rounded).
         engine = None if suffix == ".xls" else "openpyxl"
+        sheet_warnings = _check_workbook(path, sheet) if suffix != ".xls" else []
         try:
             frame = pd.read_excel(path, sheet_name=sheet if sheet is not None else 0, dtype=str, header=0, keep_default_na=False,
                                   na_filter=False, engine=engine)
@@ -231,7 +232,7 @@ def _read(path: Path, encoding: str | None, sheet, delimiter: str | None, compac
             raise DataError(str(path), f"cannot be read as an Excel workbook ({type(exc).__name__}: {exc})") from None
         frame = frame.iloc[:, _kept(list(frame.columns), columns)]
         frame = frame.fillna("").astype(str)
-        encoding_used, warnings = "xlsx", []
+        encoding_used, warnings = "xlsx", sheet_warnings
         sha256 = file_sha256(path) if digest else ""
     else:
         data = path.read_bytes()
@@ -250,7 +251,62 @@ def _read(path: Path, encoding: str | None, sheet, delimiter: str | None, compac
     frame.columns = [_column_name(c) for c in frame.columns]
     for column in frame.columns:
         frame[column] = _compact_text(frame[column]) if compact else _trimmed(frame[column])
+    _normalise_cells(frame, warnings)
     return frame, encoding_used, warnings, sha256
+
+
+def _normalise_cells(frame: pd.DataFrame, warnings: list[str]) -> None:
+    """Cells with invisible characters or odd spaces made plain (:mod:`transparency.textnorm`), in place;
+    how many is said in ``warnings`` and kept in ``frame.attrs["normalised_cells"]``."""
+    from .textnorm import normalise_series
+
+    total = 0
+    for column in frame.columns:
+        frame[column], changed = normalise_series(frame[column])
+        total += changed
+    frame.attrs["normalised_cells"] = total
+    if total:
+        warnings.append(f"{total:,} cells held invisible characters (zero-width spaces, word joiners, soft hyphens) "
+                        "or non-breaking spaces; made plain text")
+
+
+#: What one workbook may expand to when unzipped (a 1.5 MB file can hold a 1.5 GB cell, which takes many times
+#: that in memory once read), in bytes; a worksheet larger than this is no police record.
+WORKBOOK_MAX_UNZIPPED = 512 * 1024 * 1024
+#: What one part of a workbook (a worksheet, the shared strings, where a cell's text is) may expand to.
+WORKBOOK_PART_MAX_UNZIPPED = 256 * 1024 * 1024
+
+
+def _check_workbook(path: Path, sheet) -> list[str]:
+    """Refuse a workbook that would expand beyond the bounds above; warn about hidden worksheets, naming the one
+    read when it is hidden (Excel does not show it, so the person checking the file may never have seen it)."""
+    import zipfile
+    from xml.etree import ElementTree
+
+    try:
+        with zipfile.ZipFile(path) as book:
+            parts = book.infolist()
+            total = sum(p.file_size for p in parts)
+            largest = max(parts, key=lambda p: p.file_size, default=None)
+            if total > WORKBOOK_MAX_UNZIPPED or (largest is not None and largest.file_size > WORKBOOK_PART_MAX_UNZIPPED):
+                raise DataError(str(path), f"expands to {total / 2**20:,.0f} MB when unzipped ({largest.filename}: "
+                                f"{largest.file_size / 2**20:,.0f} MB), more than a workbook may "
+                                f"({WORKBOOK_MAX_UNZIPPED // 2**20} MB, {WORKBOOK_PART_MAX_UNZIPPED // 2**20} MB for one part): "
+                                "export the sheet as CSV")
+            try:
+                root = ElementTree.fromstring(book.read("xl/workbook.xml"))
+            except (KeyError, ElementTree.ParseError):
+                return []  # pandas names what is wrong with the workbook
+    except zipfile.BadZipFile:
+        return []
+    sheets = [(e.get("name"), e.get("state") or "visible") for e in root.iter() if e.tag.rsplit("}", 1)[-1] == "sheet"]
+    hidden = [name for name, state in sheets if state != "visible"]
+    if not hidden:
+        return []
+    read = sheet if isinstance(sheet, str) else (sheets[sheet or 0][0] if len(sheets) > (sheet or 0) else None)
+    if read in hidden:
+        return [f"the worksheet read, '{read}', is hidden in Excel (set `sheet` to choose another)"]
+    return [f"hidden worksheets not read: {', '.join(repr(n) for n in hidden)}"]
 
 
 def _read_csv_pandas(path: Path, data: bytes, sep: str, encoding: str | None) -> tuple[pd.DataFrame, str, list[str]]:
@@ -1601,10 +1657,12 @@ def load_dataset(agency: Agency, dataset: str, key: bytes | None = None, *, comp
         group, path = item
         return _read(path, group.encoding, group.sheet, group.delimiter)
 
+    normalised_cells = 0
     for (group, path), (frame, encoding_used, warnings, digest) in _read_ahead(main_files(), read):
         for observe in RAW_READERS:
             observe(agency, dataset, path, digest, frame)
         account = FileAccount(_display(agency, path), digest, encoding_used, len(frame), warnings=warnings)
+        normalised_cells += frame.attrs.get("normalised_cells", 0)
         if frame.empty:
             account.warnings.append("the file has a header but no rows")
         blank, header = _blank_and_header(frame)
@@ -1758,6 +1816,10 @@ def load_dataset(agency: Agency, dataset: str, key: bytes | None = None, *, comp
         if source.kind == "synthetic":
             basis = "the columns " + ", ".join(source.columns) if source.columns else "the content of each row"
             notes.append(f"The agency publishes no {registry.field_words(field_name)}; one was made from {basis}.")
+    if normalised_cells:
+        notes.append(f"{normalised_cells:,} cells held invisible characters (such as zero-width spaces or soft hyphens) "
+                     "or non-breaking spaces, which were removed or made ordinary spaces so that values that look "
+                     "the same are counted as one.")
     if config.notes:
         notes.append(config.notes)
     return LoadResult(

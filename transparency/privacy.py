@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import unicodedata
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ import pandas as pd
 from . import registry
 from .config import Agency
 from .load import read_raw
+from .textnorm import fold
 
 if TYPE_CHECKING:
     from .incremental import Keys
@@ -45,8 +47,34 @@ IDENTIFYING_HINTS = (
     "comment", "remark", "summary_text", "description", "call_taker", "calltaker", "dispatcher", "officer_id",
     "offnum", "officerid", "subjectid", "citnum",
 )
-_TOKEN = re.compile(r"[0-9a-z]+")
 _SPACES = re.compile(r"\s+")
+
+
+def _marks() -> str:
+    """Combining marks (Unicode category M) of planes 0 and 1, as a character class body: part of a word
+    in scripts such as Devanagari, where "राम" is letters and vowel signs."""
+    ranges, start = [], None
+    for code in range(0x20000):
+        mark = unicodedata.category(chr(code)).startswith("M")
+        if mark and start is None:
+            start = code
+        elif not mark and start is not None:
+            ranges.append(f"\\U{start:08x}-\\U{code - 1:08x}")
+            start = None
+    return "".join(ranges)
+
+
+# A word: letters and digits of any script, with their combining marks. "_" separates words, as in file names:
+# it is made a space in the values and in the text searched (:func:`_folded`) before words are found.
+_TOKEN = re.compile(r"[\w" + _marks() + r"]+")
+# Scripts written without spaces between words (Han, Hiragana, Katakana, Thai, Lao, Tibetan, Myanmar, Khmer):
+# a value in them is looked for as a run of characters anywhere in a run of such characters.
+_UNSPACED = ("\u0e00-\u0eff\u0f00-\u0fff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u31f0-\u31ff"
+             "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f")
+_UNSPACED_RUN = re.compile(f"[{_UNSPACED}]+")
+# Between the words of a value written with single spaces, a published file may put other separators (a file
+# name's "_", "-" or ".").
+_SEPARATORS = re.compile(r"[\s_.\-]+")
 _ENUM_VALUES = {value for enum in registry.enums().values() for value in enum.values}
 
 
@@ -87,7 +115,24 @@ def identifying_columns(agency: Agency, dataset: str, columns: list[str]) -> lis
         lower = column.lower().replace(" ", "_")
         if column not in published and any(hint in lower for hint in IDENTIFYING_HINTS):
             chosen.add(column)
+        elif column in published and _address_like(column):
+            chosen.add(column)  # an address mapped to a published field by mistake: its addresses are searched
     return [c for c in columns if c in chosen]
+
+
+def _address_like(column: str) -> bool:
+    return any(hint in column.lower() for hint in ADDRESS_HINTS)
+
+
+def _published_columns(agency: Agency, dataset: str) -> set[str]:
+    """Source columns mapped to a field that is published (not a pseudonym)."""
+    spec = registry.dataset(dataset)
+    return {c for group in agency.file_groups[dataset] for name, source in group.columns.items()
+            if spec.fields[name].type != "pseudonym" for c in source.source_columns()}
+
+
+# A street address: a house or block number of two digits or more ("1200", "12XX"), then a word.
+_STREET_ADDRESS = re.compile(r"^\d{2,}[0-9A-Za-z-]*\s+\w")
 
 
 # Words that stand in identifying columns without identifying anyone, and that reports use freely.
@@ -96,10 +141,12 @@ _NOT_IDENTIFYING = {"unknown", "none", "other", "null", "n/a", "redacted", "with
 
 def _searchable(value: str) -> bool:
     value = value.strip()
-    if value.lower() in _NOT_IDENTIFYING or value in _ENUM_VALUES:
+    if fold(value) in _NOT_IDENTIFYING or value in _ENUM_VALUES:
         return False
     if value.isdigit():
         return len(value) >= 6
+    if len("".join(_UNSPACED_RUN.findall(value))) >= 2:  # a name in Han is often two or three characters
+        return True
     return len(value) >= 4 and any(ch.isalpha() for ch in value)
 
 
@@ -132,7 +179,7 @@ def values_as_loaded(agency: Agency) -> Iterator[dict[Path, tuple[str, dict[str,
 
 def _file_values(agency: Agency, dataset: str, group, path: Path, missing: set[str],
                  distinct: dict[str, Any] | None = None) -> dict[str, str]:
-    """Identifying raw values of one input file: value (lower case) -> column.
+    """Identifying raw values of one input file: value (:func:`transparency.textnorm.fold`) -> column.
 
     ``distinct``: the file's identifying columns' distinct values as the loader read them
     (:func:`values_as_loaded`); without it, the file is read.
@@ -143,16 +190,18 @@ def _file_values(agency: Agency, dataset: str, group, path: Path, missing: set[s
                                columns=lambda names: identifying_columns(agency, dataset, names))
         distinct = _distinct_identifying(agency, dataset, frame)
     found: dict[str, str] = {}
+    published = _published_columns(agency, dataset)
     for column, values in distinct.items():
-        address = any(hint in column.lower() for hint in ADDRESS_HINTS) and column not in (
-            agency.dataset(dataset).private_columns or [])
+        address = _address_like(column) and column not in (agency.dataset(dataset).private_columns or [])
         for value in values:
             text = str(value).strip()
             if text in missing or not _searchable(text):
                 continue
             if address and not any(ch.isdigit() for ch in text):
                 continue
-            found.setdefault(text.lower(), column)
+            if column in published and not _STREET_ADDRESS.match(text):
+                continue  # a mapped column named like an address: only street addresses are searched for
+            found.setdefault(fold(text), column)
     return found
 
 
@@ -179,10 +228,12 @@ def collect_values(agency: Agency, datasets: list[str], missing: tuple[str, ...]
 class Needle:
     """One identifying value, held as keyed hashes, never as text.
 
-    ``tokens`` hashes its words (runs of letters and digits), which find where it may stand;
-    ``whole`` hashes the whole value with each run of white space made one space, which decides;
-    ``lead`` and ``trail`` count the characters before its first word and after its last
-    ("white, a." has 0 and 1).
+    The value is first folded (:func:`transparency.textnorm.fold`: NFKC, invisible characters removed,
+    case-folded). ``tokens`` hashes its words (runs of letters, digits and combining marks of any script),
+    which find where it may stand; ``whole`` hashes the whole value with each run of white space made one
+    space, which decides; ``lead`` and ``trail`` count the characters before its first word and after its
+    last ("white, a." has 0 and 1). ``run`` hashes its characters of scripts written without spaces (Han,
+    Thai...), ``run_size`` their number ("" and 0 when it has fewer than two).
     """
 
     tokens: tuple[str, ...]
@@ -192,14 +243,16 @@ class Needle:
     source: str
     column: str
     masked: str
+    run: str = ""
+    run_size: int = 0
 
     def to_list(self) -> list:
-        return [list(self.tokens), self.whole, self.lead, self.trail, self.column, self.masked]
+        return [list(self.tokens), self.whole, self.lead, self.trail, self.column, self.masked, self.run, self.run_size]
 
     @classmethod
     def from_list(cls, data: list, source: str) -> Needle:
-        tokens, whole, lead, trail, column, masked = data
-        return cls(tuple(tokens), whole, lead, trail, source, column, masked)
+        tokens, whole, lead, trail, column, masked, run, run_size = data
+        return cls(tuple(tokens), whole, lead, trail, source, column, masked, run, run_size)
 
 
 def _hasher(key: bytes):
@@ -222,11 +275,13 @@ def needles(values: dict[str, tuple[str, str]], key: bytes) -> list[Needle]:
     out = []
     for value, (source, column) in values.items():
         masked = mask(value)
-        value = _SPACES.sub(" ", value)
+        value = _folded(value)
         words = list(_TOKEN.finditer(value))
+        run = "".join(_UNSPACED_RUN.findall(value))
+        run_hash, run_size = (digest(run), len(run)) if len(run) >= 2 else ("", 0)
         if words:
             out.append(Needle(tuple(digest(w.group()) for w in words), digest(value), words[0].start(),
-                              len(value) - words[-1].end(), source, column, masked))
+                              len(value) - words[-1].end(), source, column, masked, run_hash, run_size))
     return out
 
 
@@ -301,8 +356,11 @@ def scan(folder: Path, values: dict[str, tuple[str, str]] | list[Needle], skip_p
         raise ValueError("needles need the key they were hashed with")
     digest = _hasher(key)
     by_first: dict[str, list[Needle]] = {}
+    unspaced: dict[int, dict[str, Needle]] = {}  # run_size -> run -> needle
     for needle in values:
         by_first.setdefault(needle.tokens[0], []).append(needle)
+        if needle.run_size:
+            unspaced.setdefault(needle.run_size, {}).setdefault(needle.run, needle)
     leaks = []
     skipped = {p.resolve() for p in skip}
     files = sorted(only) if only is not None else sorted(p for p in folder.rglob("*") if p.is_file())
@@ -313,7 +371,11 @@ def scan(folder: Path, values: dict[str, tuple[str, str]] | list[Needle], skip_p
             continue
         if skip_pdf and path.suffix.lower() == ".pdf":
             continue
-        text = _SPACES.sub(" ", published_text(path).lower())
+        reported: set[str] = set()
+        text = _folded(published_text(path))
+        for needle in _unspaced_found(text, unspaced, digest):
+            reported.add(needle.whole)
+            leaks.append(Leak(str(path.relative_to(folder)), needle.source, needle.column, needle.masked))
         # Each distinct word is hashed once. Most files hold no value's every word; in those that
         # do, a value is looked for only where its first word stands, and its characters are
         # compared (hashed whole) only where all its words follow in order.
@@ -327,7 +389,6 @@ def scan(folder: Path, values: dict[str, tuple[str, str]] | list[Needle], skip_p
             continue
         firsts = {word for word, value in hashed.items() if value in starts}
         spans: list[tuple[int, int]] | None = None
-        reported: set[str] = set()
         for position, word in enumerate(words):
             if word not in firsts:
                 continue
@@ -338,7 +399,41 @@ def scan(folder: Path, values: dict[str, tuple[str, str]] | list[Needle], skip_p
                 if spans is None:
                     spans = [m.span() for m in _TOKEN.finditer(text)]  # the same words, in order
                 start, end = spans[position][0] - needle.lead, spans[position + size - 1][1] + needle.trail
-                if start >= 0 and digest(text[start:end]) == needle.whole:
+                if (start >= 0 and digest(text[start:end]) == needle.whole) or _separated_words(
+                        text, spans[position:position + size], words[position:position + size], needle, digest):
                     reported.add(needle.whole)
                     leaks.append(Leak(str(path.relative_to(folder)), needle.source, needle.column, needle.masked))
     return leaks
+
+
+def _separated_words(text: str, spans: list[tuple[int, int]], words: list[str], needle: Needle, digest) -> bool:
+    """Whether words found in order are the needle written with other separators: a value that is plain words
+    with single spaces ("zebulon quillfeather") is found as "Zebulon_Quillfeather.csv" or "zebulon-quillfeather"."""
+    if needle.lead or needle.trail or digest(" ".join(words)) != needle.whole:
+        return False
+    return all(_SEPARATORS.fullmatch(text[a[1]:b[0]]) for a, b in zip(spans, spans[1:]))
+
+
+def _unspaced_found(text: str, unspaced: dict[int, dict[str, Needle]], digest) -> list[Needle]:
+    """Needles whose characters of a script written without spaces stand in ``text`` (anywhere in a run of such
+    characters, white space between them ignored: "王小明" is found in "王 小明在那里")."""
+    if not unspaced:
+        return []
+    runs = ["".join(_SPACES.split(m.group())) for m in _UNSPACED_RUN_SPACED.finditer(text)]
+    found: dict[str, Needle] = {}
+    for run in runs:
+        for size, by_run in unspaced.items():
+            for i in range(len(run) - size + 1):
+                needle = by_run.get(digest(run[i:i + size]))
+                if needle is not None:
+                    found.setdefault(needle.whole, needle)
+    return list(found.values())
+
+
+_UNSPACED_RUN_SPACED = re.compile(f"[{_UNSPACED}](?:\\s*[{_UNSPACED}])*")
+
+
+def _folded(text: str) -> str:
+    """Text as values are compared in it: folded (:func:`transparency.textnorm.fold`), "_" a space, each run of
+    white space one space."""
+    return _SPACES.sub(" ", fold(text).replace("_", " "))
