@@ -244,6 +244,7 @@ class Unpivot(_Model):
     columns: dict[str, str] = Field(min_length=1)
     true_values: list[str] = list(DEFAULT_TRUE_FLAGS)
     value: str | None = None  # with a value field: every non-empty cell becomes a (label, value) row
+    otherwise: str | None = None  # a row with no flag set is kept with this label (else excluded as no_<field>)
 
 
 class RelatedField(_Model):
@@ -265,6 +266,9 @@ class Related(_Model):
     files: list[str] = Field(min_length=1)
     key: dict[str, str] = Field(min_length=1, max_length=1)
     fields: dict[str, RelatedField] = Field(min_length=1)
+    # Only rows whose column holds one of these values (a long table of several kinds of row); the
+    # others are excluded as not_selected.
+    where: dict[str, list[Any]] = {}
     encoding: str | None = None
     missing_values: list[str] | None = None
     sheet: str | int | None = None
@@ -571,6 +575,16 @@ def _check_dataset(path: Path, name: str, ds: DatasetConfig) -> list[FileGroup]:
         if ds.unpivot.field in ds.columns:
             raise ConfigError(str(path), f"{base}.unpivot.field", f"'{ds.unpivot.field}' is also in columns")
         made_elsewhere.add(ds.unpivot.field)
+        if ds.unpivot.otherwise is not None:
+            if ds.unpivot.value:
+                raise ConfigError(str(path), f"{base}.unpivot.otherwise",
+                                  "is for flag columns: with `value`, an empty cell gives no row")
+            if not ds.unpivot.otherwise.strip():
+                raise ConfigError(str(path), f"{base}.unpivot.otherwise", "expected a label, such as \"Not recorded\"")
+            field_spec = fields[ds.unpivot.field]
+            if field_spec.type == "enum" and ds.unpivot.otherwise not in field_spec.enum.values:
+                raise ConfigError(str(path), f"{base}.unpivot.otherwise", f"'{ds.unpivot.otherwise}' is not a canonical "
+                                  f"{field_spec.enum.name} value; expected one of {', '.join(field_spec.enum.values)}")
         if ds.unpivot.value:
             check_field(f"{base}.unpivot.value", ds.unpivot.value)
             if ds.unpivot.value in ds.columns:
@@ -579,6 +593,10 @@ def _check_dataset(path: Path, name: str, ds: DatasetConfig) -> list[FileGroup]:
     for i, rel in enumerate(ds.related):
         for pattern in rel.files:
             _check_glob(path, f"{base}.related.{i}.files", pattern)
+        for column, values in rel.where.items():
+            if not values or any(not str(v).strip() for v in values):
+                raise ConfigError(str(path), f"{base}.related.{i}.where.{column}",
+                                  "expected a non-empty list of the values whose rows are kept")
         for field_name in rel.fields:
             check_field(f"{base}.related.{i}.fields.{field_name}", field_name)
             made_elsewhere.add(field_name)
