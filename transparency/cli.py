@@ -168,11 +168,13 @@ def cmd_new_dataset(args: argparse.Namespace) -> int:
 
 
 def cmd_keygen(args: argparse.Namespace) -> int:
+    from .config import agency_slug, find_agency
     from .keys import create_key, key_path
 
-    agency = _agency(args.agency)
-    existed = key_path(agency.slug).exists()
-    path = create_key(agency.slug)
+    # Only the agency's name is needed (its folder): agency.yml may still be being written.
+    slug = agency_slug(find_agency(args.agency, project_root()))
+    existed = key_path(slug).exists()
+    path = create_key(slug)
     print(f"{'key already exists' if existed else 'created key'}: {path}")
     return 0
 
