@@ -52,7 +52,10 @@ def column_names(path: Path, encoding: str | None = None, sheet=None, delimiter:
     if text is None:
         return []
     sep = delimiter or ("\t" if suffix in (".tsv", ".tab") else ",")
-    row = next(csv.reader(io.StringIO(text), delimiter=sep), [])
+    try:
+        row = next(csv.reader(io.StringIO(text, newline=""), delimiter=sep), [])
+    except csv.Error:  # a malformed file: the loader says what is wrong with it
+        return []
     return [_name(cell) for cell in row if _name(cell)]
 
 
