@@ -302,6 +302,9 @@ class DatasetConfig(_Model):
     publish_events: bool | None = None
     # How category values are shown to readers: field -> {stored value: label} (else sentence case; see labels.py).
     labels: dict[str, dict[Any, Any]] = {}
+    # What one source row is (a grain of datasets.yml: complaint or allegation, incident or application);
+    # the report's wording, metrics and methodology follow it. Default: the dataset's first grain.
+    grain: str | None = None
 
 
 class AgencyModel(_Model):
@@ -373,6 +376,11 @@ class Agency:
 
     def dataset(self, name: str) -> DatasetConfig:
         return self.model.datasets[name]
+
+    def grain(self, name: str) -> registry.Grain:
+        """What one source row of a dataset is: the declared ``grain:``, else the registry's default."""
+        configured = self.model.datasets.get(name)
+        return registry.dataset(name).grain(configured.grain if configured is not None else None)
 
     def labels(self, dataset: str, field: str) -> dict[str, str]:
         """The agency's labels for a category field (``labels:`` in agency.yml): stored value -> label."""
@@ -593,6 +601,12 @@ def _check_dataset_into(path: Path, name: str, ds: DatasetConfig, problems: _Pro
         problems.add(ConfigError(str(path), base, str(exc.args[0])))
         return []
     fields = spec.fields
+    grain = None
+    if ds.grain is not None:
+        try:
+            grain = spec.grain(ds.grain).name
+        except KeyError as exc:
+            problems.add(ConfigError(str(path), f"{base}.grain", str(exc.args[0])))
     if ds.publish_events and not spec.public_events:
         problems.add(ConfigError(str(path), f"{base}.publish_events",
                      f"the events of {name} are not public (public_events in datasets.yml), so they cannot be published one by one; "
@@ -721,7 +735,7 @@ def _check_dataset_into(path: Path, name: str, ds: DatasetConfig, problems: _Pro
         columns = dict(base_columns)
         columns.update(sources(spec_entry.columns, f"{base}.files.{i}.columns"))
         mapped = set(columns) | made_elsewhere | broken
-        missing = [f for f in spec.required if f not in mapped]
+        missing = [f for f in spec.required_at(grain) if f not in mapped]
         if missing:
             problems.add(ConfigError(
                 str(path), f"{base}.columns",

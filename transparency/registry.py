@@ -38,6 +38,21 @@ class Field:
 
 
 @dataclass(frozen=True)
+class Grain:
+    """What one source row of a dataset is (``grain:`` in agency.yml): a dataset's first grain is its
+    default. ``metrics`` renames a metric (or drops it, None) that counts something else at this grain."""
+
+    name: str
+    one_row_is: str
+    optional: tuple[str, ...] = ()
+    metrics: tuple[tuple[str, str | None], ...] = ()
+
+    def metric(self, name: str) -> str | None:
+        """The metric's name at this grain (None: not computed at this grain)."""
+        return dict(self.metrics).get(name, name)
+
+
+@dataclass(frozen=True)
 class Dataset:
     """One canonical dataset: its fields, the event date that places a row in a period, unique keys."""
 
@@ -52,6 +67,21 @@ class Dataset:
     public_events: bool = False  # each event is public: the section lists them, their counts are exact
     public_events_reason: str = ""  # why, in words for the methodology
     public_counts: tuple[str, ...] = ()  # metric names that count the public events themselves
+    grains: tuple[Grain, ...] = ()  # what one source row may be; the first is the default
+
+    def grain(self, name: str | None = None) -> Grain:
+        """A declared grain, or the default one (what ``one_row_is`` says) when ``name`` is None."""
+        for grain in self.grains:
+            if name is None or grain.name == name:
+                return grain
+        if name is None:
+            return Grain("", self.one_row_is)
+        raise KeyError(f"'{name}' is not a grain of {self.name}; expected one of {', '.join(g.name for g in self.grains) or '(none)'}")
+
+    def required_at(self, grain: str | None = None) -> list[str]:
+        """The required fields at a grain (some are optional at another grain)."""
+        optional = set(self.grain(grain).optional)
+        return [name for name in self.required if name not in optional]
 
     @property
     def required(self) -> list[str]:
@@ -106,6 +136,11 @@ def _read() -> tuple[dict[str, Enum], dict[str, Dataset]]:
             public_events=bool(spec.get("public_events", False)),
             public_events_reason=str(spec.get("public_events_reason", "")).strip(),
             public_counts=tuple(spec.get("public_counts", ())),
+            grains=tuple(
+                Grain(gname, str((gspec or {}).get("one_row_is") or spec["one_row_is"]).strip(),
+                      tuple((gspec or {}).get("optional", ())), tuple(((gspec or {}).get("metrics") or {}).items()))
+                for gname, gspec in (spec.get("grains") or {}).items()
+            ),
         )
     for spec in datasets.values():
         if spec.public_events and not (spec.public_events_reason and spec.public_counts):
