@@ -35,6 +35,22 @@ class Field:
     type: str  # id, pseudonym, datetime, category, enum, bool, number, age
     required: bool = False
     enum: Enum | None = None
+    means: str = ""  # what the field holds, in words (``field_meanings`` or ``means:`` in datasets.yml)
+
+
+@dataclass(frozen=True)
+class MetricDoc:
+    """A headline figure as the reference describes it (``metrics`` in datasets.yml).
+
+    ``basis``: ``count`` (a count, hidden when small), ``records`` (hidden when it rests on few records)
+    or ``none`` (never hidden). ``grain``: the grain it is computed at ("" for the default grain).
+    """
+
+    name: str
+    means: str
+    unit: str
+    basis: str
+    grain: str = ""
 
 
 @dataclass(frozen=True)
@@ -68,6 +84,7 @@ class Dataset:
     public_events_reason: str = ""  # why, in words for the methodology
     public_counts: tuple[str, ...] = ()  # metric names that count the public events themselves
     grains: tuple[Grain, ...] = ()  # what one source row may be; the first is the default
+    metrics: tuple[MetricDoc, ...] = ()  # the headline figures, described for the reference
 
     def grain(self, name: str | None = None) -> Grain:
         """A declared grain, or the default one (what ``one_row_is`` says) when ``name`` is None."""
@@ -115,6 +132,8 @@ def _read() -> tuple[dict[str, Enum], dict[str, Dataset]]:
         for name, spec in raw["enums"].items()
     }
     datasets = {}
+    meanings = raw.get("field_meanings") or {}
+    metric_docs = raw.get("metrics") or {}
     for name, spec in raw["datasets"].items():
         fields = {}
         for fname, fspec in spec["fields"].items():
@@ -123,7 +142,10 @@ def _read() -> tuple[dict[str, Enum], dict[str, Dataset]]:
             if ftype.startswith("enum:"):
                 enum = enums[ftype.split(":", 1)[1]]
                 ftype = "enum"
-            fields[fname] = Field(fname, ftype, bool(fspec.get("required", False)), enum)
+            means = str(fspec.get("means") or meanings.get(fname) or "").strip()
+            if not means:
+                raise KeyError(f"datasets.yml: field {fname} of {name} has no meaning (field_meanings or means:)")
+            fields[fname] = Field(fname, ftype, bool(fspec.get("required", False)), enum, means)
         datasets[name] = Dataset(
             name=name,
             title=spec["title"],
@@ -140,6 +162,10 @@ def _read() -> tuple[dict[str, Enum], dict[str, Dataset]]:
                 Grain(gname, str((gspec or {}).get("one_row_is") or spec["one_row_is"]).strip(),
                       tuple((gspec or {}).get("optional", ())), tuple(((gspec or {}).get("metrics") or {}).items()))
                 for gname, gspec in (spec.get("grains") or {}).items()
+            ),
+            metrics=tuple(
+                MetricDoc(mname, str(mspec["means"]), str(mspec["unit"]), str(mspec["basis"]), str(mspec.get("grain") or ""))
+                for mname, mspec in (metric_docs.get(name) or {}).items()
             ),
         )
     for spec in datasets.values():
