@@ -96,7 +96,8 @@ def methodology(agency: Agency, period: Period, datasets: Sequence[str]) -> str:
             "are counted; the others are left out and counted in the data-quality appendix."
             for field_name, allowed in agency.dataset(name).scope.items()
         )
-        parts.append(f"<li><strong>{html.escape(spec.title)}</strong>: one record is {html.escape(spec.one_row_is)}.{scope}</li>")
+        one_row_is = agency.grain(name).one_row_is  # the agency's declared grain, else the dataset's default
+        parts.append(f"<li><strong>{html.escape(spec.title)}</strong>: one record is {html.escape(one_row_is)}.{scope}</li>")
     parts.append("</ul>")
     parts.append("<h3>Counting rules</h3>")
     parts.append(_p(

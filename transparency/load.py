@@ -1317,15 +1317,38 @@ def _row_id_columns(agency: Agency, dataset: str) -> list[str]:
     return [row_id] if isinstance(row_id, str) else list(row_id)
 
 
+def _header_key(text: str) -> str:
+    """A header cell as compared with a column name: letters and digits only, case folded
+    (``Incident Number``, ``INCIDENT_NUMBER`` and ``IncidentNumber`` are one name)."""
+    return "".join(ch for ch in str(text).casefold() if ch.isalnum())
+
+
+def _header_equals(values: pd.Series, name: str, lengths: np.ndarray) -> np.ndarray:
+    """Whether each value is the column ``name`` written with other case, spacing or punctuation.
+
+    Only values of a plausible length are compared (at least the name's letters and digits, at most
+    twice the name's length and a few more characters), so a long column is not folded cell by cell.
+    """
+    key = _header_key(name)
+    out = np.zeros(len(values), dtype=bool)
+    if not key:
+        return _casefold_equals(values, name.casefold(), lengths)
+    candidates = np.flatnonzero((lengths >= len(key)) & (lengths <= 2 * len(name) + 4))
+    if len(candidates):
+        folded = values.iloc[candidates].str.casefold().str.replace(r"[\W_]+", "", regex=True)
+        out[candidates] = (folded == key).to_numpy(dtype=bool, na_value=False)
+    return out
+
+
 def _blank_and_header(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     """Rows whose every cell is empty, and rows that repeat the header (at least two cells equal to their
-    column names, ignoring case, and nothing else in the row)."""
+    column names, ignoring case, spacing and punctuation, and nothing else in the row)."""
     nonempty = np.zeros(len(frame), dtype=np.int64)
     equal = np.zeros(len(frame), dtype=np.int64)
     for column in frame.columns:
-        def filled_and_named(values: pd.Series, name: str = column.casefold()) -> tuple[np.ndarray, np.ndarray]:
+        def filled_and_named(values: pd.Series, name: str = column) -> tuple[np.ndarray, np.ndarray]:
             lengths = _arrow_lengths(values)  # worked out once for both tests
-            return lengths > 0, _casefold_equals(values, name, lengths)
+            return lengths > 0, _header_equals(values, name, lengths)
 
         filled, same = _per_value_mask(frame[column], filled_and_named)
         nonempty += filled
@@ -1447,6 +1470,11 @@ def _load_related(agency: Agency, dataset: str, key: bytes | None, files_out: li
             frame = frame.loc[~(blank | header)]
             if rel_key not in frame.columns:
                 raise DataError(str(path), f"has no key column '{rel_key}' (configured in related)")
+            if rel.where:
+                selected = _related_selected(frame, rel.where, path)
+                if not selected.all():
+                    account.excluded["not_selected"] += int((~selected).sum())
+                    frame = frame.loc[selected]
             group = FileGroup(pattern, {}, (), None, None, tuple(rel.missing_values or agency.file_groups[dataset][0].missing_values), None)
             ctx = _Context(agency, spec, group, path, frame, np.arange(len(frame)) + 2, unmapped, issues, key)
             columns = {"__key": frame[rel_key]}
@@ -1509,6 +1537,19 @@ def _load_related(agency: Agency, dataset: str, key: bytes | None, files_out: li
         results.append(_Related(main_key, keys, aggregated, rel, sizes))
         del related, codes
     return results
+
+
+def _related_selected(frame: pd.DataFrame, where: dict[str, list[str]], path: Path) -> np.ndarray:
+    """Rows of a related table that ``where`` keeps: every listed column holds one of its values
+    (compared trimmed and ignoring case). A long table holding several kinds of row is read once per kind."""
+    keep = np.ones(len(frame), dtype=bool)
+    for column, values in where.items():
+        if column not in frame.columns:
+            raise DataError(str(path), f"has no column '{column}' (configured in related.where)")
+        wanted = {_norm_key(v) for v in values}
+        keep &= _per_value_mask(frame[column], lambda v, w=wanted: v.map(
+            lambda x: isinstance(x, str) and _norm_key(x) in w).to_numpy(dtype=bool))
+    return keep
 
 
 def _per_value(series: pd.Series, compute, missing) -> np.ndarray:
@@ -1717,6 +1758,11 @@ def load_dataset(agency: Agency, dataset: str, key: bytes | None = None, *, comp
         if config.unpivot:
             work, work_rows, _ = _unpivot(work, work_rows, config.unpivot, path, group.missing_values)
             no_flag = (work["__unpivot"] == "").to_numpy()
+            if config.unpivot.otherwise is not None and no_flag.any():
+                # A row with no flag set is kept under the configured label (force type not recorded).
+                work.loc[no_flag, "__unpivot"] = config.unpivot.otherwise
+                issues[f"{config.unpivot.field}: no flag set (kept as '{config.unpivot.otherwise}')"] += int(no_flag.sum())
+                no_flag = np.zeros(len(work), dtype=bool)
         ctx = _Context(agency, spec, group, path, work, work_rows, unmapped, issues, key)
         if config.explode or config.unpivot:
             ctx.first = ~pd.Series(work_rows).duplicated().to_numpy()
