@@ -404,7 +404,17 @@ def test_true_copies_with_a_row_id_are_not_warned_of(make_agency):
     # Row 3 repeats row 2 whole; row 2 differs from row 1 only in ROW: one warning, for one row.
     assert result.files[0].warnings == [
         "1 row(s) excluded as duplicates differ from the earlier row only in row_id (ROW); if ROW is a report or case "
-        "number rather than a per-row serial, these are distinct records: remove row_id from agency.yml"]
+        "number rather than a per-row serial, these are distinct records: remove row_id from agency.yml (if it is a serial, "
+        "say so with row_id_checked: true)"]
+
+
+def test_a_row_id_checked_as_a_serial_is_not_warned_of(make_agency):
+    text = "ROW,ID,DATE,TYPE\n1,A,2020-01-01,Taser\n2,A,2020-01-01,Taser\n"
+    folder = make_agency(agency_config({"use_of_force": {
+        "files": ["u.csv"], "row_id": "ROW", "row_id_checked": True,
+        "columns": {"incident_id": "ID", "occurred_at": "DATE", "force_type": "TYPE"}}}), {"u.csv": text})
+    result = load(folder, "use_of_force")
+    assert result.excluded["duplicate_row"] == 1 and not result.files[0].warnings
 
 
 def test_times_two_formats_read_differently_name_the_time_column_not_a_made_up_value(make_agency, monkeypatch):
@@ -420,3 +430,19 @@ def test_times_two_formats_read_differently_name_the_time_column_not_a_made_up_v
     message = str(error.value)
     assert "column 'T'" in message and "times such as '10.1" in message and "set time_format for occurred_at" in message
     assert "1900" not in message
+
+
+# --- Column names with inner double spaces -----------------------------------------------------------------
+
+
+def test_a_column_name_with_inner_double_spaces_is_matched_exactly_and_a_near_miss_is_named(make_agency):
+    header = next(csv.reader(open(FIXTURES / "uof_midnight.csv", encoding="utf-8")))
+    assert "Date  Occurred" in header  # two inner spaces, kept as they are
+    config = {"files": ["raw/uof_midnight.csv"], "duplicate_rows": "allowed",
+              "columns": {**UOF, "occurred_at": {"date": "Date Occurred", "time": "Time Occurred",
+                                                 "date_format": "%m/%d/%Y %I:%M:%S %p", "time_format": "%H%M"}}}
+    folder = agency_with(make_agency, {"use_of_force": config}, ["uof_midnight.csv"])
+    with pytest.raises(DataError) as error:
+        load(folder, "use_of_force")
+    assert "has no column 'Date Occurred'" in str(error.value)
+    assert "the file has 'Date  Occurred': column names must match exactly" in str(error.value)

@@ -371,6 +371,9 @@ class DatasetConfig(_Model):
     missing_values: list[str] | MissingValues | None = None  # a list adds to DEFAULT_MISSING; {replace: [...]} replaces it
     duplicate_rows: Literal["exclude", "allowed"] = "exclude"
     row_id: str | list[str] | None = None
+    # true: row_id is known to be a per-row serial, so rows that differ only in it are copies of one record
+    # (without it, validate warns of them: a report number taken for a serial would hide real records).
+    row_id_checked: bool = False
     duplicate_ids: Literal["error", "exclude", "keep"] = "error"
     normalize_ids: bool = False
     explode: Explode | None = None

@@ -913,6 +913,10 @@ class _Context:
             hint = ""
             if len(self.frame.columns) == 1 and any(sep in self.frame.columns[0] for sep in "\t;|"):
                 hint = " (the file seems to use another separator: set `delimiter` in agency.yml)"
+            spaced = [c for c in self.frame.columns if " ".join(str(c).split()).casefold() == " ".join(name.split()).casefold()]
+            if spaced:
+                hint = (f" (the file has '{spaced[0]}': column names must match exactly, inner spaces and letter case "
+                        "included; only spaces at either end are trimmed)")
             raise DataError(
                 str(self.path), f"has no column '{name}' (configured for {field_name}); its columns are: {shown}{hint}",
             )
@@ -1676,7 +1680,7 @@ def _warn_row_id_duplicates(raw: list, duplicated: np.ndarray, eligible: np.ndar
             account.warnings.append(
                 f"{count:,} row(s) excluded as duplicates differ from the earlier row only in row_id ({named}); "
                 f"if {named} is a report or case number rather than a per-row serial, these are distinct records: "
-                "remove row_id from agency.yml")
+                "remove row_id from agency.yml (if it is a serial, say so with row_id_checked: true)")
 
 
 def _display(agency: Agency, path: Path) -> str:
@@ -1762,7 +1766,7 @@ def load_dataset(agency: Agency, dataset: str, key: bytes | None = None, *, comp
         salt = np.uint64(int(hashlib.sha256("\x1f".join(compare).encode()).hexdigest()[:15], 16))
         raw.append([group, path, frame, account, blank.to_numpy(), header.to_numpy(), hashes ^ salt])
         files.append(account)
-        if row_ids and config.duplicate_rows == "exclude":
+        if row_ids and config.duplicate_rows == "exclude" and not config.row_id_checked:
             whole_rows.append(pd.util.hash_pandas_object(frame, index=False, categorize=False).to_numpy())
     all_hashes = np.concatenate([r[6] for r in raw]) if raw else np.array([], dtype=np.uint64)
     eligible = np.concatenate([~(r[4] | r[5]) for r in raw]) if raw else np.array([], dtype=bool)
