@@ -446,3 +446,31 @@ def test_a_column_name_with_inner_double_spaces_is_matched_exactly_and_a_near_mi
         load(folder, "use_of_force")
     assert "has no column 'Date Occurred'" in str(error.value)
     assert "the file has 'Date  Occurred': column names must match exactly" in str(error.value)
+
+
+def test_the_methodology_says_when_dates_are_known_to_the_month_only(make_agency):
+    from transparency import backmatter
+    from transparency.periods import parse_period
+
+    month_only = {"files": ["raw/stops_2018.csv"],
+                  "columns": {**PED_STOPS, "occurred_at": {"year": {"file_name": r"(\d{4})"}, "month": "Month"}}}
+    agency = load_agency(make_agency(agency_config({"stops": month_only})))
+    text = backmatter.methodology(agency, parse_period("2018Q2")[0], ["stops"])
+    assert "The records of stops give the month of each event but not the day" in text
+    with_day = {**month_only, "columns": {**month_only["columns"], "occurred_at": {"year": {"const": 2018}, "month": "Month", "day": "Day"}}}
+    agency = load_agency(make_agency(agency_config({"stops": with_day}), name="daily"))
+    assert "but not the day" not in backmatter.methodology(agency, parse_period("2018Q2")[0], ["stops"])
+
+
+@pytest.mark.parametrize("columns, message", [
+    ({"subject_race": {"any_of": ["A", "B"]}}, "any_of makes a yes/no field; 'subject_race' is a enum field"),
+    ({"contraband_found": {"any_of": []}}, "expected a list of flag column names"),
+    ({"contraband_found": {"any_of": ["A"], "format": "%Y"}}, "any_of takes only literal/missing besides"),
+])
+def test_any_of_is_checked_where_it_is_configured(make_agency, columns, message):
+    folder = make_agency(agency_config({"stops": {
+        "files": ["raw/stops_2018.csv"],
+        "columns": {**PED_STOPS, "occurred_at": {"year": {"const": 2018}, "month": "Month"}, **columns}}}))
+    with pytest.raises(ConfigError) as error:
+        load_agency(folder)
+    assert message in str(error.value) and "datasets.stops.columns." in str(error.value)

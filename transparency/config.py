@@ -202,7 +202,7 @@ def parse_field_source(spec: Any, where: str) -> FieldSource:
         return FieldSource("year_of_birth", columns=_as_tuple(spec["year_of_birth"]), **options)
     if "any_of" in keys:
         flags = spec["any_of"]
-        if main != {"any_of"}:
+        if keys - {"any_of", "literal", "missing"}:
             raise ValueError(f"{where}: any_of takes only literal/missing besides")
         if not isinstance(flags, list) or len(flags) < 1 or not all(isinstance(f, str) and f.strip() for f in flags):
             raise ValueError(f"{where}.any_of: expected a list of flag column names")
@@ -665,6 +665,9 @@ def _check_dataset(path: Path, name: str, ds: DatasetConfig) -> list[FileGroup]:
                 raise ConfigError(str(path), f"{key}.{field_name}", "date/time parts only make a datetime field")
             if src.kind == "race_ethnicity" and not (fields[field_name].enum and fields[field_name].enum.name == "race"):
                 raise ConfigError(str(path), f"{key}.{field_name}", "race/ethnicity only makes a race field")
+            if src.kind == "any_of" and fields[field_name].type != "bool":
+                raise ConfigError(str(path), f"{key}.{field_name}", f"any_of makes a yes/no field; '{field_name}' is a "
+                                  f"{fields[field_name].type} field")
             if src.kind == "year_of_birth" and fields[field_name].type != "age":
                 raise ConfigError(str(path), f"{key}.{field_name}", "year_of_birth only makes an age field")
         return out
