@@ -56,6 +56,13 @@ class FieldSource:
     literal: tuple[str, ...] = ()
     missing: tuple[str, ...] = ()
     count_sep: str | None = None
+    # A {date, time} pair's own formats: the date column's (which may hold a time of its own, then
+    # ignored) and the time column's. ``format`` is split between the two instead (see _split_format).
+    date_format: tuple[str, ...] = ()
+    time_format: tuple[str, ...] = ()
+    # Date parts that are not columns: (part, "const" or "file_name", value); a file_name part is the
+    # text a regular expression finds in the file's name (its group named as the part, else group 1).
+    part_values: tuple[tuple[str, str, str], ...] = ()
 
     def source_columns(self) -> list[str]:
         """Every source column this recipe reads."""
@@ -65,7 +72,58 @@ class FieldSource:
 
 
 _PART_KEYS = {"date", "time", "year", "month", "day"}
-_OPTION_KEYS = {"format", "literal", "missing", "count"}
+_OPTION_KEYS = {"format", "literal", "missing", "count", "date_format", "time_format"}
+_FORMAT_DIRECTIVE = re.compile(r"%(.)")
+
+
+def format_problem(fmt: str) -> str | None:
+    """What is wrong with a datetime format, or None: a directive used twice (``%M`` in both a date's own
+    time and a joined time column) makes Python's reader fail with a regular-expression error, and a
+    ``%`` at the end reads nothing."""
+    if fmt.endswith("%") and not fmt.endswith("%%"):
+        return f"'{fmt}' ends with a lone %"
+    seen: set[str] = set()
+    for letter in _FORMAT_DIRECTIVE.findall(fmt):
+        if letter == "%":
+            continue
+        if letter in seen:
+            return (f"'{fmt}' uses %{letter} twice; each directive may appear once (a date column that holds a time "
+                    "of its own beside a time column takes date_format and time_format: "
+                    "{date: D, time: T, date_format: \"%m/%d/%Y %I:%M:%S %p\", time_format: \"%H%M\"})")
+        seen.add(letter)
+    return None
+
+
+def _formats(value: Any, where: str) -> tuple[str, ...]:
+    formats = _as_tuple(value)
+    for fmt in formats:
+        problem = format_problem(fmt)
+        if problem:
+            raise ValueError(f"{where}: {problem}")
+    return formats
+
+
+def _date_part(key: str, value: Any, where: str) -> tuple[str, str, str] | str:
+    """A date part: a column name, or (part, "const"/"file_name", value)."""
+    if isinstance(value, dict):
+        if key not in ("year", "month", "day"):
+            raise ValueError(f"{where}.{key}: expected a column name")
+        if set(value) == {"const"} and value["const"] is not None and str(value["const"]).strip():
+            return (key, "const", str(value["const"]).strip())
+        if set(value) == {"file_name"} and isinstance(value["file_name"], str) and value["file_name"]:
+            pattern = value["file_name"]
+            try:
+                compiled = re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"{where}.{key}.file_name: '{pattern}' is not a regular expression ({exc})") from None
+            if compiled.groups and key not in compiled.groupindex and compiled.groups > 1:
+                raise ValueError(f"{where}.{key}.file_name: '{pattern}' has several groups; name the one to take (?P<{key}>...)")
+            return (key, "file_name", pattern)
+        raise ValueError(f"{where}.{key}: expected a column name, {{const: V}} or {{file_name: PATTERN}} "
+                         f"(a regular expression whose group (?P<{key}>...) finds the {key} in the file's name)")
+    if not isinstance(value, (str, int)) or not str(value).strip():
+        raise ValueError(f"{where}.{key}: expected a column name")
+    return str(value)
 
 
 def _as_tuple(value: Any) -> tuple[str, ...]:
@@ -80,7 +138,7 @@ def parse_field_source(spec: Any, where: str) -> FieldSource:
     """Turn one `columns:` entry into a FieldSource; ``ValueError`` says what was expected."""
     expected = (
         "a column name, a list of alternative column names, or a mapping with one of "
-        "column, date/time, year/month/day, race/ethnicity, const, synthetic, year_of_birth, first_of"
+        "column, date/time, year/month/day, race/ethnicity, const, synthetic, year_of_birth, first_of, any_of"
     )
     if isinstance(spec, str):
         if not spec.strip():
@@ -94,10 +152,15 @@ def parse_field_source(spec: Any, where: str) -> FieldSource:
         raise ValueError(f"{where}: expected {expected}, got {type(spec).__name__}")
     keys = set(spec)
     options = {
-        "format": _as_tuple(spec.get("format")),
+        "format": _formats(spec.get("format"), f"{where}.format"),
         "literal": _as_tuple(spec.get("literal")),
         "missing": _as_tuple(spec.get("missing")),
     }
+    if "" in options["literal"]:
+        raise ValueError(f"{where}.literal: an empty cell is always missing; it cannot be kept as a value")
+    if ("date_format" in keys or "time_format" in keys) and not ({"date", "time"} & keys):
+        raise ValueError(f"{where}: date_format and time_format are for a date column and a time column joined "
+                         "({date: D, time: T}); use format for one column")
     if "count" in spec and not (isinstance(spec["count"], str) and spec["count"]):
         raise ValueError(f"{where}.count: expected the separator of the list, such as \";\"")
     main = keys - _OPTION_KEYS
@@ -138,17 +201,36 @@ def parse_field_source(spec: Any, where: str) -> FieldSource:
         if main != {"year_of_birth"}:
             raise ValueError(f"{where}: year_of_birth takes only format/literal/missing besides")
         return FieldSource("year_of_birth", columns=_as_tuple(spec["year_of_birth"]), **options)
+    if "any_of" in keys:
+        flags = spec["any_of"]
+        if keys - {"any_of", "literal", "missing"}:
+            raise ValueError(f"{where}: any_of takes only literal/missing besides")
+        if not isinstance(flags, list) or len(flags) < 1 or not all(isinstance(f, str) and f.strip() for f in flags):
+            raise ValueError(f"{where}.any_of: expected a list of flag column names")
+        return FieldSource("any_of", columns=tuple(flags), **options)
     if main & _PART_KEYS:
         parts = main & _PART_KEYS
         if main - _PART_KEYS:
             raise ValueError(f"{where}: unexpected keys {', '.join(sorted(main - _PART_KEYS))}")
         if not ({"date"} <= parts and parts <= {"date", "time"}) and not (
-            {"year", "month", "day"} <= parts and parts <= {"year", "month", "day", "time"}
+            {"year", "month"} <= parts and parts <= {"year", "month", "day", "time"}
         ):
-            raise ValueError(f"{where}: expected date (+ time) or year, month, day (+ time)")
+            raise ValueError(f"{where}: expected date (+ time) or year, month (+ day) (+ time)")
+        date_format = _formats(spec.get("date_format"), f"{where}.date_format")
+        time_format = _formats(spec.get("time_format"), f"{where}.time_format")
+        if options["format"] and (date_format or time_format):
+            raise ValueError(f"{where}: give either format (split between the date and the time column) or "
+                             "date_format and time_format, not both")
+        if date_format and "date" not in parts:
+            raise ValueError(f"{where}.date_format: there is no date column (date_format reads `date`)")
+        if time_format and "time" not in parts:
+            raise ValueError(f"{where}.time_format: there is no time column (time_format reads `time`)")
         order = ("date", "year", "month", "day", "time")
+        made = [(k, _date_part(k, spec[k], where)) for k in order if k in parts]
         return FieldSource(
-            "datetime_parts", parts=tuple((k, str(spec[k])) for k in order if k in parts), **options
+            "datetime_parts", parts=tuple((k, v) for k, v in made if isinstance(v, str)),
+            part_values=tuple(v for _, v in made if not isinstance(v, str)),
+            date_format=date_format, time_format=time_format, **options,
         )
     if main == {"column"}:
         return FieldSource(
@@ -225,13 +307,20 @@ class Publishing(_Model):
         return text
 
 
+class MissingValues(_Model):
+    """``missing_values: {replace: [...]}``: these cells, instead of the defaults, mean "not recorded"
+    (an empty cell always does)."""
+
+    replace: list[str]
+
+
 class FileSpec(_Model):
     glob: str
     columns: dict[str, Any] = {}
     datetime_format: str | list[str] | None = None
     encoding: str | None = None
     sheet: str | int | None = None
-    missing_values: list[str] | None = None
+    missing_values: list[str] | MissingValues | None = None
     delimiter: str | None = None
 
 
@@ -271,7 +360,7 @@ class Related(_Model):
     # others are excluded as not_selected.
     where: dict[str, list[Any]] = {}
     encoding: str | None = None
-    missing_values: list[str] | None = None
+    missing_values: list[str] | MissingValues | None = None
     sheet: str | int | None = None
     delimiter: str | None = None
 
@@ -284,9 +373,12 @@ class DatasetConfig(_Model):
     encoding: str | None = None
     sheet: str | int | None = None
     delimiter: str | None = None
-    missing_values: list[str] | None = None
+    missing_values: list[str] | MissingValues | None = None  # a list adds to DEFAULT_MISSING; {replace: [...]} replaces it
     duplicate_rows: Literal["exclude", "allowed"] = "exclude"
     row_id: str | list[str] | None = None
+    # true: row_id is known to be a per-row serial, so rows that differ only in it are copies of one record
+    # (without it, validate warns of them: a report number taken for a serial would hide real records).
+    row_id_checked: bool = False
     duplicate_ids: Literal["error", "exclude", "keep"] = "error"
     normalize_ids: bool = False
     explode: Explode | None = None
@@ -478,7 +570,7 @@ def _pydantic_message(error: dict) -> str:
 
 def _clean_loc(loc: tuple) -> tuple:
     # pydantic puts union member names ('str', 'FileSpec') into the location; they mean nothing to a user.
-    return tuple(p for p in loc if p not in ("str", "FileSpec", "list[str]", "function-after[_check(), RelatedField]"))
+    return tuple(p for p in loc if p not in ("str", "FileSpec", "list[str]", "MissingValues", "function-after[_check(), RelatedField]"))
 
 
 def load_agency(where: str | Path) -> Agency:
@@ -617,6 +709,19 @@ def _check_logo(path: Path, logo: str) -> None:
         raise ConfigError(str(path), key, f"'{logo}' is larger than {LOGO_MAX_BYTES // 1_000_000} MB")
 
 
+def missing_tokens(*settings: list[str] | MissingValues | None) -> tuple[str, ...]:
+    """The cells that mean "not recorded", from the nearest ``missing_values`` that is set (a file's, then
+    its dataset's): a list adds to :data:`DEFAULT_MISSING`, ``{replace: [...]}`` stands instead of it. An
+    empty cell is always among them, so it never fills a required field."""
+    tokens = list(DEFAULT_MISSING)
+    for setting in settings:
+        if setting is None:
+            continue
+        tokens = list(setting.replace) if isinstance(setting, MissingValues) else tokens + list(setting)
+        break
+    return tuple(dict.fromkeys([""] + [str(t).strip() for t in tokens]))
+
+
 def _check_glob(path: Path, key: str, pattern: str) -> None:
     pure = Path(pattern)
     if pure.is_absolute() or pattern.startswith("~"):
@@ -676,6 +781,9 @@ def _check_dataset_into(path: Path, name: str, ds: DatasetConfig, problems: _Pro
             raise ConfigError(str(path), f"{key}.{field_name}", "race/ethnicity only makes a race field")
         if src.kind == "year_of_birth" and fields[field_name].type != "age":
             raise ConfigError(str(path), f"{key}.{field_name}", "year_of_birth only makes an age field")
+        if src.kind == "any_of" and fields[field_name].type != "bool":
+            raise ConfigError(str(path), f"{key}.{field_name}", f"any_of makes a yes/no field; '{field_name}' is a "
+                              f"{fields[field_name].type} field")
         if src.kind == "const" and fields[field_name].type == "enum":
             # A constant is read like a cell: a canonical value (any case) or a value recoded in `values`;
             # anything else would make every row the fallback.
@@ -792,6 +900,11 @@ def _check_dataset_into(path: Path, name: str, ds: DatasetConfig, problems: _Pro
                 problems.add(ConfigError(str(path), f"{base}.scope.{field_name}",
                              f"'{field_name}' is not mapped to a source column (files entry {i}), so no row could be kept"))
         fmt = spec_entry.datetime_format or ds.datetime_format
+        for value in _as_tuple(fmt):
+            problem = format_problem(value)
+            if problem:
+                where = f"{base}.files.{i}.datetime_format" if spec_entry.datetime_format else f"{base}.datetime_format"
+                problems.add(ConfigError(str(path), where, problem))
         groups.append(
             FileGroup(
                 glob=spec_entry.glob,
@@ -799,7 +912,7 @@ def _check_dataset_into(path: Path, name: str, ds: DatasetConfig, problems: _Pro
                 datetime_format=_as_tuple(fmt),
                 encoding=spec_entry.encoding or ds.encoding,
                 sheet=spec_entry.sheet if spec_entry.sheet is not None else ds.sheet,
-                missing_values=tuple(spec_entry.missing_values or ds.missing_values or DEFAULT_MISSING),
+                missing_values=missing_tokens(spec_entry.missing_values, ds.missing_values),
                 delimiter=spec_entry.delimiter or ds.delimiter,
             )
         )
