@@ -173,7 +173,6 @@ def cmd_new_dataset(args: argparse.Namespace) -> int:
 
 def cmd_keygen(args: argparse.Namespace) -> int:
     from .keys import create_key, key_path
-
     from .signing import create_signing_key, read_signing_key
 
     agency = _agency(args.agency)
