@@ -206,14 +206,14 @@ def test_labels_with_dollar_signs_are_text_not_mathematics(tmp_path):
     assert any("$\\frac{1}{$ broken" in svg for svg in charts)
 
 
-def minimal_agency(folder: pathlib.Path, rows: int = 240) -> None:
-    """An agency recording every dataset with only its required fields (and the first of each one-of group):
-    ``rows`` rows a dataset, spread over January 2025 to September 2026."""
+def minimal_agency(folder: pathlib.Path, rows: int = 240, choice: int = 0) -> None:
+    """An agency recording every dataset with only its required fields (and, of each group of which one is
+    required, member ``choice``): ``rows`` rows a dataset, spread over January 2025 to September 2026."""
     words = {"category": ["Alpha", "Beta", "Gamma"], "enum": ["traffic", "pedestrian"]}
     datasets = {}
     folder.mkdir(parents=True)
     for name, spec in registry.datasets().items():
-        fields = list(spec.required) + [group[0] for group in spec.one_of_required]
+        fields = list(spec.required) + [group[choice] for group in spec.one_of_required]
         lines = [",".join(f.upper() for f in fields)]
         for i in range(rows):
             month = i % 21
@@ -245,5 +245,17 @@ def test_every_section_builds_on_only_its_required_fields(tmp_path):
     failed = {o.dataset: (o.message or "")[-300:] for o in outcomes if o.status != "ok"}
     assert not failed, failed
     metrics = json.loads((tmp_path / "reports" / agency.slug / "2026Q3" / "metrics.json").read_text())
-    in_quarter = sum(1 for i in range(240) if i % 21 in (18, 19, 20))
+    in_quarter = sum(1 for i in range(240) if i % 21 in (18, 19, 20))  # July to September 2026
     assert metrics["datasets"]["calls_for_service"]["rows_in_period"] == in_quarter
+
+
+def test_sections_build_on_the_other_member_of_a_required_group(tmp_path):
+    """Community surveys need a question or a measure: with measures only (no values), the section builds too."""
+    minimal_agency(tmp_path / "data" / "minimal", choice=-1)
+    agency = keyed_agency(tmp_path / "data" / "minimal")
+    grouped = [name for name, spec in registry.datasets().items() if spec.one_of_required]
+    outcomes = build_period(agency, parse_period("2026Q3")[0], tmp_path, grouped, 2, ("html",), lambda _: None)
+    failed = {o.dataset: (o.message or "")[-300:] for o in outcomes if o.status != "ok"}
+    assert grouped and not failed, failed
+    page = (tmp_path / "reports" / agency.slug / "2026Q3" / "community_surveys.html").read_text()
+    assert "name the measures but not their values" in page

@@ -638,7 +638,9 @@ def measure_words(measure: str) -> str:
 def score_rows(sec: Section, rows: pd.DataFrame | None = None) -> pd.DataFrame:
     """Published scores for all residents (not the scores of one group), with a measure and a value."""
     rows = sec.data if rows is None else rows
-    rows = rows[rows["measure"].notna() & rows["value"].notna()] if "value" in rows else rows.iloc[0:0]
+    if "value" not in rows or "measure" not in rows:  # measures without their values: no score (an empty table)
+        return rows.iloc[0:0].assign(measure=pd.Series(dtype="string"), value=pd.Series(dtype="Float64"))
+    rows = rows[rows["measure"].notna() & rows["value"].notna()]
     if "respondent_group" in rows and rows["respondent_group"].notna().any():
         overall = rows["respondent_group"].astype("string").str.strip().str.lower().isin(["all", "total", "overall"])
         rows = rows[overall | rows["respondent_group"].isna()]
@@ -697,6 +699,8 @@ def _out_of(sec: Section) -> str:
 
 def score_summary(sec: Section) -> list[str]:
     """The opening: what was published this period, and why changes are not judged against normal variation."""
+    if not sec.recorded("value"):
+        return ["The department's survey records name the measures but not their values, so no score can be shown."]
     now = score_rows(sec, sec.rows)
     if now.empty:
         return [f"The department published no survey scores for {sec.period.label()}."]
