@@ -4,8 +4,9 @@ Layout (``reports/<agency>/``)::
 
     <period>/                 the draft: each `transparency build` replaces this folder wholesale
     released/
-      releases.jsonl          one line per release: period, version, time, sha256 of its RELEASE.json
-      <period>/v1/            version 1: the public files, re-rendered as released, plus RELEASE.json
+      releases.jsonl          one line per release: period, version, time, sha256 of its RELEASE.json, the
+                              sha256 of the line before, an Ed25519 signature (release_log.py)
+      <period>/v1/            version 1: the public files, re-rendered as released, plus RELEASE.json (signed)
       <period>/v2/            a correction: the old version stays as it was
     index.html, data.json     the public index and its Project Open Data catalogue (publish_index.py)
 
