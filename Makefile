@@ -35,8 +35,8 @@ review: setup ## what to check before releasing: make review AGENCY=name PERIOD=
 release: setup ## freeze a reviewed build: make release AGENCY=name PERIOD=2025Q3 [CORRECTION="why"]
 	$(BIN)/transparency release --agency $(AGENCY) --period $(or $(PERIOD),latest) $(if $(CORRECTION),--correction "$(CORRECTION)")
 
-verify: setup ## check released files against RELEASE.json: make verify AGENCY=name [PERIOD=2025Q3] [REBUILD=1]
-	$(BIN)/transparency verify --agency $(AGENCY) $(if $(PERIOD),--period $(PERIOD)) $(if $(REBUILD),--rebuild)
+verify: setup ## check the signed release log and released files: make verify AGENCY=name [PERIOD=2025Q3] [REBUILD=1] [PUBLIC_KEY=...] [CHAIN_HEAD=...]
+	$(BIN)/transparency verify --agency $(AGENCY) $(if $(PERIOD),--period $(PERIOD)) $(if $(REBUILD),--rebuild) $(if $(PUBLIC_KEY),--public-key $(PUBLIC_KEY)) $(if $(CHAIN_HEAD),--chain-head $(CHAIN_HEAD))
 
 bench: sample ## measure the build against the naive chain and the compute floor (writes reports/bench.json)
 	$(BIN)/python scripts/bench.py --runs $(or $(RUNS),3)

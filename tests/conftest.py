@@ -72,12 +72,15 @@ def sample_project(root: Path, through: str | None = None, years: int = 4, scale
 
 
 def keyed_agency(folder: Path):
-    """The agency in ``folder`` (its agency.yml), with a pseudonymisation key created if it has none."""
+    """The agency in ``folder`` (its agency.yml), with a pseudonymisation key and a release signing key
+    created if it has none."""
     from transparency.config import load_agency
     from transparency.keys import create_key
+    from transparency.signing import create_signing_key
 
     agency = load_agency(folder)
     create_key(agency.slug)
+    create_signing_key(agency.slug)
     return agency
 
 

@@ -104,6 +104,9 @@ def apply_style() -> None:
             "svg.fonttype": "none",
             # Fixed ids inside the SVG so that the same chart gives the same bytes (stable PDFs).
             "svg.hashsalt": "transparency-report",
+            # Labels come from the data: "Fines $50-$100" is text, never mathematics (a "$...$" that is not
+            # valid mathematics would stop the chart, and one that is would be drawn as a formula).
+            "text.parse_math": False,
         }
     )
 

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from .errors import TransparencyError, UsageError
+from .errors import TransparencyError, UsageError, os_error_message
 
 
 def project_root() -> Path:
@@ -127,7 +127,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
     agency = _agency(args.agency)
     period = _one_period(args.period, agency, "verify") if args.period else None
-    return verify(agency, project_root(), period, rebuild=args.rebuild, say=lambda line: print(line, flush=True))
+    return verify(agency, project_root(), period, rebuild=args.rebuild, say=lambda line: print(line, flush=True),
+                  public_key=args.public_key, chain_head=args.chain_head)
 
 
 def cmd_index(args: argparse.Namespace) -> int:
@@ -155,6 +156,9 @@ def cmd_sample_data(args: argparse.Namespace) -> int:
             print(f"  {name}: {rows:,}")
     key = create_key("sample")
     print(f"pseudonymisation key: {key}")
+    from .signing import create_signing_key
+
+    print(f"signing key: {create_signing_key('sample')[0]}")
     return 0
 
 
@@ -170,12 +174,17 @@ def cmd_new_dataset(args: argparse.Namespace) -> int:
 def cmd_keygen(args: argparse.Namespace) -> int:
     from .config import agency_slug, find_agency
     from .keys import create_key, key_path
+    from .signing import create_signing_key, read_signing_key
 
     # Only the agency's name is needed (its folder): agency.yml may still be being written.
     slug = agency_slug(find_agency(args.agency, project_root()))
     existed = key_path(slug).exists()
     path = create_key(slug)
     print(f"{'key already exists' if existed else 'created key'}: {path}")
+    signing, new = create_signing_key(slug)
+    public = read_signing_key(slug).public
+    print(f"{'created signing key' if new else 'signing key already exists'}: {signing}")
+    print(f"  its public key (published in the index and data.json with each release): {public}")
     return 0
 
 
@@ -240,6 +249,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--period", help="one released period (default: every one)")
     p.add_argument("--rebuild", action="store_true",
                    help="also build the latest version again from its recorded inputs and compare byte for byte")
+    p.add_argument("--public-key", help="the agency's public signing key as published (default: this machine's key)")
+    p.add_argument("--chain-head", help="a release log head kept from the index: verify fails if the log no longer has it")
     p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("index", help="write reports/<agency>/index.html and data.json from the released versions")
@@ -263,7 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_reference)
 
-    p = sub.add_parser("keygen", help="create an agency's pseudonymisation key (outside the repository)")
+    p = sub.add_parser("keygen", help="create an agency's pseudonymisation and release signing keys (outside the repository)")
     p.add_argument("--agency", required=True)
     p.set_defaults(func=cmd_keygen)
     return parser
@@ -280,6 +291,9 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
+        return 1
+    except OSError as exc:  # the disk is full, a folder is read-only: the machine's problem, said plainly
+        print(f"error: {os_error_message(exc)}", file=sys.stderr)
         return 1
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+
 
 class TransparencyError(Exception):
     """Base class; the CLI prints ``str(error)`` and exits with ``exit_code`` (no traceback)."""
@@ -61,3 +63,25 @@ class ConfigErrors(ConfigError):
         lines = [f"{p.key}: {p.message}" if p.key else p.message for p in self.problems]
         TransparencyError.__init__(self, f"{path}: {len(lines)} problems\n" + "\n".join(f"  - {line}" for line in lines))
         self.path, self.key, self.message = str(path), "", "\n".join(lines)
+
+
+_OS_ERRORS = {
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is used up",
+    errno.EROFS: "the file system is read-only",
+    errno.EACCES: "permission denied (the folder or file is read-only to this user)",
+    errno.EPERM: "the operation is not permitted",
+}
+
+
+def os_error_message(exc: OSError) -> str:
+    """A failed read or write in words: the file, what went wrong, what to do (the CLI's message, no traceback).
+
+    A build or release writes into a hidden folder and puts it in place only once it is whole, so the last
+    report and every release are as they were.
+    """
+    where = " and ".join(str(name) for name in (exc.filename, exc.filename2) if name) or "a file"
+    what = _OS_ERRORS.get(exc.errno, exc.strerror or str(exc))
+    return (f"{where}: {what} ({exc.strerror or type(exc).__name__}). Nothing half-written was kept: the last report "
+            "and every release are as they were. Free some space or make the folder writable, then run the command "
+            "again.")

@@ -31,6 +31,7 @@ def key_path(agency_slug: str) -> Path:
 def create_key(agency_slug: str, overwrite: bool = False) -> Path:
     """Write a new random 256-bit key for the agency (mode 600); refuses to replace an existing key."""
     path = key_path(agency_slug)
+    _not_a_folder(path)
     if path.exists() and not overwrite:
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -50,8 +51,9 @@ def read_key(agency_slug: str) -> bytes:
             f"no pseudonymisation key for agency '{agency_slug}': run `transparency keygen --agency {agency_slug}` "
             "(keys live outside the repository; set TRANSPARENCY_KEYS_DIR to choose where)",
         )
+    _not_a_folder(path)
     check_key_file(path)
-    text = path.read_text(encoding="ascii").strip()
+    text = _key_text(path)
     if len(text) < 32:
         raise ConfigError(str(path), "", "the key is too short (expected 64 hex digits)")
     return text.encode("ascii")
@@ -71,6 +73,26 @@ def check_key_file(path: Path) -> None:
     data = path.read_bytes().strip()
     if data and not data.strip(b"0\x00"):
         raise ConfigError(str(path), "", "the key is all zeros, not a secret: create one with `transparency keygen`")
+
+
+def _not_a_folder(path: Path) -> None:
+    if path.is_dir():
+        raise ConfigError(str(path), "", "the key path is a folder, not a key file: remove the folder and run "
+                          "`transparency keygen`, or set TRANSPARENCY_KEYS_DIR to the folder that holds the keys")
+
+
+def _key_text(path: Path) -> str:
+    """A key file's text; a ConfigError (never a traceback) when it is a folder, unreadable or not plain hex."""
+    _not_a_folder(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(str(path), "", f"the key file cannot be read ({exc.strerror})") from None
+    try:
+        return data.decode("ascii").strip()
+    except UnicodeDecodeError as exc:
+        raise ConfigError(str(path), "", f"the key file holds a byte that is not ASCII (byte {exc.start}): a key is "
+                          "64 hex digits; restore it from its backup (a new key changes every pseudonym)") from None
 
 
 def fingerprint(key: bytes) -> str:

@@ -134,6 +134,8 @@ def _decode(path: Path, data: bytes, encoding: str | None) -> tuple[str, str, li
     warnings: list[str] = []
     if encoding:
         try:
+            if data.startswith(_BOM) and codecs.lookup(encoding).name not in ("utf-8", "utf-8-sig"):
+                data = data[len(_BOM):]  # a UTF-8 mark before another encoding's bytes (see below)
             return data.decode(encoding), encoding, warnings
         except UnicodeDecodeError as exc:
             raise DataError(str(path), f"is not valid {encoding} (byte {exc.start})", row=_row_of_offset(data, exc.start)) from None
@@ -144,9 +146,12 @@ def _decode(path: Path, data: bytes, encoding: str | None) -> tuple[str, str, li
         return text, ("utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"), warnings
     except UnicodeDecodeError as exc:
         row = _row_of_offset(data, exc.start)
+    # A UTF-8 byte-order mark before bytes of another encoding (an editor's "UTF-8" export of a Windows-1252
+    # file) is a mark, not text: read as Windows-1252 it would be "ï»¿" in the first column's name.
+    body = data[len(_BOM):] if data.startswith(_BOM) else data
     for fallback in ("cp1252", "latin-1"):
         try:
-            text = data.decode(fallback)
+            text = body.decode(fallback)
         except UnicodeDecodeError:
             continue
         name = "Windows-1252" if fallback == "cp1252" else "Latin-1"
@@ -200,6 +205,22 @@ def _column_name(name) -> str:
     return str(name).strip().lstrip("\ufeff")
 
 
+def _distinct_names(path: Path, names: list[str], raw: list) -> list[str]:
+    """The header's names, refused when two are the same once trimmed (``DIST`` and ``DIST ``).
+
+    Two columns of one name could not be told apart by a mapping, and would each be read as both.
+    """
+    first: dict[str, int] = {}
+    for position, name in enumerate(names):
+        if name in first:
+            raise DataError(
+                str(path), f"the header names two columns '{name}' (columns {first[name] + 1} and {position + 1}: "
+                f"{str(raw[first[name]])!r} and {str(raw[position])!r}, the same once spaces are trimmed); rename one "
+                "so that every column has its own name", row=1, column=name)
+        first[name] = position
+    return names
+
+
 def _kept(names: list, columns: Callable[[list[str]], Iterable[str]] | None) -> np.ndarray:
     """Which of a file's columns ``columns`` keeps (all when it is None), by position."""
     named = [_column_name(n) for n in names]
@@ -249,7 +270,7 @@ def _read(path: Path, encoding: str | None, sheet, delimiter: str | None, compac
         else:
             frame, encoding_used, warnings = _read_csv_pandas(path, data, sep, encoding)
             frame = frame.iloc[:, _kept(list(frame.columns), columns)]
-    frame.columns = [_column_name(c) for c in frame.columns]
+    frame.columns = _distinct_names(path, [_column_name(c) for c in frame.columns], list(frame.columns))
     for column in frame.columns:
         frame[column] = _compact_text(frame[column]) if compact else _trimmed(frame[column])
     _normalise_cells(frame, warnings)
@@ -1051,7 +1072,8 @@ def _convert_text(ctx: _Context, field_name: str, text: pd.Series, column: str) 
             out = out.mask(long, out.str.slice(0, MAX_LABEL - 1) + "…")
         if recodes:
             mapping = {v: recodes.get(_norm_key(v)) for v in out.dropna().unique()}
-            mapped = out.map({k: str(v) for k, v in mapping.items() if v is not None})
+            # As text even when no value of the file is recoded (an empty map gives a column of numbers).
+            mapped = out.map({k: str(v) for k, v in mapping.items() if v is not None}).astype("string")
             out = mapped.where(mapped.notna(), out).astype("string")
         if blank_recode is not None:
             out = out.fillna(str(blank_recode))

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import contextlib
 import re
-import unicodedata
 import subprocess
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path

@@ -166,17 +166,38 @@ def _view(agency: Agency, entries: list[Released]) -> dict:
     }
 
 
-def index_html(agency: Agency, entries: list[Released]) -> str:
-    """The public index page (complete, accessible HTML)."""
-    return templates().get_template("index.html.j2").render(css=public_css(), **_view(agency, entries))
+def release_log(agency: Agency, root: Path) -> dict:
+    """What a reader keeps to check the releases later: the log's head, its length and the public key.
+
+    Made from the log itself (the key of its last signed line), so writing the index again gives the same bytes.
+    ``{}`` when nothing is released.
+    """
+    from .release import LOG_FILE
+    from .release_log import read_lines
+    from .signing import ALGORITHM, key_fingerprint
+
+    lines = read_lines(agency_reports(root, agency) / RELEASED / LOG_FILE)
+    if not lines:
+        return {}
+    out: dict[str, Any] = {"log": f"{RELEASED}/{LOG_FILE}", "head": lines[-1].sha256, "entries": len(lines)}
+    keys = [line.record["key"] for line in lines if line.signed and isinstance(line.record.get("key"), str)]
+    if keys:
+        out.update(algorithm=ALGORITHM, publicKey=keys[-1], publicKeyFingerprint=key_fingerprint(keys[-1]))
+    return out
+
+
+def index_html(agency: Agency, entries: list[Released], log: dict | None = None) -> str:
+    """The public index page (complete, accessible HTML); ``log`` as :func:`release_log` gives it."""
+    return templates().get_template("index.html.j2").render(css=public_css(), log=log or {}, **_view(agency, entries))
 
 
 def _url(base: str | None, href: str) -> str:
     return (base or "") + href
 
 
-def catalog(agency: Agency, entries: list[Released]) -> dict:
-    """The Project Open Data (DCAT-US v1.1) catalogue of the released reports and tables."""
+def catalog(agency: Agency, entries: list[Released], log: dict | None = None) -> dict:
+    """The Project Open Data (DCAT-US v1.1) catalogue of the released reports and tables; with ``log``
+    (:func:`release_log`), a ``releaseLog`` entry: the chain head and the public key that check them."""
     base = public_url(agency)
     email = contact_email(agency)
     publisher = {"@type": "org:Organization", "name": agency.name}
@@ -258,6 +279,8 @@ def catalog(agency: Agency, entries: list[Released]) -> dict:
                            "describedBy": POD_CATALOG_SCHEMA, "dataset": datasets}
     if base:
         out["@id"] = base + "data.json"
+    if log:
+        out["releaseLog"] = log
     return out
 
 
@@ -273,7 +296,8 @@ def write_index(agency: Agency, root: Path) -> tuple[Path, Path]:
     folder = agency_reports(root, agency)
     folder.mkdir(parents=True, exist_ok=True)
     entries = released(agency, root)
+    log = release_log(agency, root)
     index, data = folder / "index.html", folder / "data.json"
-    _write(index, index_html(agency, entries))
-    _write(data, json.dumps(catalog(agency, entries), indent=1) + "\n")
+    _write(index, index_html(agency, entries, log))
+    _write(data, json.dumps(catalog(agency, entries, log), indent=1) + "\n")
     return index, data

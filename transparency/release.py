@@ -4,8 +4,9 @@ Layout (``reports/<agency>/``)::
 
     <period>/                 the draft: each `transparency build` replaces this folder wholesale
     released/
-      releases.jsonl          one line per release: period, version, time, sha256 of its RELEASE.json
-      <period>/v1/            version 1: the public files, re-rendered as released, plus RELEASE.json
+      releases.jsonl          one line per release: period, version, time, sha256 of its RELEASE.json, the
+                              sha256 of the line before, an Ed25519 signature (release_log.py)
+      <period>/v1/            version 1: the public files, re-rendered as released, plus RELEASE.json (signed)
       <period>/v2/            a correction: the old version stays as it was
     index.html, data.json     the public index and its Project Open Data catalogue (publish_index.py)
 
@@ -39,6 +40,7 @@ from .errors import TransparencyError, UsageError
 from .figure_words import dataset_title, figure_label
 from .hashing import file_sha256 as _sha256
 from .periods import Period, parse_period
+from .signing import RELEASE_CONTEXT
 
 RELEASE_FILE = "RELEASE.json"
 LOG_FILE = "releases.jsonl"
@@ -90,6 +92,7 @@ class Version:
     number: int
     folder: Path
     record: dict
+    unreadable: str = ""  # why RELEASE.json could not be read as a release record ("" when it could)
 
     @property
     def released_on(self) -> str:
@@ -115,11 +118,16 @@ def versions(root: Path, agency: Agency, code: str) -> list[Version]:
         match = re.fullmatch(r"v(\d+)", folder.name)
         if not match or not folder.is_dir():
             continue
+        unreadable = ""
         try:
             record = json.loads((folder / RELEASE_FILE).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            record = {}
-        out.append(Version(int(match.group(1)), folder, record))
+        except FileNotFoundError:
+            record, unreadable = {}, "is missing"
+        except (OSError, ValueError) as exc:
+            record, unreadable = {}, f"cannot be read ({type(exc).__name__})"
+        if not isinstance(record, dict):
+            record, unreadable = {}, f"is not a release record (it holds a JSON {type(record).__name__})"
+        out.append(Version(int(match.group(1)), folder, record, unreadable))
     return sorted(out, key=lambda v: v.number)
 
 
@@ -544,6 +552,9 @@ def release(agency: Agency, period: Period, root: Path, correction: str | None =
     check, done, problems = release_problems(agency, period, root, correction, notebooks)
     if problems:
         raise ReleaseRefused(period, problems)
+    from .signing import read_signing_key
+
+    signer = read_signing_key(agency.slug)  # before anything is written: no key, no release
     for note in check.notes:
         say(f"note: {note}")
 
@@ -579,6 +590,7 @@ def release(agency: Agency, period: Period, root: Path, correction: str | None =
         "corrections": corrections,
         "build": {key: manifest.get(key) for key in ("built_at", "git_commit", "versions", "recipe", "parameters")},
         "inputs": _inputs_record(manifest),
+        "signing_key": signer.public,
     }
 
     staging = Path(tempfile.mkdtemp(prefix=f".v{number}-staging-{os.getpid()}-", dir=base))
@@ -594,6 +606,7 @@ def release(agency: Agency, period: Period, root: Path, correction: str | None =
                                           "then release"])
         render_released(source, record, staging, changes)
         record["files"] = file_hashes(staging)
+        record["signature"] = signer.sign(RELEASE_CONTEXT, record)
         (staging / RELEASE_FILE).write_text(json.dumps(record, indent=1, sort_keys=True) + "\n", encoding="utf-8")
         _freeze(staging)
         if final.exists():  # another release got there first
@@ -608,7 +621,7 @@ def release(agency: Agency, period: Period, root: Path, correction: str | None =
     except BaseException:
         _remove(staging)
         raise
-    _log(agency_reports(root, agency) / RELEASED, period.code, number, moment, _sha256(final / RELEASE_FILE))
+    _log(agency_reports(root, agency) / RELEASED, period.code, number, moment, _sha256(final / RELEASE_FILE), signer)
     version = Version(number, final, record)
     say(f"Released {agency.name}, {period.title()} as version {number} ({released_on:%B} {released_on.day}, "
         f"{released_on.year}, by {released_by}): {final}")
@@ -642,20 +655,19 @@ def _remove(folder: Path) -> None:
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def _log(released: Path, code: str, number: int, moment: datetime, digest: str) -> None:
-    line = json.dumps({"period": code, "version": number, "released_at": moment.isoformat(), "release_sha256": digest},
-                      sort_keys=True)
-    with open(released / LOG_FILE, "a", encoding="utf-8") as handle:
-        handle.write(line + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
+def _log(released: Path, code: str, number: int, moment: datetime, digest: str, signer) -> None:
+    """Append the release to the signed, hash-chained log (:mod:`transparency.release_log`)."""
+    from .release_log import append_entry
+
+    append_entry(released / LOG_FILE, {"period": code, "version": number, "released_at": moment.isoformat(),
+                                       "release_sha256": digest}, signer)
 
 
 def read_log(root: Path, agency: Agency) -> list[dict]:
-    path = agency_reports(root, agency) / RELEASED / LOG_FILE
-    if not path.is_file():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    """The log's readable records, in order (a damaged line is left out here; :func:`verify` names it)."""
+    from .release_log import read_lines
+
+    return [line.record for line in read_lines(agency_reports(root, agency) / RELEASED / LOG_FILE) if line.record]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -663,17 +675,20 @@ def read_log(root: Path, agency: Agency) -> list[dict]:
 # ----------------------------------------------------------------------------------------------
 
 
-def verify_version(version: Version, log: dict[tuple[str, int], dict]) -> tuple[list[str], list[str]]:
-    """(problems, notes) of one released version: every file re-hashed against its RELEASE.json."""
+def verify_version(version: Version, log: dict[tuple[str, int], dict],
+                   trusted_key: str | None = None) -> tuple[list[str], list[str]]:
+    """(problems, notes) of one released version: every file re-hashed against its RELEASE.json, and
+    RELEASE.json's signature checked with ``trusted_key`` (the agency's public key)."""
     problems, notes = [], []
     record_path = version.folder / RELEASE_FILE
     if not version.record:
-        return [f"{RELEASE_FILE} is missing or unreadable"], notes
+        return [f"{RELEASE_FILE} {version.unreadable or 'is missing or unreadable'}"], notes
     entry = log.get((version.record.get("period"), version.number))
     if entry is None:
         problems.append(f"version {version.number} is not in the release log {LOG_FILE}")
     elif entry.get("release_sha256") != _sha256(record_path):
         problems.append(f"{RELEASE_FILE} changed since the release")
+    problems += _signature_problems(version, entry, trusted_key, notes)
     recorded = version.record.get("files", {})
     current = file_hashes(version.folder)
     for name in sorted(set(recorded) | set(current)):
@@ -691,34 +706,127 @@ def verify_version(version: Version, log: dict[tuple[str, int], dict]) -> tuple[
     return problems, notes
 
 
+def _signature_problems(version: Version, entry: dict | None, trusted_key: str | None, notes: list[str]) -> list[str]:
+    """RELEASE.json's signature: present when its log line is signed, made with the agency's key, matching."""
+    from .signing import signature_holds
+
+    signature = version.record.get("signature")
+    if signature is None:
+        if entry is not None and "signature" in entry:
+            return [f"{RELEASE_FILE} carries no signature, though its release was signed: it was replaced"]
+        notes.append("unsigned: released before signing (its files are checked against RELEASE.json and the log)")
+        return []
+    if trusted_key is None:
+        trusted_key = (entry or {}).get("key") or version.record.get("signing_key")
+    if version.record.get("signing_key") != trusted_key:
+        return [f"{RELEASE_FILE} is signed with another key than the agency's"]
+    body = {k: v for k, v in version.record.items() if k != "signature"}
+    if not signature_holds(str(trusted_key), str(signature), RELEASE_CONTEXT, body):
+        return [f"{RELEASE_FILE} was altered after the release: its signature does not match"]
+    return []
+
+
+def _local_public_key(agency: Agency) -> str | None:
+    """The public half of the agency's signing key on this machine, if there is a usable one."""
+    from .signing import read_signing_key
+
+    try:
+        return read_signing_key(agency.slug).public
+    except (TransparencyError, OSError, ImportError):
+        return None
+
+
+def _published_head(reports: Path) -> dict:
+    """What the public catalogue (data.json) says of the log: its head and length ({} when it says nothing)."""
+    try:
+        catalogue = json.loads((reports / "data.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    published = catalogue.get("releaseLog") if isinstance(catalogue, dict) else None
+    return published if isinstance(published, dict) else {}
+
+
+def _linked_versions(reports: Path) -> set[tuple[str, int]]:
+    """(period, version) of every released version the public index links to."""
+    try:
+        text = (reports / "index.html").read_text(encoding="utf-8")
+    except OSError:
+        return set()
+    return {(m.group(1), int(m.group(2))) for m in re.finditer(rf'href="{RELEASED}/([^/"]+)/v(\d+)/', text)}
+
+
+def _check_log(agency: Agency, root: Path, chain, chain_head: str | None, say: Callable[[str], None]) -> bool:
+    """Say what the chain check found, and whether the log still holds the heads published and kept."""
+    from .signing import key_fingerprint
+
+    problems = list(chain.problems)
+    heads = {line.sha256: line for line in chain.lines}
+    published = _published_head(agency_reports(root, agency))
+    if published.get("head") and published["head"] not in heads:
+        problems.append(f"the public catalogue data.json names the log's head as {str(published['head'])[:12]}… after "
+                        f"{published.get('entries')} line(s), but the log has no such line (it has {len(chain.lines)}): "
+                        "lines were removed or rewritten since the index was written")
+    if chain_head:
+        if chain_head not in heads:
+            problems.append(f"the chain head you kept ({chain_head[:12]}…) is not in the log: the log was cut short or "
+                            "rewritten since")
+        else:
+            say(f"release log: the chain head you kept is line {heads[chain_head].number} of {len(chain.lines)}")
+    if problems:
+        say(f"release log {LOG_FILE}: ALTERED")
+        for problem in problems:
+            say(f"  - {problem}")
+    elif chain.lines:
+        key = f", signed with key {key_fingerprint(chain.key)}…" if chain.key else ""
+        say(f"release log {LOG_FILE}: {len(chain.lines)} line(s), each chained to the one before{key}; "
+            f"head {chain.head}")
+    for note in chain.notes:
+        say(f"  note: {note}")
+    return not problems
+
+
 def verify(agency: Agency, root: Path, period: Period | None = None, rebuild: bool = False,
-           notebooks: Path = NOTEBOOKS, say: Callable[[str], None] = print) -> int:
-    """Re-hash every released file against its RELEASE.json; with ``rebuild``, reproduce the latest version.
+           notebooks: Path = NOTEBOOKS, say: Callable[[str], None] = print, public_key: str | None = None,
+           chain_head: str | None = None) -> int:
+    """Check the release log's chain and signatures, re-hash every released file against its signed
+    RELEASE.json, and name any version withdrawn; with ``rebuild``, reproduce the latest version.
+
+    ``public_key`` is the agency's public key as published (default: that of the signing key on this
+    machine, else the one the log names); ``chain_head`` a head kept from an earlier look at the index.
 
     Returns the exit code: 0 when every file is as released (and, with ``rebuild``, reproduced); 1 otherwise.
     """
+    from .release_log import check_chain, read_lines
+
     codes = released_periods(root, agency)
-    log_entries = read_log(root, agency)
-    log = {(e["period"], e["version"]): e for e in log_entries}
+    lines = read_lines(agency_reports(root, agency) / RELEASED / LOG_FILE)
+    chain = check_chain(lines, public_key or _local_public_key(agency))
+    log = {(line.record.get("period"), line.record.get("version")): line.record for line in lines if line.record}
     if period is not None:
         codes = [c for c in codes if c == period.code]
         if not codes:
             say(f"{period.code} has not been released for {agency.name}: nothing to verify "
                 f"(reports/{agency.slug}/{RELEASED}/{period.code}/ does not exist)")
             return 1
-    if not codes:
+    if not codes and not lines:
         say(f"nothing released yet for {agency.name} (no {agency_reports(root, agency) / RELEASED})")
         return 1
-    ok = True
-    for code in codes:
+    ok = _check_log(agency, root, chain, chain_head, say)
+    linked = _linked_versions(agency_reports(root, agency))
+    for code in sorted(set(codes) | {c for c, _ in linked if period is None or c == period.code}):
         found = versions(root, agency, code)
         numbers = {v.number for v in found}
-        for (logged_code, number), entry in sorted(log.items()):
+        for (logged_code, number), entry in sorted(log.items(), key=lambda item: str(item[0])):
             if logged_code == code and number not in numbers:
                 ok = False
                 say(f"{code} version {number}: MISSING (released {entry.get('released_at')}, folder gone)")
+        for logged_code, number in sorted(linked):
+            if logged_code == code and number not in numbers and (code, number) not in log:
+                ok = False
+                say(f"{code} version {number}: WITHDRAWN (the public index links it, but its folder and its line in "
+                    f"{LOG_FILE} are gone)")
         for version in found:
-            problems, notes = verify_version(version, log)
+            problems, notes = verify_version(version, log, chain.key)
             who = version.record.get("released_by", "?")
             if problems:
                 ok = False

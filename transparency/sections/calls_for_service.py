@@ -309,6 +309,11 @@ def trend(sec: Section, quarters: int = 8) -> pd.DataFrame:
     return table
 
 
+def trend_counts(table: pd.DataFrame) -> list[str]:
+    """The count columns of :func:`trend`'s table: calls, and the calls measured when arrival times are recorded."""
+    return [column for column in ("Calls", "Calls measured") if column in table]
+
+
 TREND_DEPENDS = {"Median response (minutes)": "Calls measured", "90th percentile (minutes)": "Calls measured"}
 
 

@@ -256,7 +256,10 @@ def weighted(sec: Section) -> bool:
 def answered(sec: Section, rows: pd.DataFrame | None = None) -> pd.DataFrame:
     """Rows that answered on the agree scale, with ``agree`` (1 or 0) and ``w`` (the weight, or 1)."""
     rows = sec.data if rows is None else rows
-    agree = surveys.agrees(rows["answer"] if "answer" in rows else None, rows["value"] if "value" in rows else None)
+    if "answer" not in rows and "value" not in rows:  # questions without their answers: nothing answered
+        agree = pd.Series(pd.NA, index=rows.index, dtype="Float64")
+    else:
+        agree = surveys.agrees(rows["answer"] if "answer" in rows else None, rows["value"] if "value" in rows else None)
     out = rows.assign(agree=agree)
     out = out[out["agree"].notna() & out["question"].notna()]
     if weighted(sec):
@@ -332,6 +335,8 @@ def _changes(sec: Section) -> dict[str, surveys.WaveChange]:
 
 def answer_summary(sec: Section) -> list[str]:
     """The opening: how many answered, weighting, what "agreed" means, and how many changes are beyond normal variation."""
+    if not sec.recorded("answer") and not sec.recorded("value"):
+        return ["The department's survey records list the questions but not the answers, so no result can be shown."]
     now = answered(sec, sec.rows)
     if now.empty:
         return [f"The survey did not run in {sec.period.label()}, so there are no new answers to report."]
@@ -633,7 +638,9 @@ def measure_words(measure: str) -> str:
 def score_rows(sec: Section, rows: pd.DataFrame | None = None) -> pd.DataFrame:
     """Published scores for all residents (not the scores of one group), with a measure and a value."""
     rows = sec.data if rows is None else rows
-    rows = rows[rows["measure"].notna() & rows["value"].notna()] if "value" in rows else rows.iloc[0:0]
+    if "value" not in rows or "measure" not in rows:  # measures without their values: no score (an empty table)
+        return rows.iloc[0:0].assign(measure=pd.Series(dtype="string"), value=pd.Series(dtype="Float64"))
+    rows = rows[rows["measure"].notna() & rows["value"].notna()]
     if "respondent_group" in rows and rows["respondent_group"].notna().any():
         overall = rows["respondent_group"].astype("string").str.strip().str.lower().isin(["all", "total", "overall"])
         rows = rows[overall | rows["respondent_group"].isna()]
@@ -692,6 +699,8 @@ def _out_of(sec: Section) -> str:
 
 def score_summary(sec: Section) -> list[str]:
     """The opening: what was published this period, and why changes are not judged against normal variation."""
+    if not sec.recorded("value"):
+        return ["The department's survey records name the measures but not their values, so no score can be shown."]
     now = score_rows(sec, sec.rows)
     if now.empty:
         return [f"The department published no survey scores for {sec.period.label()}."]
