@@ -138,6 +138,19 @@ def cmd_index(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from .export import FOLDER, summary, write_export
+
+    agency = _agency(args.agency)
+    period = _one_period(args.period, agency, "export")
+    folder = Path(args.out) if args.out else project_root() / "reports" / agency.slug / period.code / FOLDER
+    result = write_export(agency, period, folder)
+    print(f"{agency.name}, {period.title()}: de-identified records written to {result.folder}")
+    for line in summary(result):
+        print(line)
+    return 0
+
+
 def cmd_sample_data(args: argparse.Namespace) -> int:
     from .keys import create_key
     from .sample import generate
@@ -228,6 +241,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("index", help="write reports/<agency>/index.html and data.json from the released versions")
     p.add_argument("--agency", required=True, help="a name under data/ or a folder holding agency.yml")
     p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("export", help="write the period's records, de-identified, as a Data Package (CSV, Parquet, "
+                                      "datapackage.json) into reports/<agency>/<period>/data/")
+    p.add_argument("--agency", required=True, help="a name under data/ or a folder holding agency.yml")
+    p.add_argument("--period", required=True, help="a quarter (2025Q3), a year, or latest")
+    p.add_argument("--out", help="write into this folder instead (replaced whole)")
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("sample-data", help="generate the fictional sample agency's raw files into data/sample/raw")
     p.add_argument("--through", help="last quarter to cover (default: the last complete quarter)")
