@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from conftest import agency_config, keyed_agency, sample_project
+from test_narrative import offline_textstat  # noqa: F401 - a fixture
 
 from transparency import cli
 from transparency.build import build_period
@@ -31,7 +32,8 @@ KEY = b"k" * 32
 
 @pytest.fixture(scope="module")
 def sample_export(tmp_path_factory):
-    """The sample agency (small) built for two sections, then exported into the report's data/ folder."""
+    """The sample agency (small) built for two sections: its agency.yml sets `export:`, so the build writes the
+    records into the report's data/ folder (searched by the build's personal-data scan with the rest)."""
     root = tmp_path_factory.mktemp("export")
     agency = keyed_agency(sample_project(root, through=PERIOD, years=3, scale=0.5))
     period = parse_period(PERIOD)[0]
@@ -39,8 +41,9 @@ def sample_export(tmp_path_factory):
     outcomes = build_period(agency, period, root, ["use_of_force", "stops"], 2, ("html",), lines.append)
     assert [o.status for o in outcomes] == ["ok", "ok"], lines
     report = root / "reports" / "sample" / PERIOD
-    result = write_export(agency, period, report / "data")
-    return agency, report, result
+    manifest = json.loads((report / "manifest.json").read_text())
+    assert "export" in manifest["timings_seconds"]
+    return agency, report, None
 
 
 def _rows(n: int, **values) -> list[dict]:
@@ -235,3 +238,43 @@ def test_a_rare_person_is_hidden_among_others_of_the_month_rather_than_withheld(
     out, account = deidentify(table, "stops", parse_period("2026Q2")[0], ExportPolicy(), 2, KEY)
     assert account.withheld == Counter() and len(out) == 9
     assert (out["subject_race"] == "Black").sum() == 7 and (out["subject_race"] == NOT_SHOWN).sum() == 2
+
+
+def test_the_methodology_links_the_records_in_plain_words(make_agency, offline_textstat):  # noqa: F811
+    import re
+
+    import textstat
+
+    from transparency import backmatter
+
+    config = {"files": ["data.csv"], "columns": {"pursuit_id": "ID", "started_at": "DATE"}}
+    without = load_agency(make_agency(agency_config({"pursuits": config}), {"data.csv": "ID,DATE\n"}))
+    text = backmatter.methodology(without, parse_period(PERIOD)[0], ["pursuits"])
+    assert "datapackage.json" not in text  # no export policy: no records published, none linked
+    agency = load_agency(make_agency(agency_config({"pursuits": config}, export={"dates": "day"}),
+                                     {"data.csv": "ID,DATE\n"}, name="withexport"))
+    text = backmatter.methodology(agency, parse_period(PERIOD)[0], ["pursuits"])
+    assert '<a href="data/datapackage.json">a data package</a>' in text and "Dates are given to the day." in text
+    words = re.sub("<[^>]+>", " ", text.split("<h3>The records behind this report</h3>")[1])
+    assert textstat.flesch_kincaid_grade(words) <= 9
+
+
+def test_a_release_publishes_the_records_even_from_a_draft_without_them(tmp_path_factory):
+    """The build writes data/ when agency.yml sets `export:`; a draft built without it (removed here) gets it from
+    the release, in the version's RELEASE.json like every released file."""
+    import shutil
+
+    from test_release import build, new_project
+
+    from transparency.release import release
+
+    project = new_project(tmp_path_factory.mktemp("records-release"))
+    assert [o.status for o in build(project)] == ["ok", "ok"], project.lines
+    draft = project.reports / PERIOD / "data"
+    assert (draft / "datapackage.json").is_file()
+    shutil.rmtree(draft)
+    version = release(project.agency, project.period, project.root, by="Chief Ramos", notebooks=project.notebooks,
+                      say=project.lines.append)
+    files = version.record["files"]
+    assert {"data/datapackage.json", "data/use_of_force.csv", "data/use_of_force.parquet", "data/complaints.csv"} <= set(files)
+    assert oct((version.folder / "data" / "use_of_force.csv").stat().st_mode & 0o777) == "0o444"

@@ -23,7 +23,9 @@ from transparency import cli
 from transparency.config import load_agency
 from transparency.errors import ConfigError
 from transparency.fetch import FetchError, SchemaChanged, fetch_dataset
+from transparency.build import build_period
 from transparency.load import load_dataset
+from transparency.periods import parse_period
 
 COLUMNS = ["stop_id", "stop_date", "race"]
 ROWS = [{"stop_id": f"S{i:03d}", "stop_date": f"2026-0{1 + i % 6}-{1 + i % 28:02d}", "race": "W" if i % 3 else ""}
@@ -200,3 +202,15 @@ def test_the_sample_agencys_stops_are_fetched_and_loaded(tmp_path):
     assert set(fetched.excluded) <= {"duplicate_row", "header_row"}
     assert after.rows_used == before.rows_used
     shutil.rmtree(folder / ".fetch", ignore_errors=True)
+
+    # Built: the manifest cites the fetch record, and the methodology says where the records came from.
+    lines: list[str] = []
+    outcomes = build_period(load_agency(folder), parse_period("2026Q2")[0], tmp_path, ["stops"], 1, ("html",),
+                            lines.append)
+    assert [o.status for o in outcomes] == ["ok"], lines
+    report = tmp_path / "reports" / "sample" / "2026Q2"
+    cited = json.loads((report / "manifest.json").read_text())["datasets"]["stops"]["fetched"]
+    assert cited == {done.file: {k: done.record[k] for k in ("portal", "url", "since", "fetched_at", "rows",
+                                                             "rows_stated", "sha256")}}
+    page = (report / "report.html").read_text()
+    assert f"{done.rows:,} records fetched on 2026-07-02 from" in page and "peds-2026.json" in page

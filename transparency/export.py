@@ -371,22 +371,25 @@ class ExportResult:
 
 
 def write_export(agency: Agency, period: Period, folder: Path, key: bytes | None = None,
-                 tables: dict[str, pd.DataFrame] | None = None) -> ExportResult:
+                 tables: dict[str, pd.DataFrame] | None = None, datasets: list[str] | None = None,
+                 scan: bool = True) -> ExportResult:
     """Write the period's de-identified records into ``folder`` (created whole, or not at all).
 
-    ``tables`` gives canonical tables by dataset (else they are read through the cache). Raises ExportError when
-    the personal-data scan finds a raw identifying value in what would be published.
+    ``tables`` gives canonical tables by dataset (else they are read through the cache); ``datasets`` limits the
+    export to those (of :func:`export_datasets`). Raises ExportError when the personal-data scan finds a raw
+    identifying value in what would be published; ``scan=False`` leaves the scan to the caller (a build scans
+    everything it publishes, the export with it).
     """
     from .keys import read_key
 
     policy = agency.model.export or ExportPolicy()
     key = key if key is not None else read_key(agency.slug)
-    names = export_datasets(agency)
+    names = [n for n in export_datasets(agency) if datasets is None or n in datasets]
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-export-{os.getpid()}-", dir=_parent(folder)))
     try:
         resources, accounts = [], []
         for name in names:
-            table = tables[name] if tables is not None else _read(agency, name, period)
+            table = tables[name] if tables is not None and name in tables else _read(agency, name, period)
             frame, account = deidentify(table, name, period, policy, agency.min_count, key)
             accounts.append(account)
             (staging / f"{name}.csv").write_text(_csv_text(frame), encoding="utf-8")
@@ -412,7 +415,8 @@ def write_export(agency: Agency, period: Period, folder: Path, key: bytes | None
             "resources": resources,
         }
         (staging / PACKAGE_FILE).write_text(json.dumps(package, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-        scan_export(agency, names, staging)
+        if scan:
+            scan_export(agency, names, staging)
         if folder.exists():
             shutil.rmtree(folder)
         os.replace(staging, folder)
@@ -450,6 +454,64 @@ def scan_export(agency: Agency, datasets: list[str], folder: Path) -> None:
         raise ExportError(f"the records were not exported: {len(leaks)} file(s) would hold personal data from the "
                           f"agency's files:\n  {shown}{more}\nLeave the field out (export.drop in agency.yml) or stop "
                           "mapping the column.")
+
+
+def methodology_html(agency: Agency, datasets: list[str]) -> str:
+    """The methodology's words on where the records come from (fetch records) and the records published
+    beside the report (when the agency's policy exports them), as HTML."""
+    import html
+
+    from .fetch import fetch_records
+
+    parts = []
+    fetched = []
+    for name in datasets:
+        try:
+            paths = [str(p.relative_to(agency.raw_root)) for p in agency.input_files(name)]
+        except TransparencyError:
+            continue
+        for path, record in fetch_records(agency, paths).items():
+            stated = record.get("rows_stated")
+            agrees = "" if stated is None else (" (as many as the portal stated)" if stated == record.get("rows")
+                                                else f" (the portal stated {stated:,})")
+            fetched.append(f"<li>{html.escape(registry.dataset(name).title)}: {record.get('rows', 0):,} records fetched "
+                           f"on {html.escape(str(record.get('fetched_at', ''))[:10])} from "
+                           f"<code>{html.escape(str(record.get('url', '')))}</code>{agrees}, file sha256 "
+                           f"<code>{html.escape(str(record.get('sha256', ''))[:16])}</code>…</li>")
+    if fetched:
+        parts.append("<h3>Where the records come from</h3>")
+        parts.append("<p>These records were fetched from the department's open-data portal:</p><ul>"
+                     + "".join(fetched) + "</ul>")
+    policy = agency.model.export
+    names = [n for n in export_datasets(agency) if n in datasets]
+    if policy is not None and names:
+        dates = {"exact": "with their exact date and time", "hour": "to the hour", "day": "to the day",
+                 "month": "to the month"}[policy.dates]
+        parts.append("<h3>The records behind this report</h3>")
+        parts.append(
+            f"<p>The records behind the figures are published beside this report as open data, in "
+            f'<a href="{FOLDER}/{PACKAGE_FILE}">a data package</a>. There is one CSV file and one Parquet file per '
+            "topic, and every column is described. Names, written accounts, addresses and exact ages are left out. "
+            f"Identifiers are replaced by codes. Dates are given {dates}. When fewer than {agency.min_count} people "
+            f'share the same race, sex, age group, district and month, some of those details are shown as "{NOT_SHOWN}". '
+            "Records that would still stand out are left out. The data package counts them.</p>")
+    return "\n".join(parts)
+
+
+def published_records(folder: Path) -> list[dict]:
+    """The records a released version publishes (from its ``data/datapackage.json``): per dataset its title and
+    the CSV and Parquet files, relative to the version's folder; empty when it publishes none."""
+    try:
+        package = json.loads((folder / FOLDER / PACKAGE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    out = []
+    for resource in package.get("resources", []):
+        name = Path(resource["path"]).stem
+        out.append({"dataset": name, "title": resource.get("title", name), "csv": f"{FOLDER}/{resource['path']}",
+                    "parquet": next((f"{FOLDER}/{a['path']}" for a in resource.get("alternates", [])), None),
+                    "rows": resource.get("deidentification", {}).get("rows_published")})
+    return out
 
 
 def summary(result: ExportResult) -> list[str]:
