@@ -20,10 +20,10 @@ from conftest import agency_config, keyed_agency, sample_project
 from portal import Fault, Portal, Table
 
 from transparency import cli
+from transparency.build import build_period
 from transparency.config import load_agency
 from transparency.errors import ConfigError
 from transparency.fetch import FetchError, SchemaChanged, fetch_dataset
-from transparency.build import build_period
 from transparency.load import load_dataset
 from transparency.periods import parse_period
 
@@ -214,3 +214,16 @@ def test_the_sample_agencys_stops_are_fetched_and_loaded(tmp_path):
                                                              "rows_stated", "sha256")}}
     page = (report / "report.html").read_text()
     assert f"{done.rows:,} records fetched on 2026-07-02 from" in page and "peds-2026.json" in page
+
+
+def test_an_arcgis_key_goes_in_the_query_but_never_into_the_record(make_agency, portal, monkeypatch):
+    monkeypatch.setenv("TEST_ARCGIS_KEY", "k3y-value")
+    agency = _agency(make_agency, portal, kind="arcgis", dataset="services/Stops/FeatureServer/0",
+                     token_env="TEST_ARCGIS_KEY")
+    done = fetch_dataset(agency, "stops", since=dt.date(2026, 3, 1), now=NOW, say=lambda _: None)
+    assert all("token=k3y-value" in p for p, _ in portal.requests)
+    record = (agency.raw_root / (done.file + ".fetch.json")).read_text()
+    assert "k3y" not in record and "token=<key>" in record
+    assert done.rows == sum(r["stop_date"] >= "2026-03-01" for r in ROWS)
+    monkeypatch.setenv("TRANSPARENCY_ROOT", str(agency.folder.parent))
+    assert cli.main(["fetch", "--agency", str(agency.folder), "--since", "2026Q2", "--datasets", "stops"]) == 0

@@ -303,7 +303,9 @@ def _period_steps(
                 from .load import canonical_table
 
                 started = time.perf_counter()
-                loaded = {o.dataset: canonical_table(o.load.table) for o in outcomes.values() if o.load is not None}
+                # The sections published: none for a dataset without data for the period, or one that failed.
+                loaded = {o.dataset: canonical_table(o.load.table) for o in outcomes.values()
+                          if o.load is not None and o.status == "ok"}
                 write_export(agency, period, staging / FOLDER, tables=loaded, datasets=list(loaded), scan=False)
                 timings["export"] = time.perf_counter() - started
             # One figure, one value, and no hidden count worked out from the outputs together

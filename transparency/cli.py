@@ -139,19 +139,15 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
-    import datetime as dt
-
     from .fetch import fetch_dataset
 
     agency = _agency(args.agency)
     names = _dataset_list(args.datasets, agency) or [n for n in agency.dataset_names if agency.dataset(n).source]
     if not names:
         raise UsageError(f"no dataset of {agency.name} has a `source:` in agency.yml")
-    since = None
-    if args.since:
-        since = _one_period(args.since, agency, "fetch --since").start
+    since = _one_period(args.since, agency, "fetch --since").start if args.since else None
     for name in names:
-        fetch_dataset(agency, name, since=since if isinstance(since, dt.date) else None)
+        fetch_dataset(agency, name, since=since)
     return 0
 
 

@@ -470,7 +470,7 @@ def methodology_html(agency: Agency, datasets: list[str]) -> str:
             paths = [str(p.relative_to(agency.raw_root)) for p in agency.input_files(name)]
         except TransparencyError:
             continue
-        for path, record in fetch_records(agency, paths).items():
+        for record in fetch_records(agency, paths).values():
             stated = record.get("rows_stated")
             agrees = "" if stated is None else (" (as many as the portal stated)" if stated == record.get("rows")
                                                 else f" (the portal stated {stated:,})")
