@@ -56,16 +56,25 @@ def make_agency(tmp_path):
     return make
 
 
-def sample_project(root: Path, through: str | None = None, years: int = 4, scale: float = 0.3) -> Path:
+#: The export policy the tests of the de-identified records give the sample (it publishes none by itself).
+SAMPLE_EXPORT = "export: {dates: hour, coordinates: drop}\n"
+
+
+def sample_project(root: Path, through: str | None = None, years: int = 4, scale: float = 0.3,
+                   export: bool = False) -> Path:
     """The sample agency (the committed agency.yml) generated small under ``root/data/sample``; returns that folder.
 
-    With ``through`` None only agency.yml is copied (no raw files are generated).
+    With ``through`` None only agency.yml is copied (no raw files are generated). With ``export`` its
+    agency.yml also publishes the de-identified records (:data:`SAMPLE_EXPORT`).
     """
     from transparency.sample import generate
 
     folder = root / "data" / "sample"
     folder.mkdir(parents=True)
-    shutil.copy(REPO / "data" / "sample" / "agency.yml", folder / "agency.yml")
+    text = (REPO / "data" / "sample" / "agency.yml").read_text(encoding="utf-8")
+    if export:
+        text = text.replace("\ndatasets:\n", f"\n{SAMPLE_EXPORT}\ndatasets:\n", 1)
+    (folder / "agency.yml").write_text(text, encoding="utf-8")
     if through is not None:
         generate(folder, through=through, years=years, scale=scale)
     return folder

@@ -158,8 +158,17 @@ def test_catalogue_describes_every_published_table(chief, monkeypatch):
     data = json.loads(data_path.read_text())
     _check_catalogue(data, data_path.parent)
     tables = sorted(p.stem for p in (chief.v2.folder / "tables").glob("*.csv"))
-    described = sorted(d["identifier"].split("/", 1)[1] for d in data["dataset"] if not d["identifier"].endswith("/report"))
+    described = sorted(d["identifier"].split("/", 1)[1] for d in data["dataset"]
+                       if not d["identifier"].endswith("/report") and "/records/" not in d["identifier"])
     assert described == tables
+    # The de-identified records released beside the report (the test gives the sample `export:`), one series
+    # per dataset, each CSV described by the version's datapackage.json (every URL resolves: _check_catalogue).
+    records = {d["identifier"]: d for d in data["dataset"] if "/records/" in d["identifier"]}
+    assert sorted(records) == ["sample/records/complaints", "sample/records/use_of_force"]
+    csv = [i for i in records["sample/records/use_of_force"]["distribution"] if i["format"] == "CSV"]
+    assert [i["downloadURL"] for i in csv] == ["released/2026Q2/v2/data/use_of_force.csv"]
+    assert csv[0]["describedBy"] == "released/2026Q2/v2/data/datapackage.json"
+    assert 'href="released/2026Q2/v2/data/datapackage.json"' in index.read_text()
     report = next(d for d in data["dataset"] if d["identifier"] == "sample/report")
     assert {i["mediaType"] for i in report["distribution"]} == {"application/pdf", "text/html", "application/json"}
     assert all("/v2/" in i["downloadURL"] for i in report["distribution"]), "the current version"

@@ -55,7 +55,7 @@ def digest(folder: Path) -> dict[str, tuple[str, int]]:
 def new_project(base: Path) -> SimpleNamespace:
     """A project folder with the sample agency (generated small) and a private copy of the two notebooks."""
     root = base / "project"
-    agency_dir = sample_project(root, through=PERIOD, years=3, scale=0.5)
+    agency_dir = sample_project(root, through=PERIOD, years=3, scale=0.5, export=True)
     notebooks = base / "notebooks"
     notebooks.mkdir()
     for name in DATASETS:

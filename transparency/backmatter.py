@@ -166,6 +166,9 @@ def methodology(agency: Agency, period: Period, datasets: Sequence[str]) -> str:
         "kept, such as empty, repeated or header rows, or records without a date, say nothing about a person "
         "and are shown exactly."
     ))
+    from .export import methodology_html  # the portal's fetch records, and the records published as open data
+
+    parts.append(methodology_html(agency, list(datasets)))
     return "\n".join(parts)
 
 

@@ -298,6 +298,16 @@ def _period_steps(
                        parts=None if force else kept.folder / "pdf-parts", pdf_workers=pdf_workers)
         yield
         try:
+            if agency.model.export is not None:  # the de-identified records beside the report (transparency.export)
+                from .export import FOLDER, write_export
+                from .load import canonical_table
+
+                started = time.perf_counter()
+                # The sections published: none for a dataset without data for the period, or one that failed.
+                loaded = {o.dataset: canonical_table(o.load.table) for o in outcomes.values()
+                          if o.load is not None and o.status == "ok"}
+                write_export(agency, period, staging / FOLDER, tables=loaded, datasets=list(loaded), scan=False)
+                timings["export"] = time.perf_counter() - started
             # One figure, one value, and no hidden count worked out from the outputs together
             # (transparency.audit): checked before anything is called complete.
             started = time.perf_counter()
@@ -316,7 +326,7 @@ def _period_steps(
         timings["privacy_scan"] = time.perf_counter() - started - timings.get("pdf_wait", 0.0)
         manifest_path = staging / "manifest.json"
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        for stage in ("pdf", "pdf_wait", "privacy_scan", "audit"):
+        for stage in ("pdf", "pdf_wait", "privacy_scan", "audit", "export"):
             if stage in timings:
                 manifest["timings_seconds"][stage] = round(timings[stage], 3)
         manifest["audit"] = audited.to_dict()
@@ -644,6 +654,12 @@ def _publish(agency: Agency, period: Period, outcomes: dict[str, Outcome], stagi
             for name, o in outcomes.items()
         },
     }
+    from .fetch import fetch_records
+
+    for entry in manifest["datasets"].values():  # the inputs fetched from a portal cite their fetch records
+        fetched = fetch_records(agency, [i["path"] for i in entry["inputs"]])
+        if fetched:
+            entry["fetched"] = fetched
     _json(staging / "manifest.json", manifest)
     return pdf
 

@@ -139,6 +139,32 @@ def cmd_index(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_fetch(args: argparse.Namespace) -> int:
+    from .fetch import fetch_dataset
+
+    agency = _agency(args.agency)
+    names = _dataset_list(args.datasets, agency) or [n for n in agency.dataset_names if agency.dataset(n).source]
+    if not names:
+        raise UsageError(f"no dataset of {agency.name} has a `source:` in agency.yml")
+    since = _one_period(args.since, agency, "fetch --since").start if args.since else None
+    for name in names:
+        fetch_dataset(agency, name, since=since)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .export import FOLDER, summary, write_export
+
+    agency = _agency(args.agency)
+    period = _one_period(args.period, agency, "export")
+    folder = Path(args.out) if args.out else project_root() / "reports" / agency.slug / period.code / FOLDER
+    result = write_export(agency, period, folder)
+    print(f"{agency.name}, {period.title()}: de-identified records written to {result.folder}")
+    for line in summary(result):
+        print(line)
+    return 0
+
+
 def cmd_sample_data(args: argparse.Namespace) -> int:
     from .keys import create_key
     from .sample import generate
@@ -256,6 +282,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("index", help="write reports/<agency>/index.html and data.json from the released versions")
     p.add_argument("--agency", required=True, help="a name under data/ or a folder holding agency.yml")
     p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("fetch", help="fetch datasets from the agency's open-data portal (`source:` in agency.yml) "
+                                     "into new raw files, each with a .fetch.json record")
+    p.add_argument("--agency", required=True, help="a name under data/ or a folder holding agency.yml")
+    p.add_argument("--since", help="only records dated in or after this period (2025Q3, 2025)")
+    p.add_argument("--datasets", help="comma-separated dataset names (default: every one with a source)")
+    p.set_defaults(func=cmd_fetch)
+
+    p = sub.add_parser("export", help="write the period's records, de-identified, as a Data Package (CSV, Parquet, "
+                                      "datapackage.json) into reports/<agency>/<period>/data/")
+    p.add_argument("--agency", required=True, help="a name under data/ or a folder holding agency.yml")
+    p.add_argument("--period", required=True, help="a quarter (2025Q3), a year, or latest")
+    p.add_argument("--out", help="write into this folder instead (replaced whole)")
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("sample-data", help="generate the fictional sample agency's raw files into data/sample/raw")
     p.add_argument("--through", help="last quarter to cover (default: the last complete quarter)")

@@ -365,6 +365,63 @@ class Related(_Model):
     delimiter: str | None = None
 
 
+class PortalSource(_Model):
+    """Where `transparency fetch` gets a dataset's records (see transparency/fetch.py)."""
+
+    portal: Literal["socrata", "ckan", "arcgis"]
+    domain: str       # data.example.gov (https), or a full http(s)://host[:port] address
+    dataset: str      # Socrata's four-by-four id, CKAN's resource id, or ArcGIS's layer path ending in /FeatureServer/N
+    date_field: str   # the portal's column that dates a record (used by --since)
+    file: str         # where each extract is written, relative to raw_root, holding {fetched}
+    token_env: str | None = None  # the NAME of the environment variable holding an app token or key
+    page_size: int = Field(default=1000, ge=1, le=50000)
+
+    @field_validator("domain")
+    @classmethod
+    def _domain(cls, value: str) -> str:
+        text = value.strip().rstrip("/")
+        if not re.fullmatch(r"(https?://)?[A-Za-z0-9.-]+(:\d{1,5})?", text):
+            raise ValueError("expected a portal's domain such as data.example.gov (or http(s)://host:port)")
+        return text if "://" in text else "https://" + text
+
+    @field_validator("dataset", "date_field")
+    @classmethod
+    def _plain(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9_./:-]+", value) or ".." in value:
+            raise ValueError("expected an identifier (letters, digits, _ - . / :)")
+        return value
+
+    @field_validator("file")
+    @classmethod
+    def _file(cls, value: str) -> str:
+        if "{fetched}" not in value:
+            raise ValueError("expected a file name holding {fetched} (each extract is a new file), "
+                             "such as raw/stops/portal_{fetched}.csv")
+        if not value.endswith(".csv") or value.startswith("/") or ".." in Path(value).parts:
+            raise ValueError("expected a .csv file name relative to the agency's raw folder, without ..")
+        return value
+
+    @field_validator("token_env")
+    @classmethod
+    def _token_env(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[A-Z_][A-Z0-9_]*", value):
+            raise ValueError("expected the name of an environment variable (such as SOCRATA_APP_TOKEN), "
+                             "never the token itself")
+        return value
+
+
+class ExportPolicy(_Model):
+    """How `transparency export` de-identifies the records it publishes (see transparency/export.py)."""
+
+    dates: Literal["exact", "hour", "day", "month"] = "hour"   # how finely dates and times are published
+    coordinates: Literal["drop", "round"] = "drop"           # lat/lon: left out, or rounded
+    coordinate_decimals: int = Field(default=2, ge=0, le=4)  # with round: 2 decimals is about 1 km
+    ids: Literal["pseudonym", "keep"] = "pseudonym"          # event ids: keyed hashes, or the agency's own
+    drop: dict[str, list[str]] = {}                          # dataset -> fields never exported
+    quasi_identifiers: list[str] | None = None               # default: race, sex, age group, district, month
+    datasets: list[str] | None = None                        # which datasets to export (default: all configured)
+
+
 class DatasetConfig(_Model):
     files: list[str | FileSpec] = Field(min_length=1)
     columns: dict[str, Any] = {}
@@ -397,6 +454,8 @@ class DatasetConfig(_Model):
     # What one source row is (a grain of datasets.yml: complaint or allegation, incident or application);
     # the report's wording, metrics and methodology follow it. Default: the dataset's first grain.
     grain: str | None = None
+    # Where `transparency fetch` gets the records from an open-data portal (optional).
+    source: PortalSource | None = None
 
 
 class AgencyModel(_Model):
@@ -415,6 +474,7 @@ class AgencyModel(_Model):
     required_training: list[str] = []
     complaint_close_target_days: int | None = Field(default=None, gt=0)
     publishing: Publishing = Publishing()
+    export: ExportPolicy | None = None  # set: `release` publishes the records too (see transparency/export.py)
     datasets: dict[str, DatasetConfig] = Field(min_length=1)
 
     @field_validator("timezone")
@@ -635,6 +695,8 @@ def load_agency(where: str | Path) -> Agency:
         with problems.each():
             _check_logo(path, model.publishing.logo)
     groups = {name: _check_dataset(path, name, ds, problems) for name, ds in model.datasets.items()}
+    with problems.each():
+        _check_open_data(path, model, groups)
     with problems.each():
         _refuse_slug_collision(path, folder)
     problems.raise_if_any(path)
@@ -963,3 +1025,36 @@ def find_agency(agency: str, root: Path | None = None) -> Path:
     known = sorted(p.parent.name for p in (root / "data").glob("*/agency.yml")) if (root / "data").is_dir() else []
     hint = f"; known agencies: {', '.join(known)}" if known else ""
     raise UsageError(f"no agency '{agency}' (looked for data/{agency}/agency.yml){hint}")
+
+
+def _check_open_data(path: Path, model: AgencyModel, groups: dict[str, list[FileGroup]]) -> None:
+    """What the `source:` and `export:` keys' schema cannot check: an extract's file name must be one of the
+    dataset's `files` (or the build would never read it), and the export policy names configured datasets and
+    their canonical fields."""
+    import fnmatch
+
+    for name, ds in model.datasets.items():
+        if ds.source is None:
+            continue
+        example = ds.source.file.replace("{fetched}", "20250101T000000Z")
+        if not any(fnmatch.fnmatchcase(example, group.glob) for group in groups[name]):
+            raise ConfigError(str(path), f"datasets.{name}.source.file",
+                              f"'{ds.source.file}' matches none of the dataset's files "
+                              f"({', '.join(g.glob for g in groups[name])}): the build would never read the extracts")
+    policy = model.export or ExportPolicy()
+    for key, names in (("export.datasets", policy.datasets or []), ("export.drop", list(policy.drop))):
+        for name in names:
+            if name not in model.datasets:
+                raise ConfigError(str(path), key, f"'{name}' is not a configured dataset "
+                                  f"(configured: {', '.join(model.datasets)})")
+    for name, fields in policy.drop.items():
+        known = registry.dataset(name).fields
+        for field_name in fields:
+            if field_name not in known:
+                raise ConfigError(str(path), f"export.drop.{name}", f"'{field_name}' is not a field of {name}")
+    for field_name in policy.quasi_identifiers or []:
+        if field_name != "month" and not any(field_name in registry.dataset(n).fields or field_name.endswith("_age_group")
+                                             for n in model.datasets):
+            raise ConfigError(str(path), "export.quasi_identifiers",
+                              f"'{field_name}' is not a field of any configured dataset (nor month)")
+

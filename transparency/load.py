@@ -1091,7 +1091,7 @@ def _convert_text(ctx: _Context, field_name: str, text: pd.Series, column: str) 
             else:
                 mapping[value] = fspec.enum.fallback
                 unmapped[value] = 0
-        out = text.map(mapping)
+        out = text.map(mapping).astype("string")  # all-missing text maps to floats otherwise
         if unmapped:
             ctx.note_unmapped(field_name, text, text.isin(list(unmapped)).fillna(False))
         blanks = text.isna()

@@ -118,6 +118,13 @@ def _tables(version: Version) -> list[dict]:
     return sorted(groups, key=lambda g: order.index(g["dataset"]) if g["dataset"] in order else len(order))
 
 
+def _records(version: Version) -> list[dict]:
+    """The de-identified records a version publishes beside its report (transparency.export)."""
+    from .export import published_records
+
+    return published_records(version.folder)
+
+
 def _href(version: Version, name: str) -> str:
     return quote(f"{RELEASED}/{version.record['period']}/v{version.number}/{name}")
 
@@ -152,6 +159,7 @@ def _view(agency: Agency, entries: list[Released]) -> dict:
             "pdf": _href(current, "report.pdf"), "pdf_size": _size(current.folder / "report.pdf"),
             "html": _href(current, "report.html"),
             "metrics": _href(current, "metrics.json"),
+            "records": _href(current, "data/datapackage.json") if _records(current) else None,
             "groups": groups,
             "table_count": sum(len(g["tables"]) for g in groups),
             "corrections": corrections,
@@ -273,6 +281,34 @@ def catalog(agency: Agency, entries: list[Released], log: dict | None = None) ->
             {"@type": "dcat:Distribution", "title": f"{e.period.title()}, version {e.current.number}",
              "format": "CSV", "mediaType": "text/csv", "downloadURL": _url(base, _href(e.current, t["file"]))}
             for e, t in item["entries"]]
+        datasets.append(dataset)
+
+    records: dict[str, list] = {}
+    for entry in entries:  # the de-identified records of each dataset, one series per dataset
+        for item in _records(entry.current):
+            records.setdefault(item["dataset"], []).append((entry, item))
+    for name, items in records.items():
+        title = items[0][1]["title"]
+        dataset = common(
+            f"{agency.slug}/records/{name}", f"{agency.name}: {title} records (de-identified)",
+            f"{title}: one row per record behind the {agency.name}'s quarterly transparency report, one file per "
+            "period, de-identified (no names or free text, identifiers as codes, coarsened dates, rare combinations "
+            f"of race, sex, age group, district and month generalised or withheld; fewer than {min_count} people "
+            "never share a published combination). Described by a Frictionless Data Package (datapackage.json).",
+            ["police", "transparency", title.lower(), "open data", "records"], [e for e, _ in items])
+        dataset["distribution"] = []
+        for e, item in items:
+            name_ = f"{e.period.title()}, version {e.current.number}"
+            dataset["distribution"] += [
+                {"@type": "dcat:Distribution", "title": f"{name_} (CSV)", "format": "CSV", "mediaType": "text/csv",
+                 "downloadURL": _url(base, _href(e.current, item["csv"])),
+                 "describedBy": _url(base, _href(e.current, "data/datapackage.json")),
+                 "describedByType": "application/json"}]
+            if item["parquet"]:
+                dataset["distribution"].append(
+                    {"@type": "dcat:Distribution", "title": f"{name_} (Parquet)", "format": "Parquet",
+                     "mediaType": "application/vnd.apache.parquet",
+                     "downloadURL": _url(base, _href(e.current, item["parquet"]))})
         datasets.append(dataset)
 
     out: dict[str, Any] = {"@context": POD_CONTEXT, "@type": "dcat:Catalog", "conformsTo": POD_SCHEMA,

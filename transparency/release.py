@@ -605,6 +605,10 @@ def release(agency: Agency, period: Period, root: Path, correction: str | None =
             raise ReleaseRefused(period, ["the draft build changed while it was being released: review it again, "
                                           "then release"])
         render_released(source, record, staging, changes)
+        if agency.model.export is not None and not (staging / "data" / "datapackage.json").is_file():
+            from .export import write_export  # a draft built before the agency set `export:`
+
+            write_export(agency, period, staging / "data")
         record["files"] = file_hashes(staging)
         record["signature"] = signer.sign(RELEASE_CONTEXT, record)
         (staging / RELEASE_FILE).write_text(json.dumps(record, indent=1, sort_keys=True) + "\n", encoding="utf-8")
