@@ -229,7 +229,14 @@ def profile_column(name: str, series: pd.Series, missing: tuple[str, ...] = DEFA
 
 
 def profile_file(path: Path) -> FileProfile:
-    """Read a raw file as the loader does and describe every column."""
+    """Read a raw file as the loader does and describe every column (once per file as it is now)."""
+    path = Path(path)
+    stat = path.stat()
+    return _profile_file(path.resolve(), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=64)
+def _profile_file(path: Path, _mtime_ns: int, _size: int) -> FileProfile:
     frame, _encoding, _warnings = read_raw(Path(path))
     columns = {}
     for name in frame.columns:
@@ -298,7 +305,8 @@ def datetime_candidates(profile: FileProfile) -> list[Candidate]:
         spec = {"year": year.name, "month": month.name, "day": day.name}
         used = [year.name, month.name, day.name]
         formats: tuple[str, ...] = ()
-        clock = next((c for c in cols.values() if c.words and "time" in c.words and c.shape in ("time", "int")), None)
+        clocks = [c for c in cols.values() if "time" in c.words and c.shape in ("time", "int") and c.name not in paired]
+        clock = min(clocks, key=lambda c: len(_stem(c.words)), default=None)  # a bare "Time" first
         if clock is not None:
             shaped = _datetime_shape(list(clock.counts), ("time",))
             if shaped and shaped[0] == "time":
@@ -855,7 +863,6 @@ def merge_files(choices: list[FileChoice]) -> list[DatasetProposal]:
         if len(group) == 1:
             merged.append(first)
             continue
-        all_columns = set().union(*(set(c.profile.columns) for c in group))
         fields: dict[str, Proposal] = {}
         for fname in registry.dataset(name).fields:
             specs = [(c, c.proposal.fields.get(fname)) for c in group]
