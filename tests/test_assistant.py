@@ -115,7 +115,7 @@ def test_enum_values_by_synonym_spelling_and_words():
 def test_recodes_proposed_from_the_distinct_values(tmp_path):
     frame = pd.DataFrame({
         "INCNUM": ["1", "2", "3", "4", "5", "6"],
-        "OCCURRED": ["2020-01-0%d" % i for i in range(1, 7)],
+        "OCCURRED": [f"2020-01-0{i}" for i in range(1, 7)],
         "CIT_RACE": ["W", "B", "Blace", "Black", "Indian", "H"],
         "CIT_COND_TYPE": ["Death", "Gunshot Wound", "No injuries noted or visible", "Death", "Gunshot Wound", "Death"],
         "OFF_COND_TYPE": ["No injuries noted or visible", "Minor Scrapes", "Laceration", "", "", "Mystery"],

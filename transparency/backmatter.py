@@ -74,6 +74,20 @@ GLOSSARY: dict[str, str] = {
 }
 
 
+def coarse_dates(agency: Agency, datasets: Sequence[str]) -> list[str]:
+    """The datasets whose event date some file gives only to the month (year and month parts, no day)."""
+    coarse = []
+    for name in datasets:
+        event = registry.dataset(name).event
+        for group in agency.file_groups.get(name, []):
+            source = group.columns.get(event)
+            if source is not None and source.kind == "datetime_parts" and "date" not in dict(source.parts) and not (
+                    "day" in dict(source.parts) or any(part == "day" for part, _, _ in source.part_values)):
+                coarse.append(name)
+                break
+    return coarse
+
+
 def _p(text: str) -> str:
     return f"<p>{html.escape(text)}</p>"
 
@@ -88,6 +102,13 @@ def methodology(agency: Agency, period: Period, datasets: Sequence[str]) -> str:
         f"{period.year_earlier().title()}. When the data does not reach back to a comparison period, "
         "the comparison is shown as not available rather than as zero."
     ))
+    coarse = coarse_dates(agency, datasets)
+    if coarse:
+        parts.append(_p(
+            f"The records of {fmt.join_words([registry.dataset(name).title.lower() for name in coarse])} give the month of "
+            "each event but not the day: each is counted in its month and quarter, and is left out of any figure by day "
+            "or by time of day."
+        ))
     parts.append("<h3>What one record is</h3><ul>")
     for name in datasets:
         spec = registry.dataset(name)
@@ -96,7 +117,8 @@ def methodology(agency: Agency, period: Period, datasets: Sequence[str]) -> str:
             "are counted; the others are left out and counted in the data-quality appendix."
             for field_name, allowed in agency.dataset(name).scope.items()
         )
-        parts.append(f"<li><strong>{html.escape(spec.title)}</strong>: one record is {html.escape(spec.one_row_is)}.{scope}</li>")
+        one_row_is = agency.grain(name).one_row_is  # the agency's declared grain, else the dataset's default
+        parts.append(f"<li><strong>{html.escape(spec.title)}</strong>: one record is {html.escape(one_row_is)}.{scope}</li>")
     parts.append("</ul>")
     parts.append("<h3>Counting rules</h3>")
     parts.append(_p(

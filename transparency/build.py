@@ -845,6 +845,17 @@ def _privacy_check(agency: Agency, datasets: list[str], staging: Path, keys: Key
         )
 
 
+def require_key(agency: Agency, datasets: list[str] | None = None) -> None:
+    """Raise the key's ConfigError (how to create it) when a dataset to build maps a person identifier
+    (a ``pseudonym`` field) and the agency has no pseudonymisation key."""
+    from .keys import read_key
+
+    names = datasets or agency.dataset_names
+    if any(registry.dataset(name).fields[field].type == "pseudonym"
+           for name in names for group in agency.file_groups[name] for field in group.columns):
+        read_key(agency.slug)
+
+
 def build(agency: Agency, periods: list[Period], root: Path, datasets: list[str] | None = None,
           workers: int | None = None, formats: tuple[str, ...] = ("html", "pdf"),
           say: Callable[[str], None] = print, engine: str = "inprocess", force: bool = False) -> int:
@@ -852,7 +863,11 @@ def build(agency: Agency, periods: list[Period], root: Path, datasets: list[str]
 
     Periods overlap: while one period's PDF is drawn in a worker process, the next period's data is
     loaded and its notebooks run; each period's summary is printed when it is complete.
+
+    Raises ConfigError before anything runs when a dataset maps a person identifier and the agency has
+    no pseudonymisation key (one error, instead of one failed section per dataset).
     """
+    require_key(agency, datasets)
     failed = False
     waiting: tuple | None = None  # (period, its steps, when it started), its PDF being drawn
 

@@ -27,6 +27,7 @@ from .hashing import FileHashes, atomic_write
 from .incremental import cache_root as cache_dir
 from .load import FileAccount, LoadResult, load_dataset
 from .periods import Period
+from .timeofday import time_known_column
 
 _REGISTRY_TEXT = Path(registry.__file__).with_name("datasets.yml")
 FORMAT = 3  # of the cached files (part of the key, so older caches are never misread); 3: covered_until
@@ -237,6 +238,7 @@ def read_table(entry: Cached, start: pd.Timestamp | None = None, end: pd.Timesta
     dtypes = entry.meta["dtypes"]
     if columns is not None:
         wanted = set(columns) | ({event} if event in dtypes else set())
+        wanted |= {time_known_column(c) for c in wanted}  # whether each datetime's time is known goes with it
         columns = [c for c in dtypes if c in wanted]
     where = None
     if (start is not None or end is not None) and entry.span is not None and event in dtypes:

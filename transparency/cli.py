@@ -175,12 +175,29 @@ def cmd_new_agency(args: argparse.Namespace) -> int:
 
 
 def cmd_keygen(args: argparse.Namespace) -> int:
+    from .config import agency_slug, find_agency
     from .keys import create_key, key_path
 
-    agency = _agency(args.agency)
-    existed = key_path(agency.slug).exists()
-    path = create_key(agency.slug)
+    # Only the agency's name is needed (its folder): agency.yml may still be being written.
+    slug = agency_slug(find_agency(args.agency, project_root()))
+    existed = key_path(slug).exists()
+    path = create_key(slug)
     print(f"{'key already exists' if existed else 'created key'}: {path}")
+    return 0
+
+
+def cmd_reference(args: argparse.Namespace) -> int:
+    from .reference import REFERENCE, render, write
+
+    path = Path(args.output) if args.output else REFERENCE
+    if args.check:
+        current = path.read_text(encoding="utf-8") if path.exists() else ""
+        if current != render():
+            print(f"{path} is out of step with transparency/datasets.yml: run `transparency reference`", file=sys.stderr)
+            return 1
+        print(f"{path} is up to date")
+        return 0
+    print(f"wrote {write(path)}")
     return 0
 
 
@@ -257,6 +274,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--title", help="the department's full name (default: from NAME)")
     p.add_argument("--force", action="store_true", help="write over an existing agency.yml")
     p.set_defaults(func=cmd_new_agency)
+
+    p = sub.add_parser("reference", help="write docs/reference.md (datasets, fields, figures) from transparency/datasets.yml")
+    p.add_argument("--check", action="store_true", help="exit 1 when the file is out of step, writing nothing")
+    p.add_argument("--output", help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_reference)
 
     p = sub.add_parser("keygen", help="create an agency's pseudonymisation key (outside the repository)")
     p.add_argument("--agency", required=True)

@@ -12,6 +12,7 @@ import datetime as dt
 import os
 import re
 import zoneinfo
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -20,7 +21,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from . import registry
-from .errors import ConfigError, DataError
+from .errors import ConfigError, ConfigErrors, DataError
 
 #: libyaml's safe loader when PyYAML was built with it (about ten times faster), else the Python one.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -55,6 +56,13 @@ class FieldSource:
     literal: tuple[str, ...] = ()
     missing: tuple[str, ...] = ()
     count_sep: str | None = None
+    # A {date, time} pair's own formats: the date column's (which may hold a time of its own, then
+    # ignored) and the time column's. ``format`` is split between the two instead (see _split_format).
+    date_format: tuple[str, ...] = ()
+    time_format: tuple[str, ...] = ()
+    # Date parts that are not columns: (part, "const" or "file_name", value); a file_name part is the
+    # text a regular expression finds in the file's name (its group named as the part, else group 1).
+    part_values: tuple[tuple[str, str, str], ...] = ()
 
     def source_columns(self) -> list[str]:
         """Every source column this recipe reads."""
@@ -64,7 +72,58 @@ class FieldSource:
 
 
 _PART_KEYS = {"date", "time", "year", "month", "day"}
-_OPTION_KEYS = {"format", "literal", "missing", "count"}
+_OPTION_KEYS = {"format", "literal", "missing", "count", "date_format", "time_format"}
+_FORMAT_DIRECTIVE = re.compile(r"%(.)")
+
+
+def format_problem(fmt: str) -> str | None:
+    """What is wrong with a datetime format, or None: a directive used twice (``%M`` in both a date's own
+    time and a joined time column) makes Python's reader fail with a regular-expression error, and a
+    ``%`` at the end reads nothing."""
+    if fmt.endswith("%") and not fmt.endswith("%%"):
+        return f"'{fmt}' ends with a lone %"
+    seen: set[str] = set()
+    for letter in _FORMAT_DIRECTIVE.findall(fmt):
+        if letter == "%":
+            continue
+        if letter in seen:
+            return (f"'{fmt}' uses %{letter} twice; each directive may appear once (a date column that holds a time "
+                    "of its own beside a time column takes date_format and time_format: "
+                    "{date: D, time: T, date_format: \"%m/%d/%Y %I:%M:%S %p\", time_format: \"%H%M\"})")
+        seen.add(letter)
+    return None
+
+
+def _formats(value: Any, where: str) -> tuple[str, ...]:
+    formats = _as_tuple(value)
+    for fmt in formats:
+        problem = format_problem(fmt)
+        if problem:
+            raise ValueError(f"{where}: {problem}")
+    return formats
+
+
+def _date_part(key: str, value: Any, where: str) -> tuple[str, str, str] | str:
+    """A date part: a column name, or (part, "const"/"file_name", value)."""
+    if isinstance(value, dict):
+        if key not in ("year", "month", "day"):
+            raise ValueError(f"{where}.{key}: expected a column name")
+        if set(value) == {"const"} and value["const"] is not None and str(value["const"]).strip():
+            return (key, "const", str(value["const"]).strip())
+        if set(value) == {"file_name"} and isinstance(value["file_name"], str) and value["file_name"]:
+            pattern = value["file_name"]
+            try:
+                compiled = re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"{where}.{key}.file_name: '{pattern}' is not a regular expression ({exc})") from None
+            if compiled.groups and key not in compiled.groupindex and compiled.groups > 1:
+                raise ValueError(f"{where}.{key}.file_name: '{pattern}' has several groups; name the one to take (?P<{key}>...)")
+            return (key, "file_name", pattern)
+        raise ValueError(f"{where}.{key}: expected a column name, {{const: V}} or {{file_name: PATTERN}} "
+                         f"(a regular expression whose group (?P<{key}>...) finds the {key} in the file's name)")
+    if not isinstance(value, (str, int)) or not str(value).strip():
+        raise ValueError(f"{where}.{key}: expected a column name")
+    return str(value)
 
 
 def _as_tuple(value: Any) -> tuple[str, ...]:
@@ -79,7 +138,7 @@ def parse_field_source(spec: Any, where: str) -> FieldSource:
     """Turn one `columns:` entry into a FieldSource; ``ValueError`` says what was expected."""
     expected = (
         "a column name, a list of alternative column names, or a mapping with one of "
-        "column, date/time, year/month/day, race/ethnicity, const, synthetic, year_of_birth, first_of"
+        "column, date/time, year/month/day, race/ethnicity, const, synthetic, year_of_birth, first_of, any_of"
     )
     if isinstance(spec, str):
         if not spec.strip():
@@ -93,10 +152,15 @@ def parse_field_source(spec: Any, where: str) -> FieldSource:
         raise ValueError(f"{where}: expected {expected}, got {type(spec).__name__}")
     keys = set(spec)
     options = {
-        "format": _as_tuple(spec.get("format")),
+        "format": _formats(spec.get("format"), f"{where}.format"),
         "literal": _as_tuple(spec.get("literal")),
         "missing": _as_tuple(spec.get("missing")),
     }
+    if "" in options["literal"]:
+        raise ValueError(f"{where}.literal: an empty cell is always missing; it cannot be kept as a value")
+    if ("date_format" in keys or "time_format" in keys) and not ({"date", "time"} & keys):
+        raise ValueError(f"{where}: date_format and time_format are for a date column and a time column joined "
+                         "({date: D, time: T}); use format for one column")
     if "count" in spec and not (isinstance(spec["count"], str) and spec["count"]):
         raise ValueError(f"{where}.count: expected the separator of the list, such as \";\"")
     main = keys - _OPTION_KEYS
@@ -137,17 +201,36 @@ def parse_field_source(spec: Any, where: str) -> FieldSource:
         if main != {"year_of_birth"}:
             raise ValueError(f"{where}: year_of_birth takes only format/literal/missing besides")
         return FieldSource("year_of_birth", columns=_as_tuple(spec["year_of_birth"]), **options)
+    if "any_of" in keys:
+        flags = spec["any_of"]
+        if keys - {"any_of", "literal", "missing"}:
+            raise ValueError(f"{where}: any_of takes only literal/missing besides")
+        if not isinstance(flags, list) or len(flags) < 1 or not all(isinstance(f, str) and f.strip() for f in flags):
+            raise ValueError(f"{where}.any_of: expected a list of flag column names")
+        return FieldSource("any_of", columns=tuple(flags), **options)
     if main & _PART_KEYS:
         parts = main & _PART_KEYS
         if main - _PART_KEYS:
             raise ValueError(f"{where}: unexpected keys {', '.join(sorted(main - _PART_KEYS))}")
         if not ({"date"} <= parts and parts <= {"date", "time"}) and not (
-            {"year", "month", "day"} <= parts and parts <= {"year", "month", "day", "time"}
+            {"year", "month"} <= parts and parts <= {"year", "month", "day", "time"}
         ):
-            raise ValueError(f"{where}: expected date (+ time) or year, month, day (+ time)")
+            raise ValueError(f"{where}: expected date (+ time) or year, month (+ day) (+ time)")
+        date_format = _formats(spec.get("date_format"), f"{where}.date_format")
+        time_format = _formats(spec.get("time_format"), f"{where}.time_format")
+        if options["format"] and (date_format or time_format):
+            raise ValueError(f"{where}: give either format (split between the date and the time column) or "
+                             "date_format and time_format, not both")
+        if date_format and "date" not in parts:
+            raise ValueError(f"{where}.date_format: there is no date column (date_format reads `date`)")
+        if time_format and "time" not in parts:
+            raise ValueError(f"{where}.time_format: there is no time column (time_format reads `time`)")
         order = ("date", "year", "month", "day", "time")
+        made = [(k, _date_part(k, spec[k], where)) for k in order if k in parts]
         return FieldSource(
-            "datetime_parts", parts=tuple((k, str(spec[k])) for k in order if k in parts), **options
+            "datetime_parts", parts=tuple((k, v) for k, v in made if isinstance(v, str)),
+            part_values=tuple(v for _, v in made if not isinstance(v, str)),
+            date_format=date_format, time_format=time_format, **options,
         )
     if main == {"column"}:
         return FieldSource(
@@ -224,13 +307,20 @@ class Publishing(_Model):
         return text
 
 
+class MissingValues(_Model):
+    """``missing_values: {replace: [...]}``: these cells, instead of the defaults, mean "not recorded"
+    (an empty cell always does)."""
+
+    replace: list[str]
+
+
 class FileSpec(_Model):
     glob: str
     columns: dict[str, Any] = {}
     datetime_format: str | list[str] | None = None
     encoding: str | None = None
     sheet: str | int | None = None
-    missing_values: list[str] | None = None
+    missing_values: list[str] | MissingValues | None = None
     delimiter: str | None = None
 
 
@@ -244,6 +334,7 @@ class Unpivot(_Model):
     columns: dict[str, str] = Field(min_length=1)
     true_values: list[str] = list(DEFAULT_TRUE_FLAGS)
     value: str | None = None  # with a value field: every non-empty cell becomes a (label, value) row
+    otherwise: str | None = None  # a row with no flag set is kept with this label (else excluded as no_<field>)
 
 
 class RelatedField(_Model):
@@ -265,8 +356,11 @@ class Related(_Model):
     files: list[str] = Field(min_length=1)
     key: dict[str, str] = Field(min_length=1, max_length=1)
     fields: dict[str, RelatedField] = Field(min_length=1)
+    # Only rows whose column holds one of these values (a long table of several kinds of row); the
+    # others are excluded as not_selected.
+    where: dict[str, list[Any]] = {}
     encoding: str | None = None
-    missing_values: list[str] | None = None
+    missing_values: list[str] | MissingValues | None = None
     sheet: str | int | None = None
     delimiter: str | None = None
 
@@ -279,9 +373,12 @@ class DatasetConfig(_Model):
     encoding: str | None = None
     sheet: str | int | None = None
     delimiter: str | None = None
-    missing_values: list[str] | None = None
+    missing_values: list[str] | MissingValues | None = None  # a list adds to DEFAULT_MISSING; {replace: [...]} replaces it
     duplicate_rows: Literal["exclude", "allowed"] = "exclude"
     row_id: str | list[str] | None = None
+    # true: row_id is known to be a per-row serial, so rows that differ only in it are copies of one record
+    # (without it, validate warns of them: a report number taken for a serial would hide real records).
+    row_id_checked: bool = False
     duplicate_ids: Literal["error", "exclude", "keep"] = "error"
     normalize_ids: bool = False
     explode: Explode | None = None
@@ -297,6 +394,9 @@ class DatasetConfig(_Model):
     publish_events: bool | None = None
     # How category values are shown to readers: field -> {stored value: label} (else sentence case; see labels.py).
     labels: dict[str, dict[Any, Any]] = {}
+    # What one source row is (a grain of datasets.yml: complaint or allegation, incident or application);
+    # the report's wording, metrics and methodology follow it. Default: the dataset's first grain.
+    grain: str | None = None
 
 
 class AgencyModel(_Model):
@@ -369,6 +469,11 @@ class Agency:
     def dataset(self, name: str) -> DatasetConfig:
         return self.model.datasets[name]
 
+    def grain(self, name: str) -> registry.Grain:
+        """What one source row of a dataset is: the declared ``grain:``, else the registry's default."""
+        configured = self.model.datasets.get(name)
+        return registry.dataset(name).grain(configured.grain if configured is not None else None)
+
     def labels(self, dataset: str, field: str) -> dict[str, str]:
         """The agency's labels for a category field (``labels:`` in agency.yml): stored value -> label."""
         configured = self.model.datasets.get(dataset)
@@ -415,6 +520,34 @@ class Agency:
         return paths
 
 
+class _Problems:
+    """The configuration problems found so far: each check runs inside :meth:`each`, so that one failing
+    check is noted and the next still runs."""
+
+    def __init__(self) -> None:
+        self.errors: list[ConfigError] = []
+
+    def add(self, error: ConfigError) -> None:
+        if not any(e.key == error.key and e.message == error.message for e in self.errors):
+            self.errors.append(error)
+
+    @contextmanager
+    def each(self):
+        try:
+            yield
+        except ConfigErrors as exc:
+            for error in exc.problems:
+                self.add(error)
+        except ConfigError as exc:
+            self.add(exc)
+
+    def raise_if_any(self, path: Path) -> None:
+        if len(self.errors) == 1:
+            raise self.errors[0]
+        if self.errors:
+            raise ConfigErrors(str(path), self.errors)
+
+
 def _key_path(loc: tuple) -> str:
     return ".".join(str(part) for part in loc)
 
@@ -437,7 +570,7 @@ def _pydantic_message(error: dict) -> str:
 
 def _clean_loc(loc: tuple) -> tuple:
     # pydantic puts union member names ('str', 'FileSpec') into the location; they mean nothing to a user.
-    return tuple(p for p in loc if p not in ("str", "FileSpec", "list[str]", "function-after[_check(), RelatedField]"))
+    return tuple(p for p in loc if p not in ("str", "FileSpec", "list[str]", "MissingValues", "function-after[_check(), RelatedField]"))
 
 
 def load_agency(where: str | Path) -> Agency:
@@ -468,29 +601,45 @@ def load_agency(where: str | Path) -> Agency:
         raise ConfigError(str(path), "", f"not valid YAML: {where_txt}{problem}") from None
     if not isinstance(raw, dict):
         raise ConfigError(str(path), "", "expected a mapping of keys (name, timezone, datasets, ...)")
+    # Every problem is collected, each with its key path, and all are reported at once.
+    problems = _Problems()
     try:
         model = AgencyModel.model_validate(raw)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        key = _key_path(_clean_loc(first["loc"]))
-        extra = f" (and {exc.error_count() - 1} more problems)" if exc.error_count() > 1 else ""
-        raise ConfigError(str(path), key, _pydantic_message(first) + extra) from None
+        model = None
+        for error in exc.errors():
+            problems.add(ConfigError(str(path), _key_path(_clean_loc(error["loc"])), _pydantic_message(error)))
+        # The datasets that are valid on their own are still checked against the registry.
+        datasets = raw.get("datasets")
+        for name, entry in (datasets.items() if isinstance(datasets, dict) else ()):
+            try:
+                dataset_model = DatasetConfig.model_validate(entry)
+            except ValidationError:
+                continue  # its problems are listed above
+            _check_dataset(path, str(name), dataset_model, problems)
+        problems.raise_if_any(path)
     folder = path.parent
     raw_root = folder
     if model.raw_root:
         expanded = os.path.expandvars(model.raw_root)
         if "$" in expanded:
-            raise ConfigError(str(path), "raw_root", f"an environment variable in '{model.raw_root}' is not set")
-        raw_root = (folder / expanded).resolve()
-        if not raw_root.is_dir():
-            raise ConfigError(str(path), "raw_root", f"folder '{raw_root}' does not exist")
-        _check_raw_root(path, folder, raw_root)
+            problems.add(ConfigError(str(path), "raw_root", f"an environment variable in '{model.raw_root}' is not set"))
+        else:
+            raw_root = (folder / expanded).resolve()
+            if not raw_root.is_dir():
+                problems.add(ConfigError(str(path), "raw_root", f"folder '{raw_root}' does not exist"))
+            else:
+                with problems.each():
+                    _check_raw_root(path, folder, raw_root)
     if model.publishing.logo is not None:
-        _check_logo(path, model.publishing.logo)
-    groups = {name: _check_dataset(path, name, ds) for name, ds in model.datasets.items()}
-    _refuse_slug_collision(path, folder)
+        with problems.each():
+            _check_logo(path, model.publishing.logo)
+    groups = {name: _check_dataset(path, name, ds, problems) for name, ds in model.datasets.items()}
+    with problems.each():
+        _refuse_slug_collision(path, folder)
+    problems.raise_if_any(path)
     return Agency(
-        slug=agency_slug(folder.resolve().name),
+        slug=agency_slug(folder),
         folder=folder,
         config_path=path,
         model=model,
@@ -516,8 +665,8 @@ def _check_raw_root(path: Path, folder: Path, raw_root: Path) -> None:
                       f"allowed by whoever runs the build: set {RAW_ROOTS_VARIABLE} to it (or a folder holding it)")
 
 
-def agency_slug(folder_name: str) -> str:
-    """The agency's short name, from its folder's: it names its key file and its ``reports/`` folder."""
+def _slug(folder_name: str) -> str:
+    """A folder name's slug (see :func:`agency_slug`)."""
     return re.sub(r"[^a-z0-9_-]+", "-", folder_name.lower())
 
 
@@ -525,9 +674,9 @@ def _refuse_slug_collision(path: Path, folder: Path) -> None:
     """Two agency folders side by side whose names give one slug (``h07.x`` and ``h07-x``) would share a
     pseudonymisation key (one officer, one pseudonym in both) and overwrite each other's reports: refused."""
     folder = folder.resolve()
-    slug = agency_slug(folder.name)
+    slug = _slug(folder.name)
     try:
-        siblings = [p for p in folder.parent.iterdir() if p.name != folder.name and agency_slug(p.name) == slug]
+        siblings = [p for p in folder.parent.iterdir() if p.name != folder.name and _slug(p.name) == slug]
     except OSError:
         return
     for other in siblings:
@@ -560,6 +709,19 @@ def _check_logo(path: Path, logo: str) -> None:
         raise ConfigError(str(path), key, f"'{logo}' is larger than {LOGO_MAX_BYTES // 1_000_000} MB")
 
 
+def missing_tokens(*settings: list[str] | MissingValues | None) -> tuple[str, ...]:
+    """The cells that mean "not recorded", from the nearest ``missing_values`` that is set (a file's, then
+    its dataset's): a list adds to :data:`DEFAULT_MISSING`, ``{replace: [...]}`` stands instead of it. An
+    empty cell is always among them, so it never fills a required field."""
+    tokens = list(DEFAULT_MISSING)
+    for setting in settings:
+        if setting is None:
+            continue
+        tokens = list(setting.replace) if isinstance(setting, MissingValues) else tokens + list(setting)
+        break
+    return tuple(dict.fromkeys([""] + [str(t).strip() for t in tokens]))
+
+
 def _check_glob(path: Path, key: str, pattern: str) -> None:
     pure = Path(pattern)
     if pure.is_absolute() or pattern.startswith("~"):
@@ -568,17 +730,37 @@ def _check_glob(path: Path, key: str, pattern: str) -> None:
         raise ConfigError(str(path), key, f"'{pattern}' must not leave the agency folder ('..' is not allowed)")
 
 
-def _check_dataset(path: Path, name: str, ds: DatasetConfig) -> list[FileGroup]:
+def _check_dataset(path: Path, name: str, ds: DatasetConfig, problems: _Problems | None = None) -> list[FileGroup]:
+    """The checks a schema cannot make of one dataset; every problem is noted in ``problems`` (raised
+    at once when none is given), each check running even when an earlier one failed."""
+    own = problems is None
+    problems = _Problems() if own else problems
+    groups = _check_dataset_into(path, name, ds, problems)
+    if own:
+        problems.raise_if_any(path)
+    return groups
+
+
+def _check_dataset_into(path: Path, name: str, ds: DatasetConfig, problems: _Problems) -> list[FileGroup]:
     base = f"datasets.{name}"
     try:
         spec = registry.dataset(name)
     except KeyError as exc:
-        raise ConfigError(str(path), base, str(exc.args[0])) from None
+        problems.add(ConfigError(str(path), base, str(exc.args[0])))
+        return []
     fields = spec.fields
+    grain = None
+    if ds.grain is not None:
+        try:
+            grain = spec.grain(ds.grain).name
+        except KeyError as exc:
+            problems.add(ConfigError(str(path), f"{base}.grain", str(exc.args[0])))
     if ds.publish_events and not spec.public_events:
-        raise ConfigError(str(path), f"{base}.publish_events",
-                          f"the events of {name} are not public (public_events in datasets.yml), so they cannot be published one by one; "
-                          "only `publish_events: false` may be set, for a dataset whose events are")
+        problems.add(ConfigError(str(path), f"{base}.publish_events",
+                     f"the events of {name} are not public (public_events in datasets.yml), so they cannot be published one by one; "
+                     "only `publish_events: false` may be set, for a dataset whose events are"))
+    # Fields whose recipe is wrong are reported once, and treated as mapped by the later checks.
+    broken: set[str] = set()
 
     def check_field(key: str, field_name: str) -> None:
         if field_name not in fields:
@@ -586,42 +768,79 @@ def _check_dataset(path: Path, name: str, ds: DatasetConfig) -> list[FileGroup]:
                 str(path), key, f"'{field_name}' is not a field of {name}; expected one of {', '.join(fields)}"
             )
 
+    def source_of(field_name: str, raw: Any, key: str) -> FieldSource:
+        check_field(f"{key}.{field_name}", field_name)
+        try:
+            src = parse_field_source(raw, f"{key}.{field_name}")
+        except ValueError as exc:
+            where, _, message = str(exc).partition(": ")
+            raise ConfigError(str(path), where, message) from None
+        if src.kind == "datetime_parts" and fields[field_name].type != "datetime":
+            raise ConfigError(str(path), f"{key}.{field_name}", "date/time parts only make a datetime field")
+        if src.kind == "race_ethnicity" and not (fields[field_name].enum and fields[field_name].enum.name == "race"):
+            raise ConfigError(str(path), f"{key}.{field_name}", "race/ethnicity only makes a race field")
+        if src.kind == "year_of_birth" and fields[field_name].type != "age":
+            raise ConfigError(str(path), f"{key}.{field_name}", "year_of_birth only makes an age field")
+        if src.kind == "any_of" and fields[field_name].type != "bool":
+            raise ConfigError(str(path), f"{key}.{field_name}", f"any_of makes a yes/no field; '{field_name}' is a "
+                              f"{fields[field_name].type} field")
+        if src.kind == "const" and fields[field_name].type == "enum":
+            # A constant is read like a cell: a canonical value (any case) or a value recoded in `values`;
+            # anything else would make every row the fallback.
+            enum = fields[field_name].enum
+            known = {_folded(v) for v in enum.values} | {_folded(v) for v in (ds.values.get(field_name) or {})}
+            if _folded(src.const) not in known:
+                raise ConfigError(str(path), f"{key}.{field_name}.const", f"'{src.const}' is not a canonical {enum.name} "
+                                  f"value nor recoded in values.{field_name}; expected one of {', '.join(enum.values)}")
+        return src
+
     def sources(columns: dict[str, Any], key: str) -> dict[str, FieldSource]:
         out = {}
         for field_name, raw in columns.items():
-            check_field(f"{key}.{field_name}", field_name)
-            try:
-                out[field_name] = parse_field_source(raw, f"{key}.{field_name}")
-            except ValueError as exc:
-                where, _, message = str(exc).partition(": ")
-                raise ConfigError(str(path), where, message) from None
-            src = out[field_name]
-            if src.kind == "datetime_parts" and fields[field_name].type != "datetime":
-                raise ConfigError(str(path), f"{key}.{field_name}", "date/time parts only make a datetime field")
-            if src.kind == "race_ethnicity" and not (fields[field_name].enum and fields[field_name].enum.name == "race"):
-                raise ConfigError(str(path), f"{key}.{field_name}", "race/ethnicity only makes a race field")
-            if src.kind == "year_of_birth" and fields[field_name].type != "age":
-                raise ConfigError(str(path), f"{key}.{field_name}", "year_of_birth only makes an age field")
+            done = False
+            with problems.each():
+                out[field_name] = source_of(field_name, raw, key)
+                done = True
+            if not done:
+                broken.add(field_name)
         return out
 
     base_columns = sources(ds.columns, f"{base}.columns")
     made_elsewhere: set[str] = set()
     if ds.unpivot:
-        check_field(f"{base}.unpivot.field", ds.unpivot.field)
-        if ds.unpivot.field in ds.columns:
-            raise ConfigError(str(path), f"{base}.unpivot.field", f"'{ds.unpivot.field}' is also in columns")
-        made_elsewhere.add(ds.unpivot.field)
+        with problems.each():
+            made_elsewhere.add(ds.unpivot.field)
+            check_field(f"{base}.unpivot.field", ds.unpivot.field)
+            if ds.unpivot.field in ds.columns:
+                raise ConfigError(str(path), f"{base}.unpivot.field", f"'{ds.unpivot.field}' is also in columns")
+            if ds.unpivot.otherwise is not None:
+                if ds.unpivot.value:
+                    raise ConfigError(str(path), f"{base}.unpivot.otherwise",
+                                      "is for flag columns: with `value`, an empty cell gives no row")
+                if not ds.unpivot.otherwise.strip():
+                    raise ConfigError(str(path), f"{base}.unpivot.otherwise", "expected a label, such as \"Not recorded\"")
+                field_spec = fields[ds.unpivot.field]
+                if field_spec.type == "enum" and ds.unpivot.otherwise not in field_spec.enum.values:
+                    raise ConfigError(str(path), f"{base}.unpivot.otherwise", f"'{ds.unpivot.otherwise}' is not a canonical "
+                                      f"{field_spec.enum.name} value; expected one of {', '.join(field_spec.enum.values)}")
         if ds.unpivot.value:
-            check_field(f"{base}.unpivot.value", ds.unpivot.value)
-            if ds.unpivot.value in ds.columns:
-                raise ConfigError(str(path), f"{base}.unpivot.value", f"'{ds.unpivot.value}' is also in columns")
-            made_elsewhere.add(ds.unpivot.value)
+            with problems.each():
+                made_elsewhere.add(ds.unpivot.value)
+                check_field(f"{base}.unpivot.value", ds.unpivot.value)
+                if ds.unpivot.value in ds.columns:
+                    raise ConfigError(str(path), f"{base}.unpivot.value", f"'{ds.unpivot.value}' is also in columns")
     for i, rel in enumerate(ds.related):
         for pattern in rel.files:
-            _check_glob(path, f"{base}.related.{i}.files", pattern)
+            with problems.each():
+                _check_glob(path, f"{base}.related.{i}.files", pattern)
+        for column, values in rel.where.items():
+            if not values or any(not str(v).strip() for v in values):
+                problems.add(ConfigError(str(path), f"{base}.related.{i}.where.{column}",
+                                         "expected a non-empty list of the values whose rows are kept"))
         for field_name in rel.fields:
-            check_field(f"{base}.related.{i}.fields.{field_name}", field_name)
             made_elsewhere.add(field_name)
+            with problems.each():
+                check_field(f"{base}.related.{i}.fields.{field_name}", field_name)
 
     def check_enum_value(key: str, f, value: Any) -> None:
         if f.type == "enum" and str(value) not in f.enum.values:
@@ -631,66 +850,61 @@ def _check_dataset(path: Path, name: str, ds: DatasetConfig) -> list[FileGroup]:
 
     for field_name, recodes in ds.values.items():
         key = f"{base}.values.{field_name}"
-        check_field(key, field_name)
+        if field_name not in fields:
+            with problems.each():
+                check_field(key, field_name)
+            continue
         f = fields[field_name]
         for source_value, target in recodes.items():
-            check_enum_value(f"{key}.{source_value}", f, target)
-            if f.type == "bool" and not (isinstance(target, bool) or target is None or str(target).lower() in ("true", "false", "unknown")):
-                raise ConfigError(str(path), f"{key}.{source_value}", f"'{target}' is not true, false or unknown")
+            with problems.each():
+                check_enum_value(f"{key}.{source_value}", f, target)
+                if f.type == "bool" and not (isinstance(target, bool) or target is None or str(target).lower() in ("true", "false", "unknown")):
+                    raise ConfigError(str(path), f"{key}.{source_value}", f"'{target}' is not true, false or unknown")
 
     for field_name, labels in ds.labels.items():
-        key = f"{base}.labels.{field_name}"
-        check_field(key, field_name)
-        if fields[field_name].type != "category":
-            raise ConfigError(str(path), key, f"labels are for category fields (the agency's own values); '{field_name}' is "
-                              f"a {fields[field_name].type} field, whose values the report words itself")
-        if not isinstance(labels, dict) or not labels:
-            raise ConfigError(str(path), key, "expected a mapping of stored values to labels, such as "
-                              "{\"ALARM - BURGLAR\": \"Burglar alarm\"}")
-        seen: dict[str, object] = {}
-        for value, label in labels.items():
-            if value is None or not str(value).strip():
-                raise ConfigError(str(path), key, "a stored value to label must not be empty")
-            if not isinstance(label, str) or not label.strip():
-                raise ConfigError(str(path), f"{key}.{value}", f"expected the label as text, not {label!r}")
-            folded = " ".join(str(value).split()).casefold()
-            if folded in seen:
-                raise ConfigError(str(path), f"{key}.{value}", f"'{value}' is the same value as '{seen[folded]}' "
-                                  "(values match ignoring letter case and spaces)")
-            seen[folded] = value
+        with problems.each():
+            _check_labels(path, f"{base}.labels.{field_name}", field_name, labels, check_field, fields)
 
     for field_name, allowed in ds.scope.items():
         key = f"{base}.scope.{field_name}"
-        check_field(key, field_name)
-        f = fields[field_name]
-        if f.type not in ("category", "enum"):
-            raise ConfigError(str(path), key, f"a scope is a list of values of a category or enum field; "
-                              f"'{field_name}' is a {f.type} field")
-        if not allowed or any(not value.strip() for value in allowed):
-            raise ConfigError(str(path), key, "expected a non-empty list of the values whose rows are kept")
-        for value in allowed:
-            check_enum_value(key, f, value)
+        with problems.each():
+            check_field(key, field_name)
+            f = fields[field_name]
+            if f.type not in ("category", "enum"):
+                raise ConfigError(str(path), key, f"a scope is a list of values of a category or enum field; "
+                                  f"'{field_name}' is a {f.type} field")
+            if not allowed or any(not value.strip() for value in allowed):
+                raise ConfigError(str(path), key, "expected a non-empty list of the values whose rows are kept")
+            for value in allowed:
+                check_enum_value(key, f, value)
 
     groups = []
     for i, entry in enumerate(ds.files):
         spec_entry = FileSpec(glob=entry) if isinstance(entry, str) else entry
-        _check_glob(path, f"{base}.files.{i}", spec_entry.glob)
+        with problems.each():
+            _check_glob(path, f"{base}.files.{i}", spec_entry.glob)
         columns = dict(base_columns)
         columns.update(sources(spec_entry.columns, f"{base}.files.{i}.columns"))
-        missing = [f for f in spec.required if f not in columns and f not in made_elsewhere]
+        mapped = set(columns) | made_elsewhere | broken
+        missing = [f for f in spec.required_at(grain) if f not in mapped]
         if missing:
-            raise ConfigError(
+            problems.add(ConfigError(
                 str(path), f"{base}.columns",
                 f"required field(s) {', '.join(missing)} of {name} are not mapped to a source column",
-            )
+            ))
         for group in spec.one_of_required:
-            if not any(g in columns or g in made_elsewhere for g in group):
-                raise ConfigError(str(path), f"{base}.columns", f"one of {' or '.join(group)} must be mapped")
+            if not any(g in mapped for g in group):
+                problems.add(ConfigError(str(path), f"{base}.columns", f"one of {' or '.join(group)} must be mapped"))
         for field_name in ds.scope:
-            if field_name not in columns and field_name not in made_elsewhere:
-                raise ConfigError(str(path), f"{base}.scope.{field_name}",
-                                  f"'{field_name}' is not mapped to a source column (files entry {i}), so no row could be kept")
+            if field_name in fields and field_name not in mapped:
+                problems.add(ConfigError(str(path), f"{base}.scope.{field_name}",
+                             f"'{field_name}' is not mapped to a source column (files entry {i}), so no row could be kept"))
         fmt = spec_entry.datetime_format or ds.datetime_format
+        for value in _as_tuple(fmt):
+            problem = format_problem(value)
+            if problem:
+                where = f"{base}.files.{i}.datetime_format" if spec_entry.datetime_format else f"{base}.datetime_format"
+                problems.add(ConfigError(str(path), where, problem))
         groups.append(
             FileGroup(
                 glob=spec_entry.glob,
@@ -698,11 +912,43 @@ def _check_dataset(path: Path, name: str, ds: DatasetConfig) -> list[FileGroup]:
                 datetime_format=_as_tuple(fmt),
                 encoding=spec_entry.encoding or ds.encoding,
                 sheet=spec_entry.sheet if spec_entry.sheet is not None else ds.sheet,
-                missing_values=tuple(spec_entry.missing_values or ds.missing_values or DEFAULT_MISSING),
+                missing_values=missing_tokens(spec_entry.missing_values, ds.missing_values),
                 delimiter=spec_entry.delimiter or ds.delimiter,
             )
         )
     return groups
+
+
+def _folded(value: Any) -> str:
+    """A value as the loader matches it: trimmed, inner spaces collapsed, case folded."""
+    return " ".join(str(value).split()).casefold()
+
+
+def _check_labels(path: Path, key: str, field_name: str, labels: Any, check_field, fields) -> None:
+    check_field(key, field_name)
+    if fields[field_name].type != "category":
+        raise ConfigError(str(path), key, f"labels are for category fields (the agency's own values); '{field_name}' is "
+                          f"a {fields[field_name].type} field, whose values the report words itself")
+    if not isinstance(labels, dict) or not labels:
+        raise ConfigError(str(path), key, "expected a mapping of stored values to labels, such as "
+                          "{\"ALARM - BURGLAR\": \"Burglar alarm\"}")
+    seen: dict[str, object] = {}
+    for value, label in labels.items():
+        if value is None or not str(value).strip():
+            raise ConfigError(str(path), key, "a stored value to label must not be empty")
+        if not isinstance(label, str) or not label.strip():
+            raise ConfigError(str(path), f"{key}.{value}", f"expected the label as text, not {label!r}")
+        folded = " ".join(str(value).split()).casefold()
+        if folded in seen:
+            raise ConfigError(str(path), f"{key}.{value}", f"'{value}' is the same value as '{seen[folded]}' "
+                              "(values match ignoring letter case and spaces)")
+        seen[folded] = value
+
+
+def agency_slug(folder: Path) -> str:
+    """An agency's short name, from its folder's name alone (``data/Sample`` -> ``sample``): what its
+    key, cache and reports are named by. Needs no valid agency.yml."""
+    return _slug(Path(folder).resolve().name)
 
 
 def find_agency(agency: str, root: Path | None = None) -> Path:

@@ -22,6 +22,7 @@ import pandas as pd
 from . import fmt, registry
 from .stats import ALPHA, logistic_regression, newcombe_interval, two_proportion_p, wilson_interval
 from .suntimes import with_sun
+from .timeofday import time_known, unknown_times
 
 #: The smallest group a rate is shown for: 30 stops for a search or frisk rate, 30 searches for a
 #: hit rate. Below this a rate swings too much from chance to mean anything. The agency's
@@ -303,6 +304,7 @@ class VeilResult:
     minority: str = "Black"
     reference: str = REFERENCE
     window: tuple[float, float] | None = None
+    time_unknown: int = 0  # stops with a date but no recorded time of day, left out
     stops_in_window: int = 0
     twilight_dropped: int = 0
     counts: pd.DataFrame | None = None
@@ -374,13 +376,15 @@ def veil_of_darkness(
     """
     if lat is None or lon is None:
         return VeilResult("no_location", minority, reference)
-    rows = rows[rows[time].notna()]
+    # A date kept without its time reads as midnight: such stops are left out, and counted.
+    unknown = unknown_times(rows, time)
+    rows = rows[time_known(rows, time)]
     if rows.empty:
-        return VeilResult("no_stops", minority, reference)
+        return VeilResult("no_stops", minority, reference, time_unknown=unknown)
     sun = with_sun(rows[time], lat, lon, timezone)
     known = sun.dropna()
     if known.empty:
-        return VeilResult("no_stops", minority, reference)
+        return VeilResult("no_stops", minority, reference, time_unknown=unknown)
     start, end = veil_window(known)
     in_window = (sun["minute"] >= start) & (sun["minute"] <= end)
     twilight = in_window & (sun["minute"] > sun["sunset"]) & (sun["minute"] < sun["dusk"])
@@ -399,7 +403,7 @@ def veil_of_darkness(
     counts = pd.crosstab(pd.Series(light_dark, name="Light"), pd.Series(who, name="Race")).reindex(
         index=["Daylight", "Dark"], columns=[minority, reference], fill_value=0
     ).astype("int64")
-    result = VeilResult("ok", minority, reference, window=(start, end), stops_in_window=int(in_window.sum()),
+    result = VeilResult("ok", minority, reference, window=(start, end), time_unknown=unknown, stops_in_window=int(in_window.sum()),
                         twilight_dropped=int(twilight.sum()), counts=counts)
     if (counts.sum(axis=1) < smallest).any() or (counts.to_numpy() == 0).any():
         result.status = "too_few"

@@ -48,3 +48,16 @@ class UsageError(TransparencyError):
     """The command line was wrong (unknown agency, malformed period, unknown dataset name)."""
 
     exit_code = 2
+
+
+class ConfigErrors(ConfigError):
+    """Several problems in one agency.yml, all found at once (so a user fixes them in one pass).
+
+    ``problems`` holds one :class:`ConfigError` per problem, each with its key path.
+    """
+
+    def __init__(self, path: str, problems: list[ConfigError]):
+        self.problems = list(problems)
+        lines = [f"{p.key}: {p.message}" if p.key else p.message for p in self.problems]
+        TransparencyError.__init__(self, f"{path}: {len(lines)} problems\n" + "\n".join(f"  - {line}" for line in lines))
+        self.path, self.key, self.message = str(path), "", "\n".join(lines)

@@ -20,6 +20,8 @@ _METRIC_WORDS = {
     "allegations_received": "allegations received",
     "allegations_closed": "allegations closed",
     "allegations_sustained": "allegations sustained",
+    "complaints_closed": "complaints closed",
+    "complaints_sustained": "complaints sustained",
     "median_days_to_close": "median days to close an allegation",
     "officers_assaulted": "officers assaulted",
     "officers_injured": "officers injured",

@@ -28,9 +28,10 @@ import pyarrow.csv as pacsv
 from pandas.api.types import union_categoricals
 
 from . import registry
-from .config import Agency, FieldSource, FileGroup
+from .config import Agency, FieldSource, FileGroup, missing_tokens
 from .errors import DataError, TransparencyError
 from .hashing import file_sha256
+from .timeofday import time_known_column
 
 # --- Results --------------------------------------------------------------------------------------------
 
@@ -930,6 +931,8 @@ class _Context:
     key: bytes | None
     event_dates: pd.Series | None = None
     first: np.ndarray | None = None  # True on the first canonical row of each raw row (lists, flags)
+    time_known: dict[str, np.ndarray] = field(default_factory=dict)  # datetime field -> time of day recorded
+    notes: list[str] = field(default_factory=list)  # sentences for the data-quality appendix
 
     pending: list = field(default_factory=list)
 
@@ -966,6 +969,10 @@ class _Context:
             hint = ""
             if len(self.frame.columns) == 1 and any(sep in self.frame.columns[0] for sep in "\t;|"):
                 hint = " (the file seems to use another separator: set `delimiter` in agency.yml)"
+            spaced = [c for c in self.frame.columns if " ".join(str(c).split()).casefold() == " ".join(name.split()).casefold()]
+            if spaced:
+                hint = (f" (the file has '{spaced[0]}': column names must match exactly, inner spaces and letter case "
+                        "included; only spaces at either end are trimmed)")
             raise DataError(
                 str(self.path), f"has no column '{name}' (configured for {field_name}); its columns are: {shown}{hint}",
             )
@@ -1131,42 +1138,124 @@ def _split_format(fmt: str) -> tuple[str, str]:
     return date_part, time_part
 
 
+_MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
+                "october", "november", "december")
+_MONTHS = {**{name: i + 1 for i, name in enumerate(_MONTH_NAMES)}, **{name[:3]: i + 1 for i, name in enumerate(_MONTH_NAMES)},
+           "sept": 9}
+
+
+def _part_numbers(values: pd.Series, part: str) -> pd.Series:
+    """A date part's numbers from text: digits, or for a month its English name or abbreviation."""
+    numbers = pd.to_numeric(_plain(values), errors="coerce")
+    if part == "month":
+        names = _plain(values).map(lambda v: _MONTHS.get(str(v).strip().rstrip(".").casefold()) if isinstance(v, str) else None)
+        numbers = numbers.fillna(pd.to_numeric(names, errors="coerce"))
+    return numbers
+
+
+def _fixed_part(ctx: _Context, field_name: str, part: str, kind: str, value: str) -> float:
+    """A date part that is not a column: a constant, or what a pattern finds in the file's name."""
+    if kind == "file_name":
+        found = re.search(value, ctx.path.name)
+        if found is None:
+            raise DataError(str(ctx.path), f"the file's name does not match '{value}', configured to give the {part} of {field_name}")
+        pattern = found.re
+        value = found.group(part) if part in pattern.groupindex else found.group(1) if pattern.groups else found.group(0)
+    number = _part_numbers(pd.Series([value], dtype="string"), part).iloc[0]
+    if pd.isna(number):
+        where = f"the {part} '{value}' found in the file's name" if kind == "file_name" else f"the constant {part} '{value}'"
+        raise DataError(str(ctx.path), f"{where} of {field_name} is not a {part}")
+    return float(number)
+
+
+def _date_from_parts(ctx: _Context, field_name: str, source: FieldSource) -> tuple[pd.Series, pd.Series, str]:
+    """(dates from year, month and day parts, mask of rows whose parts are there but make no date, the column named)."""
+    parts = dict(source.parts)
+    fixed = {part: (kind, value) for part, kind, value in source.part_values}
+    col = next((parts[p] for p in ("year", "month", "day") if p in parts), "(file name)")
+    numbers, present = {}, pd.Series(True, index=ctx.frame.index)
+    for part in ("year", "month", "day"):
+        if part in parts:
+            raw = ctx.column(parts[part], field_name)
+            text = raw.where(~ctx.missing_mask(raw, source))
+            numbers[part] = _part_numbers(text, part)
+            present &= _plain(text).notna()
+        elif part in fixed:
+            numbers[part] = pd.Series(_fixed_part(ctx, field_name, part, *fixed[part]), index=ctx.frame.index)
+        else:  # no day: the first of the month (said in the notes)
+            numbers[part] = pd.Series(1.0, index=ctx.frame.index)
+    frame = pd.DataFrame(numbers)
+    dates = pd.to_datetime(frame, errors="coerce").astype("datetime64[ns]")
+    name = ctx.path.name
+    if "day" not in parts and "day" not in fixed:
+        ctx.notes.append(f"{name} gives the month of each record but not the day: {registry.field_words(field_name)} is "
+                         "taken as the first day of the month, so a record counts in the right month and quarter, but "
+                         "not on its day or at its time of day.")
+    for part, (kind, value) in fixed.items():
+        if kind == "file_name":
+            ctx.notes.append(f"The {part} of each record in {name} is taken from the file's name "
+                             f"({int(numbers[part].iloc[0]) if len(frame) else value}).")
+    return dates, dates.isna() & present, col
+
+
 def _datetime_field(ctx: _Context, field_name: str, source: FieldSource) -> tuple[pd.Series, pd.Series, str]:
-    """(parsed datetimes, mask of values present but unreadable, the column named in errors)."""
+    """(parsed datetimes, mask of values present but unreadable, the column named in errors).
+
+    Notes in ``ctx.time_known[field_name]`` which rows have a recorded time of day (see
+    :mod:`transparency.timeofday`).
+    """
     formats = source.format or ctx.group.datetime_format
     tz = ctx.agency.timezone
     col = source.columns[0] if source.columns else dict(source.parts).get("date", dict(source.parts).get("year"))
+    setting = "datetime_format" if source.kind == "column" else "date_format"
     try:
         if source.kind == "column":
             text, col = _first_present(ctx, source, field_name)
-            parsed, _ = parse_datetimes(text, formats, tz)
+            parsed, used = parse_datetimes(text, formats, tz)
+            ctx.time_known[field_name] = _read_with_time(text, parsed, tuple(used), tz)
             return parsed, parsed.isna() & text.notna(), col
         parts = dict(source.parts)
         if "date" in parts:
             col = parts["date"]
             date_text = ctx.column(col, field_name).where(~ctx.missing_mask(ctx.column(col, field_name), source))
-            date_formats = tuple(_split_format(f)[0] for f in formats)
-            dates, _ = parse_datetimes(date_text, tuple(f for f in date_formats if f), tz)
+            # The date column's own time, if it holds one ("01/05/2015 12:00:00 AM"), is read and dropped:
+            # the time comes from the time column.
+            date_formats = source.date_format or tuple(f for f in (_split_format(f)[0] for f in formats) if f)
+            dates, _ = parse_datetimes(date_text, date_formats, tz)
             dates = dates.dt.normalize()
             bad = dates.isna() & date_text.notna()
         else:
-            col = parts["year"]
-            numbers = {}
-            for part in ("year", "month", "day"):
-                raw = ctx.column(parts[part], field_name)
-                numbers[part] = pd.to_numeric(_plain(raw.where(~ctx.missing_mask(raw, source))), errors="coerce")
-            frame = pd.DataFrame(numbers)
-            dates = pd.to_datetime(frame, errors="coerce").astype("datetime64[ns]")
-            bad = dates.isna() & frame.notna().all(axis=1)
+            dates, bad, col = _date_from_parts(ctx, field_name, source)
+        known = pd.Series(False, index=ctx.frame.index)
         if "time" in parts:
-            raw_time = ctx.column(parts["time"], field_name)
+            time_col = parts["time"]
+            raw_time = ctx.column(time_col, field_name)
             time_text = _plain(raw_time.where(~ctx.missing_mask(raw_time, source)))
             present_times = time_text.dropna()
-            if len(present_times) and present_times.str.fullmatch(r"\d{1,4}").all():
+            whole_numbers = len(present_times) and present_times.str.fullmatch(r"\d{1,4}").all()
+            if whole_numbers:
                 time_text = time_text.str.zfill(4)  # HHMM stored as an integer: 234 is 02:34
-            time_formats = tuple(t for t in (_split_format(f)[1] for f in formats) if t)
-            times, _ = parse_datetimes("1900-01-01 " + time_text, tuple("%Y-%m-%d " + f for f in time_formats), tz,
-                                       candidates=tuple("%Y-%m-%d " + f for f in TIME_CANDIDATES))
+            time_formats = source.time_format or tuple(t for t in (_split_format(f)[1] for f in formats) if t)
+            if not time_formats and whole_numbers:
+                time_formats = ("%H%M",)  # four digits are never seconds (1619 is 16:19, not 16:01:09)
+            elif not time_formats and len(present_times) and present_times.str.fullmatch(r"\d+").all():
+                lengths = sorted(set(present_times.str.len()))
+                raise DataError(
+                    str(ctx.path), f"times are written as digits of {fmt_lengths(lengths)} characters, which could be "
+                    f"HHMM or HHMMSS (such as '{present_times.iloc[0]}'); set time_format for {field_name} in agency.yml "
+                    "(for example time_format: \"%H%M%S\")", column=time_col)
+            try:
+                times, _ = parse_datetimes("1900-01-01 " + time_text, tuple("%Y-%m-%d " + f for f in time_formats), tz,
+                                           candidates=tuple("%Y-%m-%d " + f for f in TIME_CANDIDATES))
+            except AmbiguousFormat as exc:
+                example = exc.example.removeprefix("1900-01-01 ")
+                readings = [f.removeprefix("%Y-%m-%d ") for f in exc.formats]
+                raise DataError(
+                    str(ctx.path),
+                    f"times such as '{example}' can be read as {readings[0]} or {readings[1]}; "
+                    f"set time_format for {field_name} in agency.yml (for example time_format: \"{readings[0]}\")",
+                    column=time_col,
+                ) from None
             offsets = times - pd.Timestamp("1900-01-01")
             unreadable_time = times.isna() & time_text.notna()
             if unreadable_time.any():
@@ -1175,14 +1264,34 @@ def _datetime_field(ctx: _Context, field_name: str, source: FieldSource) -> tupl
             if no_time.any():
                 ctx.count_issue(f"{field_name}: time not recorded (date kept)", no_time)
             dates = dates + offsets.fillna(pd.Timedelta(0))
+            known = times.notna() & dates.notna()
+        ctx.time_known[field_name] = known.to_numpy(dtype=bool)
         return dates, bad, col
     except AmbiguousFormat as exc:
         raise DataError(
             str(ctx.path),
             f"dates such as '{exc.example}' can be read as {exc.formats[0]} or {exc.formats[1]}; "
-            f"set datetime_format for {field_name} in agency.yml",
+            f"set {setting} for {field_name} in agency.yml",
             column=col,
         ) from None
+    except re.error as exc:  # a format Python's reader refuses (the configuration checks most)
+        raise DataError(str(ctx.path), f"the date format for {field_name} cannot be used: {exc}", column=col) from None
+
+
+def fmt_lengths(lengths: list[int]) -> str:
+    """``[4, 6]`` -> "4 and 6"."""
+    words = [str(n) for n in lengths]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def _read_with_time(text: pd.Series, parsed: pd.Series, used: tuple[str, ...], tz: str) -> np.ndarray:
+    """Which values of a datetime column carry a time of day: those read by a format with a time directive
+    (a value a date-only format reads has no time)."""
+    date_only = tuple(f for f in used if not _TIME_DIRECTIVE.search(f))
+    known = np.array(parsed.notna(), dtype=bool)
+    if date_only:
+        known &= parse_datetimes(text, date_only, tz)[0].isna().to_numpy(dtype=bool)
+    return known
 
 
 def _extract(ctx: _Context) -> tuple[pd.DataFrame, pd.Series]:
@@ -1212,6 +1321,7 @@ def _extract(ctx: _Context) -> tuple[pd.DataFrame, pd.Series]:
         if source.kind == "const":
             if fspec.type == "datetime":
                 out[field_name] = pd.to_datetime(pd.Series([str(source.const)] * n, index=ctx.frame.index, dtype="string"))
+                ctx.time_known[field_name] = np.zeros(n, dtype=bool)
             else:
                 text = pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=pd.Index([str(source.const)], dtype="string"))
                 out[field_name] = _convert(ctx, field_name, pd.Series(text, index=ctx.frame.index), "(constant)")
@@ -1235,7 +1345,7 @@ def _extract(ctx: _Context) -> tuple[pd.DataFrame, pd.Series]:
                     raise DataError(
                         str(ctx.path),
                         f"most dates cannot be read (for example '{ctx.frame[col].iloc[first]}'); "
-                        "set datetime_format in agency.yml",
+                        f"set {'date_format for ' + field_name if source.kind == 'datetime_parts' else 'datetime_format'} in agency.yml",
                         row=int(ctx.row_numbers[first]), column=col,
                     )
                 ctx.event_dates = parsed
@@ -1266,6 +1376,9 @@ def _extract(ctx: _Context) -> tuple[pd.DataFrame, pd.Series]:
                 label = label.fillna(str(source.const))
             out[field_name] = _convert(ctx, field_name, label, source.parts[0][0])
             continue
+        if source.kind == "any_of":
+            out[field_name] = _any_flag(ctx, field_name, source)
+            continue
         if source.kind == "year_of_birth":
             text, col = _first_present(ctx, FieldSource("column", columns=source.columns, missing=source.missing), field_name)
             text = _plain(text)
@@ -1288,6 +1401,8 @@ def _extract(ctx: _Context) -> tuple[pd.DataFrame, pd.Series]:
             _require_some(ctx, values, col, field_name)
             exclude(values.isna(), f"missing_{field_name}")
 
+    for field_name, known in ctx.time_known.items():  # whether each datetime's clock time was recorded
+        out[time_known_column(field_name)] = pd.Series(known, index=ctx.frame.index)
     table = pd.DataFrame(out, index=ctx.frame.index)
     # Out-of-range event dates (placeholders such as 1900-01-01, or a year typed as 2202).
     if event in table:
@@ -1299,6 +1414,23 @@ def _extract(ctx: _Context) -> tuple[pd.DataFrame, pd.Series]:
         exclude(dates.notna() & (dates >= today + pd.Timedelta(days=1)), f"out_of_range_{event}")
     reason = pd.Categorical.from_codes(reason_codes.astype(np.int64) - 1, categories=pd.Index(reasons, dtype="string"), validate=False)
     return table, pd.Series(reason, index=ctx.frame.index).astype("string")
+
+
+def _any_flag(ctx: _Context, field_name: str, source: FieldSource) -> pd.Series:
+    """A yes/no field spread over flag columns: true when any flag is true, false when none is and at least
+    one is recorded, unknown (counted) when every flag is blank or unmatched. Each flag is read as the
+    field's values (``values:`` recodes, then yes/no words); a recode of ``""`` makes a blank flag a no."""
+    result = pd.Series(False, index=ctx.frame.index, dtype="boolean")
+    recorded = np.zeros(len(ctx.frame), dtype=bool)
+    for column in source.columns:
+        text, _ = _first_present(ctx, FieldSource("column", columns=(column,), literal=source.literal, missing=source.missing), field_name)
+        flags = _convert(ctx, field_name, _as_string(text), column).astype("boolean")
+        result = result | flags.fillna(False)
+        recorded |= flags.notna().to_numpy(dtype=bool)  # a recode of "" (blank means no) makes a blank recorded
+    blank = ~recorded
+    if blank.any():
+        ctx.count_issue(f"{field_name}: no flag recorded ({', '.join(source.columns)}), so unknown", blank)
+    return result.mask(pd.Series(blank, index=result.index))
 
 
 def _require_some(ctx: _Context, values: pd.Series, column: str, field_name: str) -> None:
@@ -1317,15 +1449,38 @@ def _row_id_columns(agency: Agency, dataset: str) -> list[str]:
     return [row_id] if isinstance(row_id, str) else list(row_id)
 
 
+def _header_key(text: str) -> str:
+    """A header cell as compared with a column name: letters and digits only, case folded
+    (``Incident Number``, ``INCIDENT_NUMBER`` and ``IncidentNumber`` are one name)."""
+    return "".join(ch for ch in str(text).casefold() if ch.isalnum())
+
+
+def _header_equals(values: pd.Series, name: str, lengths: np.ndarray) -> np.ndarray:
+    """Whether each value is the column ``name`` written with other case, spacing or punctuation.
+
+    Only values of a plausible length are compared (at least the name's letters and digits, at most
+    twice the name's length and a few more characters), so a long column is not folded cell by cell.
+    """
+    key = _header_key(name)
+    out = np.zeros(len(values), dtype=bool)
+    if not key:
+        return _casefold_equals(values, name.casefold(), lengths)
+    candidates = np.flatnonzero((lengths >= len(key)) & (lengths <= 2 * len(name) + 4))
+    if len(candidates):
+        folded = values.iloc[candidates].str.casefold().str.replace(r"[\W_]+", "", regex=True)
+        out[candidates] = (folded == key).to_numpy(dtype=bool, na_value=False)
+    return out
+
+
 def _blank_and_header(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     """Rows whose every cell is empty, and rows that repeat the header (at least two cells equal to their
-    column names, ignoring case, and nothing else in the row)."""
+    column names, ignoring case, spacing and punctuation, and nothing else in the row)."""
     nonempty = np.zeros(len(frame), dtype=np.int64)
     equal = np.zeros(len(frame), dtype=np.int64)
     for column in frame.columns:
-        def filled_and_named(values: pd.Series, name: str = column.casefold()) -> tuple[np.ndarray, np.ndarray]:
+        def filled_and_named(values: pd.Series, name: str = column) -> tuple[np.ndarray, np.ndarray]:
             lengths = _arrow_lengths(values)  # worked out once for both tests
-            return lengths > 0, _casefold_equals(values, name, lengths)
+            return lengths > 0, _header_equals(values, name, lengths)
 
         filled, same = _per_value_mask(frame[column], filled_and_named)
         nonempty += filled
@@ -1447,7 +1602,13 @@ def _load_related(agency: Agency, dataset: str, key: bytes | None, files_out: li
             frame = frame.loc[~(blank | header)]
             if rel_key not in frame.columns:
                 raise DataError(str(path), f"has no key column '{rel_key}' (configured in related)")
-            group = FileGroup(pattern, {}, (), None, None, tuple(rel.missing_values or agency.file_groups[dataset][0].missing_values), None)
+            if rel.where:
+                selected = _related_selected(frame, rel.where, path)
+                if not selected.all():
+                    account.excluded["not_selected"] += int((~selected).sum())
+                    frame = frame.loc[selected]
+            missing = missing_tokens(rel.missing_values) if rel.missing_values is not None else agency.file_groups[dataset][0].missing_values
+            group = FileGroup(pattern, {}, (), None, None, missing, None)
             ctx = _Context(agency, spec, group, path, frame, np.arange(len(frame)) + 2, unmapped, issues, key)
             columns = {"__key": frame[rel_key]}
             for field_name, rf in rel.fields.items():
@@ -1509,6 +1670,19 @@ def _load_related(agency: Agency, dataset: str, key: bytes | None, files_out: li
         results.append(_Related(main_key, keys, aggregated, rel, sizes))
         del related, codes
     return results
+
+
+def _related_selected(frame: pd.DataFrame, where: dict[str, list[str]], path: Path) -> np.ndarray:
+    """Rows of a related table that ``where`` keeps: every listed column holds one of its values
+    (compared trimmed and ignoring case). A long table holding several kinds of row is read once per kind."""
+    keep = np.ones(len(frame), dtype=bool)
+    for column, values in where.items():
+        if column not in frame.columns:
+            raise DataError(str(path), f"has no column '{column}' (configured in related.where)")
+        wanted = {_norm_key(v) for v in values}
+        keep &= _per_value_mask(frame[column], lambda v, w=wanted: v.map(
+            lambda x: isinstance(x, str) and _norm_key(x) in w).to_numpy(dtype=bool))
+    return keep
 
 
 def _per_value(series: pd.Series, compute, missing) -> np.ndarray:
@@ -1587,6 +1761,25 @@ def _read_ahead(items, read):
             yield pending[0], pending[1].result()
 
 
+def _warn_row_id_duplicates(raw: list, duplicated: np.ndarray, eligible: np.ndarray, whole_rows: list[np.ndarray],
+                            row_ids: list[str]) -> None:
+    """Warn, per file, of rows excluded as duplicates that differ from every earlier row in the row_id
+    columns: a column that looks like a serial but is a report number would hide real records."""
+    whole = np.concatenate(whole_rows)
+    only_by_row_id = duplicated & ~(pd.Series(np.where(eligible, whole, 0)).duplicated().to_numpy() & eligible)
+    offset = 0
+    for entry in raw:
+        account, n = entry[3], len(entry[2])
+        count = int(only_by_row_id[offset: offset + n].sum())
+        offset += n
+        if count:
+            named = ", ".join(row_ids)
+            account.warnings.append(
+                f"{count:,} row(s) excluded as duplicates differ from the earlier row only in row_id ({named}); "
+                f"if {named} is a report or case number rather than a per-row serial, these are distinct records: "
+                "remove row_id from agency.yml (if it is a serial, say so with row_id_checked: true)")
+
+
 def _display(agency: Agency, path: Path) -> str:
     try:
         return str(path.relative_to(agency.raw_root))
@@ -1642,6 +1835,7 @@ def load_dataset(agency: Agency, dataset: str, key: bytes | None = None, *, comp
 
     # Read every file first: duplicate rows are judged across the dataset's files.
     raw = []
+    whole_rows: list[np.ndarray] = []  # with a row_id: each row's hash over every column, row_id included
     seen: dict[Path, str] = {}
 
     def main_files():
@@ -1671,13 +1865,17 @@ def load_dataset(agency: Agency, dataset: str, key: bytes | None = None, *, comp
         salt = np.uint64(int(hashlib.sha256("\x1f".join(compare).encode()).hexdigest()[:15], 16))
         raw.append([group, path, frame, account, blank.to_numpy(), header.to_numpy(), hashes ^ salt])
         files.append(account)
+        if row_ids and config.duplicate_rows == "exclude" and not config.row_id_checked:
+            whole_rows.append(pd.util.hash_pandas_object(frame, index=False, categorize=False).to_numpy())
     all_hashes = np.concatenate([r[6] for r in raw]) if raw else np.array([], dtype=np.uint64)
     eligible = np.concatenate([~(r[4] | r[5]) for r in raw]) if raw else np.array([], dtype=bool)
     duplicated = np.zeros(len(all_hashes), dtype=bool)
     if config.duplicate_rows == "exclude" and len(all_hashes):
         series = pd.Series(np.where(eligible, all_hashes, 0))
         duplicated = series.duplicated().to_numpy() & eligible
-    del all_hashes, eligible
+        if whole_rows:
+            _warn_row_id_duplicates(raw, duplicated, eligible, whole_rows, row_ids)
+    del all_hashes, eligible, whole_rows
 
     if related_error is not None:
         raise related_error
@@ -1717,6 +1915,11 @@ def load_dataset(agency: Agency, dataset: str, key: bytes | None = None, *, comp
         if config.unpivot:
             work, work_rows, _ = _unpivot(work, work_rows, config.unpivot, path, group.missing_values)
             no_flag = (work["__unpivot"] == "").to_numpy()
+            if config.unpivot.otherwise is not None and no_flag.any():
+                # A row with no flag set is kept under the configured label (force type not recorded).
+                work.loc[no_flag, "__unpivot"] = config.unpivot.otherwise
+                issues[f"{config.unpivot.field}: no flag set (kept as '{config.unpivot.otherwise}')"] += int(no_flag.sum())
+                no_flag = np.zeros(len(work), dtype=bool)
         ctx = _Context(agency, spec, group, path, work, work_rows, unmapped, issues, key)
         if config.explode or config.unpivot:
             ctx.first = ~pd.Series(work_rows).duplicated().to_numpy()
@@ -1734,6 +1937,7 @@ def load_dataset(agency: Agency, dataset: str, key: bytes | None = None, *, comp
             inside = table[field_name].isin(allowed).fillna(False).to_numpy(dtype=bool)
             reason = reason.where(inside | reason.notna().to_numpy(), f"out_of_scope_{field_name}")
         ctx.settle_issues(reason.isna().to_numpy())
+        notes.extend(note for note in ctx.notes if note not in notes)
         table["__row"] = work_rows
         table["__file"] = np.full(len(table), len(parts), dtype=np.int32)
         table["__reason"] = reason.to_numpy()
@@ -1807,7 +2011,7 @@ def load_dataset(agency: Agency, dataset: str, key: bytes | None = None, *, comp
     table = _concat(parts, consume=True) if parts else pd.DataFrame()
     parts.clear()
     recorded = [f for f in spec.fields if f in table.columns]
-    table = table[recorded]
+    table = table[recorded + _times_not_all_known(table, recorded)]
     distinct = distinct_values(table)
     if not compact:
         table = canonical_table(table)
@@ -1832,6 +2036,20 @@ def load_dataset(agency: Agency, dataset: str, key: bytes | None = None, *, comp
         recorded=recorded,
         distinct=distinct,
     )
+
+
+def _times_not_all_known(table: pd.DataFrame, recorded: list[str]) -> list[str]:
+    """The time-known columns (:mod:`transparency.timeofday`) worth keeping: those of a datetime field
+    some of whose dated rows have no recorded time. A table without one has every time known."""
+    kept = []
+    for field_name in recorded:
+        column = time_known_column(field_name)
+        if column in table.columns:
+            known = table[column].fillna(False).astype(bool)
+            table[column] = known
+            if (table[field_name].notna() & ~known).any():
+                kept.append(column)
+    return kept
 
 
 # Text fields with at most this many distinct values have them listed (LoadResult.distinct).

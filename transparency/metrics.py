@@ -320,8 +320,24 @@ def published_value(figure: Figure) -> float | int | None:
     return fmt.rounded(float(value), DECIMALS) if isinstance(value, float) else value
 
 
+def at_grain(figures: dict, grain: registry.Grain | None) -> dict:
+    """A dataset's figures as named at a grain (``grains`` in datasets.yml): a figure that counts
+    something else when one row is, say, a complaint rather than an allegation is renamed
+    (``allegations_closed`` -> ``complaints_closed``) or left out (``allegations_received``: the rows
+    are complaints, which ``complaints_received`` already counts)."""
+    if grain is None or not grain.metrics:
+        return figures
+    out = {}
+    for name, figure in figures.items():
+        renamed = grain.metric(name)
+        if renamed is not None:
+            out[renamed] = figure
+    return out
+
+
 def compute(dataset: str, table: pd.DataFrame, period: Period, min_count: int,
-            hide: frozenset[str] | set[str] = frozenset(), *, public_events: bool | None = None) -> Metrics:
+            hide: frozenset[str] | set[str] = frozenset(), *, public_events: bool | None = None,
+            grain: registry.Grain | None = None) -> Metrics:
     """Every headline figure of a dataset for the period, with ``_prior`` and ``_last_year`` variants.
 
     This is the one computation of a section's headline figures: the section's notebook calls it
@@ -346,10 +362,14 @@ def compute(dataset: str, table: pd.DataFrame, period: Period, min_count: int,
         the registry's ``public_events``. When true, the counts of the events themselves (the registry's
         ``public_counts``: a shooting and a shooting in which a person died) are published exactly, small
         or not, because the section lists each event; every other figure is suppressed as usual.
+    grain : Grain, optional
+        What one row is (:meth:`Agency.grain`); the figures are named as at that grain (:func:`at_grain`).
     """
     spec = registry.dataset(dataset)
     public = set(spec.public_counts) if (spec.public_events if public_events is None else public_events) else set()
-    function = FUNCTIONS[dataset]
+    def function(rows: pd.DataFrame, when: Period) -> dict[str, Figure]:
+        return at_grain(FUNCTIONS[dataset](rows, when), grain)
+
     span = coverage(table, dataset)
     hide = frozenset(hide)
     result = Metrics()

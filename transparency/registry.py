@@ -35,6 +35,37 @@ class Field:
     type: str  # id, pseudonym, datetime, category, enum, bool, number, age
     required: bool = False
     enum: Enum | None = None
+    means: str = ""  # what the field holds, in words (``field_meanings`` or ``means:`` in datasets.yml)
+
+
+@dataclass(frozen=True)
+class MetricDoc:
+    """A headline figure as the reference describes it (``metrics`` in datasets.yml).
+
+    ``basis``: ``count`` (a count, hidden when small), ``records`` (hidden when it rests on few records)
+    or ``none`` (never hidden). ``grain``: the grain it is computed at ("" for the default grain).
+    """
+
+    name: str
+    means: str
+    unit: str
+    basis: str
+    grain: str = ""
+
+
+@dataclass(frozen=True)
+class Grain:
+    """What one source row of a dataset is (``grain:`` in agency.yml): a dataset's first grain is its
+    default. ``metrics`` renames a metric (or drops it, None) that counts something else at this grain."""
+
+    name: str
+    one_row_is: str
+    optional: tuple[str, ...] = ()
+    metrics: tuple[tuple[str, str | None], ...] = ()
+
+    def metric(self, name: str) -> str | None:
+        """The metric's name at this grain (None: not computed at this grain)."""
+        return dict(self.metrics).get(name, name)
 
 
 @dataclass(frozen=True)
@@ -52,6 +83,22 @@ class Dataset:
     public_events: bool = False  # each event is public: the section lists them, their counts are exact
     public_events_reason: str = ""  # why, in words for the methodology
     public_counts: tuple[str, ...] = ()  # metric names that count the public events themselves
+    grains: tuple[Grain, ...] = ()  # what one source row may be; the first is the default
+    metrics: tuple[MetricDoc, ...] = ()  # the headline figures, described for the reference
+
+    def grain(self, name: str | None = None) -> Grain:
+        """A declared grain, or the default one (what ``one_row_is`` says) when ``name`` is None."""
+        for grain in self.grains:
+            if name is None or grain.name == name:
+                return grain
+        if name is None:
+            return Grain("", self.one_row_is)
+        raise KeyError(f"'{name}' is not a grain of {self.name}; expected one of {', '.join(g.name for g in self.grains) or '(none)'}")
+
+    def required_at(self, grain: str | None = None) -> list[str]:
+        """The required fields at a grain (some are optional at another grain)."""
+        optional = set(self.grain(grain).optional)
+        return [name for name in self.required if name not in optional]
 
     @property
     def required(self) -> list[str]:
@@ -85,6 +132,8 @@ def _read() -> tuple[dict[str, Enum], dict[str, Dataset]]:
         for name, spec in raw["enums"].items()
     }
     datasets = {}
+    meanings = raw.get("field_meanings") or {}
+    metric_docs = raw.get("metrics") or {}
     for name, spec in raw["datasets"].items():
         fields = {}
         for fname, fspec in spec["fields"].items():
@@ -93,7 +142,10 @@ def _read() -> tuple[dict[str, Enum], dict[str, Dataset]]:
             if ftype.startswith("enum:"):
                 enum = enums[ftype.split(":", 1)[1]]
                 ftype = "enum"
-            fields[fname] = Field(fname, ftype, bool(fspec.get("required", False)), enum)
+            means = str(fspec.get("means") or meanings.get(fname) or "").strip()
+            if not means:
+                raise KeyError(f"datasets.yml: field {fname} of {name} has no meaning (field_meanings or means:)")
+            fields[fname] = Field(fname, ftype, bool(fspec.get("required", False)), enum, means)
         datasets[name] = Dataset(
             name=name,
             title=spec["title"],
@@ -106,6 +158,15 @@ def _read() -> tuple[dict[str, Enum], dict[str, Dataset]]:
             public_events=bool(spec.get("public_events", False)),
             public_events_reason=str(spec.get("public_events_reason", "")).strip(),
             public_counts=tuple(spec.get("public_counts", ())),
+            grains=tuple(
+                Grain(gname, str((gspec or {}).get("one_row_is") or spec["one_row_is"]).strip(),
+                      tuple((gspec or {}).get("optional", ())), tuple(((gspec or {}).get("metrics") or {}).items()))
+                for gname, gspec in (spec.get("grains") or {}).items()
+            ),
+            metrics=tuple(
+                MetricDoc(mname, str(mspec["means"]), str(mspec["unit"]), str(mspec["basis"]), str(mspec.get("grain") or ""))
+                for mname, mspec in (metric_docs.get(name) or {}).items()
+            ),
         )
     for spec in datasets.values():
         if spec.public_events and not (spec.public_events_reason and spec.public_counts):

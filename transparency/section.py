@@ -183,8 +183,10 @@ class Section:
         self.output_dir = Path(output_dir) if output_dir else Path(tempfile.mkdtemp(prefix=f"{dataset}-"))
         #: Figures another output of this section hid on an earlier pass (see :meth:`save`).
         self.hide: frozenset[str] = frozenset(_read_hidden(self._hidden_path()))
+        #: What one row is (``grain:`` in agency.yml); the section's words and figures follow it.
+        self.grain = self.agency.grain(dataset)
         self.metrics: Metrics = compute(dataset, self.data, self.period, self.min_count, hide=self.hide,
-                                         public_events=self.agency.events_public(dataset))
+                                         public_events=self.agency.events_public(dataset), grain=self.grain)
         self._hidden_here: set[str] = set()
         self.coverage = coverage(self.data, dataset)
         self.tables: list[dict] = []
@@ -214,8 +216,11 @@ class Section:
         return labels.label_frame(rows, fields, self.label)
 
     def value(self, name: str):
-        """A published figure by its metrics.json name (None when suppressed or not covered)."""
-        return self.metrics.values.get(name)
+        """A published figure by its metrics.json name (None when suppressed or not covered, or when the
+        figure is not computed at the dataset's grain). A name is read as at the grain
+        (``allegations_closed`` is ``complaints_closed`` when one row is a complaint)."""
+        renamed = self.grain.metric(name)
+        return None if renamed is None else self.metrics.values.get(renamed)
 
     def figure(self, name: str):
         """A headline figure before suppression (None when not covered or not recorded), for a table
@@ -225,7 +230,9 @@ class Section:
         return None if found is None else found.value
 
     def figure_name(self, name: str, period: Period) -> str:
-        """A figure's metrics.json name for one of the section's three periods (``allegations_closed_prior``)."""
+        """A figure's metrics.json name for one of the section's three periods (``allegations_closed_prior``),
+        as named at the dataset's grain (a figure not computed at the grain keeps its name, and is absent)."""
+        name = self.grain.metric(name) or name
         for suffix, when in (("", self.period), ("_prior", self.prior), ("_last_year", self.last_year)):
             if when == period:
                 return name + suffix
@@ -405,7 +412,7 @@ class Section:
         """``figures=`` for a table whose rows are periods by code (a trend): ``{column: figure}``
         names, for each row that is the section's period, the one before or the one a year earlier,
         the headline figure it shows (``{"Complaints received": "complaints_received"}``)."""
-        return {(when.code, column): figure + suffix
+        return {(when.code, column): (self.grain.metric(figure) or figure) + suffix
                 for column, figure in columns.items()
                 for suffix, when in (("", self.period), ("_prior", self.prior), ("_last_year", self.last_year))}
 

@@ -53,6 +53,52 @@ def check_agency(agency: Agency, datasets: list[str] | None = None, period: Peri
     return checks
 
 
+#: Unmapped source columns named in the validate report before "and N more".
+COLUMNS_SHOWN = 30
+
+
+def mapping_gaps(agency: Agency, dataset: str) -> tuple[list[str], list[str]]:
+    """What the configuration leaves out of a dataset: the canonical fields no source column fills (in
+    the registry's order), and the columns of its main files that no field reads (in the files' order).
+
+    A field "not mapped" is one agency.yml does not map, which is not the same as one the agency does
+    not record: the column may be in the file, among the columns not mapped.
+    """
+    from .headers import column_names
+
+    config = agency.dataset(dataset)
+    mapped: set[str] = set()
+    used: set[str] = set()
+    for group in agency.file_groups[dataset]:
+        mapped.update(group.columns)
+        for source in group.columns.values():
+            used.update(source.source_columns())
+    if config.unpivot:
+        mapped.add(config.unpivot.field)
+        if config.unpivot.value:
+            mapped.add(config.unpivot.value)
+        used.update(config.unpivot.columns)
+    if config.explode:
+        used.update(config.explode.columns)
+    for related in config.related:
+        mapped.update(related.fields)
+        used.update(related.key.values())
+    row_id = config.row_id
+    used.update([row_id] if isinstance(row_id, str) else row_id or [])
+    fields = [name for name in registry.dataset(dataset).fields if name not in mapped]
+    columns: list[str] = []
+    for group in agency.file_groups[dataset]:
+        try:
+            paths = agency.glob(group.glob)
+        except TransparencyError:
+            continue  # the load reports it
+        for path in paths:
+            for name in column_names(path, group.encoding, group.sheet, group.delimiter):
+                if name not in used and name not in columns:
+                    columns.append(name)
+    return fields, columns
+
+
 def _n(value: int) -> str:
     return f"{value:,}"
 
@@ -91,9 +137,13 @@ def format_report(agency: Agency, checks: list[DatasetCheck], period: Period | N
                 + (f", excluded: {reasons}" if reasons else "")
                 + (f" [{account.encoding}]" if account.encoding not in ("utf-8", "utf-8-sig", "xlsx") else "")
             )
-        missing = [f for f in registry.dataset(check.dataset).fields if f not in result.recorded]
-        if missing:
-            lines.append("    not recorded by the agency: " + ", ".join(missing))
+        fields, columns = mapping_gaps(agency, check.dataset)
+        if fields:
+            lines.append("    fields not mapped (the report leaves them out): " + ", ".join(fields))
+        if columns:
+            shown = columns[:COLUMNS_SHOWN]
+            rest = f" and {len(columns) - COLUMNS_SHOWN} more" if len(columns) > COLUMNS_SHOWN else ""
+            lines.append("    source columns not mapped: " + ", ".join(shown) + rest)
         for field_name, values in result.unmapped.items():
             top = list(values.items())[:6]
             rest = f" and {len(values) - 6} more" if len(values) > 6 else ""
@@ -116,4 +166,4 @@ def format_report(agency: Agency, checks: list[DatasetCheck], period: Period | N
     return "\n".join(lines)
 
 
-__all__ = ["check_agency", "format_report", "DatasetCheck"]
+__all__ = ["check_agency", "format_report", "mapping_gaps", "DatasetCheck"]

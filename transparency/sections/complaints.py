@@ -40,6 +40,12 @@ def days_to_close(rows: pd.DataFrame) -> pd.Series:
     return days[days >= 0]
 
 
+def unit_words(sec: Section) -> str:
+    """What the rows are, in words: "allegations", or "complaints" when the agency's file holds one row per
+    complaint (``grain: complaint``), whose findings are the complaint's."""
+    return "complaints" if sec.grain.name == "complaint" else "allegations"
+
+
 def summary(sec: Section) -> list[str]:
     from . import _common
 
@@ -50,19 +56,20 @@ def summary(sec: Section) -> list[str]:
         sentences.append(f"They held {fmt.count(allegations, sec.min_count)} allegations (one allegation is one claim about one officer).")
     closed = sec.value("allegations_closed")
     sustained = sec.value("allegations_sustained")
+    units = unit_words(sec)
     if closed:
         if sustained is None:
-            sentences.append(f"Investigators closed {fmt.count(closed, sec.min_count)} allegations; fewer than {sec.min_count} were sustained, "
+            sentences.append(f"Investigators closed {fmt.count(closed, sec.min_count)} {units}; fewer than {sec.min_count} were sustained, "
                              "which means the officer was found to have broken a rule.")
         else:
             sentences.append(
-                f"Investigators closed {fmt.count(closed, sec.min_count)} allegations and sustained {fmt.count(sustained, sec.min_count)} "
+                f"Investigators closed {fmt.count(closed, sec.min_count)} {units} and sustained {fmt.count(sustained, sec.min_count)} "
                 f"of the {fmt.count(closed, sec.min_count)} ({fmt.pct(sustained / closed)}). Sustained means the officer was "
                 "found to have broken a rule."
             )
     median = sec.value("median_days_to_close")
     if median is not None:
-        sentences.append(f"Half of the closed allegations took {fmt.number(median, DECIMALS)} days or less to close (the median).")
+        sentences.append(f"Half of the closed {units} took {fmt.number(median, DECIMALS)} days or less to close (the median).")
     return [s for s in sentences if s]
 
 

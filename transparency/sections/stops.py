@@ -719,7 +719,19 @@ def veil_finding(odds_ratio: float, p_value: float) -> str:
 
 
 def veil_sentences(sec: Section, result: disparity.VeilResult | None) -> list[str]:
-    """What the veil-of-darkness test found, or why it could not be run, in plain words."""
+    """What the veil-of-darkness test found, or why it could not be run, in plain words (with how many stops
+    were left out because their time of day was not recorded)."""
+    sentences = _veil_findings(sec, result)
+    if result is not None and result.time_unknown:
+        shown = fmt.count(result.time_unknown, sec.min_count)
+        one = shown == "1"
+        sentences.append(f"{shown[0].upper()}{shown[1:]} traffic {'stop' if one else 'stops'} from {year_window(sec.period).words()} "
+                         f"{'has' if one else 'have'} a date but no recorded time of day, so the test leaves "
+                         f"{'it' if one else 'them'} out.")
+    return sentences
+
+
+def _veil_findings(sec: Section, result: disparity.VeilResult | None) -> list[str]:
     window = year_window(sec.period).words()
     if result is None:
         return ["The department does not record the race of the people stopped, so the veil-of-darkness test cannot be run."]

@@ -64,8 +64,17 @@ def trend_chart(sec: Section, published: pd.DataFrame | None):
     return titled(fig, alt)
 
 
-def force_types(sec: Section) -> pd.DataFrame:
-    """Applications of each type of force this period, and the incidents that included it."""
+def force_types(sec: Section) -> pd.DataFrame | None:
+    """Applications of each type of force this period, and the incidents that included it.
+
+    When one row is an incident (``grain: incident``), rows are not applications: only the incidents
+    that included each type are counted, and nothing when the force type is not recorded (or every
+    incident holds one value, such as "Not specified", which says nothing of the types used)."""
+    if sec.grain.name == "incident":
+        if not sec.recorded("force_type") or sec.rows["force_type"].nunique(dropna=True) < 2:
+            return None
+        return analysis.breakdown(sec.rows, "force_type", "incident_id", label="Type of force", count_label="Incidents",
+                                  labels=sec.label("force_type"))
     applications = analysis.breakdown(sec.rows, "force_type", label="Type of force", count_label="Applications",
                                       labels=sec.label("force_type"))
     incidents = analysis.breakdown(sec.rows, "force_type", "incident_id", label="Type of force", count_label="Incidents",
@@ -92,9 +101,24 @@ def bar(published: pd.DataFrame | None, column: str, *, title: str, value_label:
     return titled(fig, analysis.series_alt("Bar chart", noun, labels, values))
 
 
+#: Said instead of the force-type table when one row is an incident and the file does not tell the types apart.
+FORCE_TYPES_MISSING = "The department's records hold one row per incident and do not tell the types of force apart."
+
+
+def force_types_caption(sec: Section) -> str:
+    """The force-type table's caption, for what one row is."""
+    if sec.grain.name == "incident":
+        return "Use-of-force incidents by the types of force they included"
+    return "Applications of force by type, and the incidents that included each type"
+
+
 def force_type_chart(published: pd.DataFrame | None):
     if published is None:
         return None
+    if "Applications" not in published.columns:  # one row is an incident: incidents by type
+        top = largest(published, "Incidents")
+        return bar(published, "Incidents", title=f"{top} was used in the most incidents" if top else "Incidents by type of force",
+                   value_label="Incidents (count)", noun="use-of-force incidents by type of force")
     top = largest(published, "Applications")
     return bar(published, "Applications", title=f"{top} was the most common type of force" if top else "Applications of force by type",
                value_label="Applications of force (count)", noun="applications of force by type")
@@ -250,8 +274,11 @@ def _level_labels(levels: pd.Series, agency_levels: bool) -> list[str]:
     return [FORCE_LEVELS[int(v)] for v in levels]
 
 
-def force_levels(sec: Section) -> pd.DataFrame:
-    """Incidents this period by the most serious level of force used in them, most serious first."""
+def force_levels(sec: Section) -> pd.DataFrame | None:
+    """Incidents this period by the most serious level of force used in them, most serious first (None
+    when neither a level nor the type of force is recorded: an incident-per-row file without types)."""
+    if not (sec.recorded("force_level") or sec.recorded("force_type")):
+        return None
     agency_levels = sec.recorded("force_level") and sec.data["force_level"].notna().any()
     highest = highest_levels(sec.rows)
     order = sorted(set(highest) | (set() if agency_levels else set(range(1, 7))), reverse=True)
