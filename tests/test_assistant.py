@@ -219,13 +219,13 @@ def test_new_agency_writes_a_config_that_validates_as_written(fixture_project):
     assert uof["values"]["subject_race"] == {"B": "Black", "W": "White", "H": "Hispanic", "Blak": "Black", "A": "Asian"}
     assert uof["explode"] == {"columns": ["FORCE_TYPE"], "sep": ", "}
     assert uof["row_id"] == "OBJECTID"
-    # Every mapping line carries its guess and reason; the unmapped columns are listed; the grain is a
-    # commented line for the `grain:` key to come.
+    # Every mapping line carries its guess and reason; the unmapped columns are listed; the grain is declared.
     column_lines = [line for line in text.splitlines() if line.startswith("      ") and ": " in line and not line.strip().startswith("#")
                     and line.split(":")[0].strip() in registry.dataset("use_of_force").fields]
     assert column_lines and all("# GUESS (" in line for line in column_lines)
     assert "# Not mapped (no field takes them, so they never leave the load step): OFFICER_NAME, WEATHER" in text
-    assert "# grain: application" in text and "# grain: allegation" in text
+    assert uof["grain"] == "application" and config["datasets"]["complaints"]["grain"] == "allegation"
+    assert "    grain: application                        # GUESS: a row names a type of force (FORCE_TYPE)" in text
     # A column of names is listed by its header only: no value of it is written.
     assert "Quillfeather" not in text and "Brackenbury" not in text
     # The rows are all accounted for, as validate counts them.
@@ -357,3 +357,17 @@ def test_scoring_counts_an_item_right_only_when_it_gives_the_same_rows(tmp_path,
     got = {item.key: item.correct for item in score.items}
     assert got == {"stops.stop_id": True, "stops.occurred_at": True, "stops.stop_type": True, "stops.subject_race": True,
                    "stops.subject_race.W": True, "stops.subject_race.WHITE": True, "stops.subject_race.X": False}
+
+
+def test_use_of_force_without_a_force_type_is_declared_per_incident_and_validates(tmp_path):
+    """No column names the type of force: the rows are incidents (grain: incident, where force_type is
+    optional), not applications of an unknown force, and the config loads as written."""
+    raw = tmp_path / "data" / "fx" / "raw"
+    write_csv(raw / "use_of_force_2024.csv", pd.DataFrame({
+        "INCIDENT_NUMBER": ["U1", "U2", "U3"], "INCIDENT_DATE": ["2024-01-05", "2024-02-06", "2024-03-07"],
+        "DIVISION": ["North", "South", "North"]}))
+    result = run("new-agency", "fx", "--timezone", "UTC", "--files", "data/fx/raw/use_of_force_2024.csv", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    uof = yaml.safe_load((tmp_path / "data" / "fx" / "agency.yml").read_text())["datasets"]["use_of_force"]
+    assert uof["grain"] == "incident" and "force_type" not in uof["columns"]
+    assert "3 rows read, 3 used, 0 excluded" in result.stdout

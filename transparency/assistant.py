@@ -48,7 +48,6 @@ class Vocabulary:
     words: dict[str, tuple[str, ...]]
     ignore: frozenset[str]
     dataset_words: dict[str, dict[str, float]]
-    grains: dict[str, tuple[str, ...]]
     fields: dict[str, dict[str, dict]]
     values: dict[str, dict[str, str]]  # enum name -> normalised source text -> canonical value
     categories: dict[str, dict[str, str]]  # category field -> normalised source text -> usual name
@@ -83,7 +82,6 @@ def vocabulary() -> Vocabulary:
         words=words,
         ignore=frozenset(raw["ignore"]),
         dataset_words={k: {str(w): float(s) for w, s in v.items()} for k, v in raw["datasets"].items()},
-        grains={k: tuple(v) for k, v in raw["grains"].items()},
         fields=raw["fields"],
         values=values,
         categories={name: {_norm_value(src): str(target) for target, sources in canon.items() for src in sources}
@@ -556,10 +554,10 @@ def _fill_required(proposal: DatasetProposal, profile: FileProfile, dt_candidate
                 fields[fname] = Proposal(fname, {"const": f.enum.fallback}, (), 0.0, "placeholder",
                                          decide=f"{fname}: no column holds it; set the constant every row has ({', '.join(f.enum.values)})")
             continue
+        if any(fname in g.optional for g in spec.grains):
+            continue  # optional at another grain, which propose_grain then proposes
         fields[fname] = Proposal(fname, {"const": "Not recorded"}, (), 0.0, "placeholder",
-                                 decide=f"{fname}: no column holds it" + (
-                                     "; after `grain:` is available, `grain: incident` makes it optional" if fname == "force_type" else
-                                     "; name the column or a constant"))
+                                 decide=f"{fname}: no column holds it; name the column or a constant")
     for group in spec.one_of_required:
         if not any(g in fields for g in group):
             proposal.decisions.append(f"one of {' or '.join(group)} must be mapped: no column was recognised for either")
@@ -699,11 +697,15 @@ def propose_ids(proposal: DatasetProposal, profile: FileProfile) -> None:
                                    "if each should be one row, the repeats are excluded and counted")
 
 
+def grains(dataset: str) -> tuple[str, ...]:
+    """The grains a dataset's rows may have (datasets.yml), the default first."""
+    return tuple(g.name for g in registry.dataset(dataset).grains)
+
+
 def propose_grain(dataset: str, fields: dict[str, Proposal], profile: FileProfile, explode: dict | None = None) -> tuple[str | None, str]:
-    """What one source row is, for the datasets with more than one grain (``assistant.yml`` grains):
-    use of force per application or per incident, complaints per allegation or per complaint."""
-    grains = vocabulary().grains.get(dataset)
-    if not grains:
+    """What one source row is (agency.yml's `grain:`), for the datasets with more than one grain in
+    datasets.yml: use of force per application or per incident, complaints per allegation or per complaint."""
+    if len(grains(dataset)) < 2:
         return None, ""
     id_field = registry.dataset(dataset).id_field
     prop = fields.get(id_field)
@@ -723,7 +725,7 @@ def propose_grain(dataset: str, fields: dict[str, Proposal], profile: FileProfil
         if repeats:
             return "allegation", f"{prop.columns[0]} repeats across rows (several rows to a complaint)"
         return "complaint", f"{prop.columns[0] if prop else 'the id'} names one row each and no column names an allegation"
-    return grains[0], "the dataset's default"
+    return grains(dataset)[0], "the dataset's default"
 
 
 def propose_missing(proposal: DatasetProposal) -> None:

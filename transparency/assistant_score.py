@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import registry
-from .assistant import DatasetProposal, propose, vocabulary
+from .assistant import DatasetProposal, grains, propose
 from .config import Agency, FieldSource, load_agency, parse_field_source
 from .load import _canonical_lookup, _norm_key
 
@@ -136,9 +136,9 @@ def _score_dataset(score: AgencyScore, agency: Agency, name: str, proposal: Data
             want = _effective(f, recodes, str(source_value))
             got = _effective(f, mine, str(source_value))
             score.items.append(Item("recodes", f"{name}.{fname}.{source_value}", target, got, want == got))
-    grains = vocabulary().grains.get(name)
-    if grains:
-        want = getattr(config, "grain", None) or grains[0]
+    names = grains(name)
+    if len(names) > 1:
+        want = config.grain or names[0]
         got = proposal.grain if proposal is not None else None
         score.items.append(Item("grain", name, want, got, want == got))
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import yaml
 
 from . import registry
-from .assistant import DatasetProposal, FileChoice, propose
+from .assistant import DatasetProposal, FileChoice, grains, propose
 from .config import DEFAULT_MISSING
 from .errors import TransparencyError, UsageError
 
@@ -72,9 +72,8 @@ def dataset_lines(proposal: DatasetProposal, base: Path) -> tuple[list[str], lis
     names = ", ".join(p.name for p in proposal.files)
     out = [_line(2, f"{proposal.dataset}:", f"GUESS (fit {proposal.fit:.1f}): {names}: {proposal.fit_why}")]
     if proposal.grain:
-        out.append(_line(4, f"# grain: {proposal.grain}",
-                         f"GUESS: {proposal.grain_why}. Uncomment once agency.yml takes `grain:` "
-                         f"({' or '.join(_grains(proposal.dataset))})"))
+        out.append(_line(4, f"grain: {proposal.grain}",
+                         f"GUESS: {proposal.grain_why} (one of {', '.join(grains(proposal.dataset))}: what one row is)"))
     out.append(_line(4, "files:"))
     out += [_line(6, f"- {_flow(_glob_of(p, base))}") for p in proposal.files]
     out.append(_line(4, "columns:"))
@@ -121,8 +120,8 @@ def dataset_lines(proposal: DatasetProposal, base: Path) -> tuple[list[str], lis
             out.append(_line(6, f"# DECIDE {text}"))
             decisions.append(f"{proposal.dataset}.values.{text}")
     if proposal.missing_values:
-        missing = list(DEFAULT_MISSING) + [m for m in proposal.missing_values if m not in DEFAULT_MISSING]
-        out.append(_line(4, f"missing_values: {_flow(missing)}", f"GUESS: the defaults and {proposal.missing_note}"))
+        missing = [m for m in proposal.missing_values if m not in DEFAULT_MISSING]
+        out.append(_line(4, f"missing_values: {_flow(missing)}", f"GUESS: besides the defaults, {proposal.missing_note}"))
     if proposal.unpivot:
         out.append(_line(4, "unpivot:", f"GUESS: {proposal.unpivot_why}"))
         out.append(_line(6, f"field: {proposal.unpivot['field']}"))
@@ -144,12 +143,6 @@ def dataset_lines(proposal: DatasetProposal, base: Path) -> tuple[list[str], lis
         out.append(_line(4, "# Not mapped (no field takes them, so they never leave the load step): "
                          + ", ".join(proposal.unmapped)))
     return out, decisions
-
-
-def _grains(dataset: str) -> tuple[str, ...]:
-    from .assistant import vocabulary
-
-    return vocabulary().grains.get(dataset, ())
 
 
 def agency_text(title: str, timezone: str | None, folder: Path, proposals: list[DatasetProposal],
