@@ -15,7 +15,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from transparency.assistant_score import score_agency, table  # noqa: E402
+from transparency.assistant.score import score_agency, table  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

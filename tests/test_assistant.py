@@ -17,19 +17,11 @@ import yaml
 from conftest import REPO, SHARED_REAL
 
 from transparency import registry
-from transparency.assistant import (
-    DatasetProposal,
-    Proposal,
-    _enum_target,
-    datetime_candidates,
-    header_words,
-    profile_column,
-    profile_file,
-    propose,
-    propose_explode,
-    propose_for_dataset,
-    propose_grain,
-)
+from transparency.assistant import propose
+from transparency.assistant.fields import DatasetProposal, Proposal, enum_target, propose_for_dataset
+from transparency.assistant.profile import datetime_candidates, profile_column, profile_file
+from transparency.assistant.values import propose_explode, propose_grain
+from transparency.assistant.words import header_words
 from transparency.config import load_agency
 
 FIXTURE = REPO / "tests" / "fixtures" / "new_agency"
@@ -103,13 +95,13 @@ def test_datetime_candidates_join_a_date_and_a_time_and_spread_dates(tmp_path):
 
 def test_enum_values_by_synonym_spelling_and_words():
     race, outcome, source = (registry.enums()[n] for n in ("race", "subject_outcome", "call_source"))
-    assert _enum_target(race, "WHITE") == ("White", "")            # the loader reads it without a recode
-    assert _enum_target(race, "W") == ("White", "synonym")
-    assert _enum_target(race, "Blace") == ("Black", "spelling")
-    assert _enum_target(race, "AMERICAN INDIAN/ALASKAN NATIVE") == ("Native American", "synonym")
-    assert _enum_target(outcome, "Died at hospital") == ("fatal", "words")
-    assert _enum_target(source, "TEXT-911") == ("911", "words")
-    assert _enum_target(race, "Indian") == (None, "")              # ambiguous: left to a person
+    assert enum_target(race, "WHITE") == ("White", "")            # the loader reads it without a recode
+    assert enum_target(race, "W") == ("White", "synonym")
+    assert enum_target(race, "Blace") == ("Black", "spelling")
+    assert enum_target(race, "AMERICAN INDIAN/ALASKAN NATIVE") == ("Native American", "synonym")
+    assert enum_target(outcome, "Died at hospital") == ("fatal", "words")
+    assert enum_target(source, "TEXT-911") == ("911", "words")
+    assert enum_target(race, "Indian") == (None, "")              # ambiguous: left to a person
 
 
 def test_recodes_proposed_from_the_distinct_values(tmp_path):
@@ -308,8 +300,8 @@ def test_real_agency_proposals_match_the_hand_written_config_and_validate(name, 
     """From an agency's raw files alone the assistant proposes at least its floor of the hand-written mapping
     (dataset of each file, source of each field, formats, recodes, grain; computed from the config), and the
     agency.yml it writes, accepted as it is, loads every dataset."""
-    from transparency.assistant_score import score_agency
-    from transparency.assistant_write import write_new_agency
+    from transparency.assistant.score import score_agency
+    from transparency.assistant.write import write_new_agency
     from transparency.keys import create_key
     from transparency.validate import check_agency
 
@@ -335,7 +327,7 @@ def test_every_floor_names_a_real_agency():
 
 def test_scoring_counts_an_item_right_only_when_it_gives_the_same_rows(tmp_path, make_agency):
     """The measure itself: alternatives equal per-file columns, a recode equals the loader's own reading."""
-    from transparency.assistant_score import AgencyScore, _score_dataset
+    from transparency.assistant.score import AgencyScore, _score_dataset
 
     folder = make_agency({
         "name": "T", "timezone": "UTC",

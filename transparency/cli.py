@@ -168,7 +168,7 @@ def cmd_new_dataset(args: argparse.Namespace) -> int:
 
 
 def cmd_new_agency(args: argparse.Namespace) -> int:
-    from .assistant_write import run_new_agency
+    from .assistant.write import run_new_agency
 
     return run_new_agency(args.name, args.files, project_root(), timezone=args.timezone, title=args.title,
                           force=args.force, say=lambda line: print(line, flush=True))

@@ -12,10 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import registry
-from .assistant import DatasetProposal, grains, propose
-from .config import Agency, FieldSource, load_agency, parse_field_source
-from .load import _canonical_lookup, _norm_key
+from .. import registry
+from ..config import Agency, FieldSource, load_agency, parse_field_source
+from ..load import _canonical_lookup, _norm_key
+from .fields import DatasetProposal
+from .files import propose
+from .values import grains
 
 KINDS = ("dataset", "fields", "formats", "recodes", "grain")
 

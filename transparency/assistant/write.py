@@ -1,6 +1,6 @@
 """`transparency new-agency`: a first agency.yml written from raw files, every guess marked for review.
 
-The proposals come from :mod:`transparency.assistant`; this module writes them as a commented agency.yml
+The proposals come from the rest of :mod:`transparency.assistant`; this module writes them as a commented agency.yml
 (``# GUESS (...)`` on each guess with its reason, ``# DECIDE`` on each choice left to a person, the
 columns no field takes listed), then loads the agency as `transparency validate` does and says what is
 left to decide. Raw files are referred to where they are: nothing is copied.
@@ -16,10 +16,12 @@ from pathlib import Path
 
 import yaml
 
-from . import registry
-from .assistant import DatasetProposal, FileChoice, grains, propose
-from .config import DEFAULT_MISSING
-from .errors import TransparencyError, UsageError
+from .. import registry
+from ..config import DEFAULT_MISSING
+from ..errors import TransparencyError, UsageError
+from .fields import DatasetProposal
+from .files import FileChoice, propose
+from .values import grains
 
 #: At most this many values are listed in a comment (only values of code-list columns are ever listed).
 LISTED_VALUES = 8
@@ -230,9 +232,9 @@ def write_new_agency(name: str, files: list[str], root: Path, timezone: str | No
 def run_new_agency(name: str, files: list[str], root: Path, timezone: str | None = None, title: str | None = None,
                    force: bool = False, say=print) -> int:
     """The command: write agency.yml, validate it, say what is left. Exit 0 when every dataset loads."""
-    from .config import RAW_ROOTS_VARIABLE, load_agency
-    from .keys import create_key, key_path
-    from .validate import check_agency, format_report
+    from ..config import RAW_ROOTS_VARIABLE, load_agency
+    from ..keys import create_key, key_path
+    from ..validate import check_agency, format_report
 
     written = write_new_agency(name, files, root, timezone, title, force)
     say(f"wrote {written.path}")
