@@ -363,3 +363,20 @@ def test_use_of_force_without_a_force_type_is_declared_per_incident_and_validate
     uof = yaml.safe_load((tmp_path / "data" / "fx" / "agency.yml").read_text())["datasets"]["use_of_force"]
     assert uof["grain"] == "incident" and "force_type" not in uof["columns"]
     assert "3 rows read, 3 used, 0 excluded" in result.stdout
+
+
+def test_rows_the_loader_leaves_out_say_nothing_about_values(tmp_path):
+    """A stray header row inside the data (other case and spacing) is no value of its columns, and values
+    that differ only in case are one value to decide, as the loader matches them."""
+    text = ("COMPLAINT_NO,DATE_RECEIVED,FINDING,COMPLAINANT_RACE\n"
+            "C1,2024-01-02,Sustained,White\n"
+            "complaint no,date received,finding,complainant race\n"
+            "C2,2024-01-03,Administrative Closure,Refused\n"
+            "C3,2024-01-04,administrative closure,Black\n"
+            ",,,\n")
+    path = tmp_path / "complaints.csv"
+    path.write_text(text)
+    (proposal,), _ = propose([path])
+    assert proposal.undecided_values == {"disposition": [("Administrative Closure", 2)]}
+    assert proposal.values["complainant_race"] == {"Refused": "Unknown"}
+    assert profile_file(path).rows == 3

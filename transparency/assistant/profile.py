@@ -13,7 +13,7 @@ import pandas as pd
 
 from .. import registry
 from ..config import DEFAULT_MISSING, DEFAULT_TRUE_FLAGS
-from ..load import TIME_CANDIDATES, AmbiguousFormat, _norm_key, parse_datetimes, read_raw
+from ..load import TIME_CANDIDATES, AmbiguousFormat, _blank_and_header, _norm_key, parse_datetimes, read_raw
 from .words import header_words, stem
 
 #: Values kept per column to judge its shape and propose recodes (the most frequent first).
@@ -140,6 +140,11 @@ def profile_file(path: Path) -> FileProfile:
 @lru_cache(maxsize=64)
 def _profile_file(path: Path, _mtime_ns: int, _size: int) -> FileProfile:
     frame, _encoding, _warnings = read_raw(Path(path))
+    if len(frame):
+        # Rows the loader leaves out before any field is read (blank, or the header again) say nothing
+        # about the columns' values.
+        blank, header = _blank_and_header(frame)
+        frame = frame[~(blank | header).to_numpy()]
     columns = {}
     for name in frame.columns:
         if name in columns:

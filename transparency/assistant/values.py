@@ -76,7 +76,11 @@ def propose_values(proposal: DatasetProposal, profile: FileProfile) -> None:
             proposal.values[fname] = recodes
             proposal.value_notes[fname] = ", ".join(sorted(kinds))
         if undecided:
-            proposal.undecided_values[fname] = undecided
+            # One entry per value as the loader matches it (ignoring case and spacing), counts added.
+            merged: dict[str, list] = {}
+            for value, n in undecided:
+                merged.setdefault(_norm_key(value), [value, 0])[1] += n
+            proposal.undecided_values[fname] = sorted(((v, n) for v, n in merged.values()), key=lambda item: -item[1])
 
 
 _SEPARATORS = (", ", ";", "/", "|", ",")
