@@ -380,3 +380,27 @@ def test_rows_the_loader_leaves_out_say_nothing_about_values(tmp_path):
     assert proposal.undecided_values == {"disposition": [("Administrative Closure", 2)]}
     assert proposal.values["complainant_race"] == {"Refused": "Unknown"}
     assert profile_file(path).rows == 3
+
+
+def test_the_sample_agency_from_its_raw_files_alone(tmp_path):
+    """The generated sample agency, whose files the assistant's words were not written from: every file is
+    given the dataset agency.yml gives it, and the agency.yml written, accepted as it is, loads all twelve."""
+    from conftest import sample_project
+
+    from transparency.assistant.score import score_agency
+    from transparency.assistant.write import write_new_agency
+    from transparency.keys import create_key
+    from transparency.validate import check_agency
+
+    folder = sample_project(tmp_path / "hand", through="2026Q2", years=4, scale=0.2)
+    score = score_agency(folder)
+    assert all(item.correct for item in score.items if item.kind == "dataset")
+    assert score.share >= 0.65, [i for i in score.items if not i.correct]
+    hand = load_agency(folder)
+    paths = [str(p) for ds in hand.dataset_names for g in hand.file_groups[ds] for p in hand.glob(g.glob)]
+    root = tmp_path / "hand"  # the raw files lie inside data/sample: referred to where they are
+    written = write_new_agency("sample", paths, root, timezone=hand.timezone, force=True)
+    agency = load_agency(written.path)
+    create_key(agency.slug)
+    checks = check_agency(agency, cached=False)
+    assert [(c.dataset, c.error) for c in checks] == [(d, None) for d in hand.dataset_names]
