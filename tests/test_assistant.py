@@ -164,13 +164,14 @@ def test_grain(tmp_path, dataset, columns, expected):
 def test_files_of_one_dataset_take_a_renamed_column_as_an_alternative(tmp_path):
     base = {"FILENUM": ["UF1", "UF2"], "OCCURRED_D": ["01/13/2017", "02/14/2017"], "ForceType": ["Taser", "Hands"],
             "OffRace": ["White", "Black"]}
-    a = write_csv(tmp_path / "uof_2017.csv", pd.DataFrame({**base, "CURRENT_BA": ["101", "102"]}))
-    b = write_csv(tmp_path / "uof_2018.csv", pd.DataFrame({**base, "CURRENT_BAxx": ["101", "103"]}))
+    a = write_csv(tmp_path / "uof_2017.csv", pd.DataFrame({"OBJECTID": ["1", "2"], **base, "CURRENT_BA": ["101", "102"]}))
+    b = write_csv(tmp_path / "uof_2018.csv", pd.DataFrame({"OBJECTID": ["", ""], **base, "CURRENT_BAxx": ["101", "103"]}))
     proposals, choices = propose([a, b])
     assert [c.proposal.dataset for c in choices] == ["use_of_force", "use_of_force"]
     (merged,) = proposals
     assert merged.fields["officer_id"].spec == ["CURRENT_BA", "CURRENT_BAxx"]
     assert merged.files == [a, b]
+    assert merged.row_id == "OBJECTID"  # a serial in one file, empty in the other: still the row id
 
 
 # --- The command --------------------------------------------------------------------------------------

@@ -113,8 +113,10 @@ def merge_files(choices: list[FileChoice]) -> list[DatasetProposal]:
         out.unpivot, out.unpivot_why = first.unpivot, first.unpivot_why
         out.missing_values = list(dict.fromkeys(m for c in group for m in c.proposal.missing_values))
         out.missing_note = "; ".join(dict.fromkeys(c.proposal.missing_note for c in group if c.proposal.missing_note))
-        rows_ids = {c.proposal.row_id for c in group}
-        out.row_id = first.row_id if len(rows_ids) == 1 else None
+        # A serial in one file (empty in another, say) is the row id when every file has the column.
+        serials = [c.proposal.row_id for c in group if c.proposal.row_id]
+        if serials and len(set(serials)) == 1 and all(serials[0] in c.profile.columns for c in group):
+            out.row_id = serials[0]
         out.duplicate_ids = next((c.proposal.duplicate_ids for c in group if c.proposal.duplicate_ids), None)
         out.duplicate_note = next((c.proposal.duplicate_note for c in group if c.proposal.duplicate_note), "")
         out.grain, out.grain_why = first.grain, first.grain_why
