@@ -405,3 +405,13 @@ def test_the_sample_agency_from_its_raw_files_alone(tmp_path):
     create_key(agency.slug)
     checks = check_agency(agency, cached=False)
     assert [(c.dataset, c.error) for c in checks] == [(d, None) for d in hand.dataset_names]
+
+
+def test_a_malformed_file_stops_with_its_row_and_writes_nothing(tmp_path):
+    raw = tmp_path / "data" / "fx" / "raw"
+    raw.mkdir(parents=True)
+    (raw / "broken.csv").write_text('ID,DATE\n1,2020-01-01\n2,"2020-01-02\n')
+    result = run("new-agency", "fx", "--files", "data/fx/raw/broken.csv", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "broken.csv, row 3: is not a well-formed CSV file" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "data" / "fx" / "agency.yml").exists()
