@@ -197,6 +197,13 @@ def cmd_new_dataset(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_new_agency(args: argparse.Namespace) -> int:
+    from .assistant.write import run_new_agency
+
+    return run_new_agency(args.name, args.files, project_root(), timezone=args.timezone, title=args.title,
+                          force=args.force, say=lambda line: print(line, flush=True))
+
+
 def cmd_keygen(args: argparse.Namespace) -> int:
     from .config import agency_slug, find_agency
     from .keys import create_key, key_path
@@ -308,6 +315,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", help="a dataset of transparency/datasets.yml, such as pursuits")
     p.add_argument("--notebooks", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_new_dataset)
+
+    p = sub.add_parser("new-agency", help="write data/NAME/agency.yml from raw files, every guess marked for review, "
+                                          "then validate it and say what is left to decide (exit 1 while a dataset does not load)")
+    p.add_argument("name", help="the agency's folder name under data/ (letters, digits, - and _)")
+    p.add_argument("--files", nargs="+", required=True, metavar="PATH",
+                   help="the raw files (CSV, TSV, Excel); referred to where they are, never copied")
+    p.add_argument("--timezone", help="the agency's IANA time zone, such as America/Chicago (else a placeholder to decide)")
+    p.add_argument("--title", help="the department's full name (default: from NAME)")
+    p.add_argument("--force", action="store_true", help="write over an existing agency.yml")
+    p.set_defaults(func=cmd_new_agency)
 
     p = sub.add_parser("reference", help="write docs/reference.md (datasets, fields, figures) from transparency/datasets.yml")
     p.add_argument("--check", action="store_true", help="exit 1 when the file is out of step, writing nothing")
