@@ -218,6 +218,12 @@ def allegation_types(sec: Section, top: int = 8) -> pd.DataFrame | None:
                               top=top, labels=sec.label(field_name))
 
 
+def types_table(sec: Section) -> str:
+    """The published name of the :func:`allegation_types` table (its CSV file is ``complaints__<name>.csv``, a name
+    the reader sees in its download link): ``complaint_types`` when one row is a complaint."""
+    return f"{unit_words(sec)[:-1]}_types"
+
+
 def sources(sec: Section) -> pd.DataFrame | None:
     """Complaints received from the public and from within the department."""
     if not sec.recorded("source"):
