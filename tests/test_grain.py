@@ -129,4 +129,4 @@ def test_the_methodology_says_what_one_record_is_at_the_declared_grain(make_agen
     assert "one record is one incident in which force was used" in text
     assert registry.dataset("use_of_force").one_row_is not in text
     complaint = load_agency(complaints_agency(make_agency, "complaint"))
-    assert "one record is one complaint (the allegations and officers it names are not told apart)" in methodology(complaint, Q1, ["complaints"])
+    assert "one record is one complaint (the separate claims and officers it names are not told apart)" in methodology(complaint, Q1, ["complaints"])

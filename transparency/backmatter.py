@@ -73,6 +73,36 @@ GLOSSARY: dict[str, str] = {
     "Closed within target": "Closed within the number of days the department aims for.",
 }
 
+#: Definitions as said at a dataset's declared grain (``grain:`` in agency.yml), in place of :data:`GLOSSARY`'s:
+#: when one complaints record is a whole complaint, the report never speaks of allegations, nor does its glossary.
+GLOSSARY_AT_GRAIN: dict[tuple[str, str], dict[str, str]] = {
+    ("complaints", "complaint"): {
+        "Not sustained": "The investigation could not prove or disprove the complaint.",
+        "Discipline": "What the department did to an officer after a sustained complaint.",
+    },
+}
+
+
+#: Fields named as at a dataset's declared grain in the data-quality appendix, in place of
+#: :func:`registry.field_words`: a complaint's ``allegation`` is what the complaint alleged.
+FIELD_WORDS_AT_GRAIN: dict[tuple[str, str], dict[str, str]] = {
+    ("complaints", "complaint"): {"allegation": "what the complaint alleged", "allegation_type": "type of complaint"},
+}
+
+
+def field_namer(dataset: str, grain: str | None):
+    """``field_words`` for one dataset at its declared grain (:data:`FIELD_WORDS_AT_GRAIN`)."""
+    words = FIELD_WORDS_AT_GRAIN.get((dataset, grain or ""), {})
+    return lambda field_name: words.get(field_name) or field_words(field_name)
+
+
+def glossary_definitions(agency: Agency, datasets: Sequence[str]) -> dict[str, str]:
+    """:data:`GLOSSARY` with the definitions of :data:`GLOSSARY_AT_GRAIN` for the grain each dataset declares."""
+    definitions = dict(GLOSSARY)
+    for name in datasets:
+        definitions.update(GLOSSARY_AT_GRAIN.get((name, agency.grain(name).name), {}))
+    return definitions
+
 
 def coarse_dates(agency: Agency, datasets: Sequence[str]) -> list[str]:
     """The datasets whose event date some file gives only to the month (year and month parts, no day)."""
@@ -212,7 +242,7 @@ def term_used(term: str, text: str) -> bool:
     return re.search(start + pattern + end, text.replace("\u2019", "'"), re.IGNORECASE) is not None
 
 
-def glossary(report_text: str | None = None) -> str:
+def glossary(report_text: str | None = None, definitions: dict[str, str] | None = None) -> str:
     """The glossary: each term of :data:`GLOSSARY` that the report uses, with its definition, in alphabetical order.
 
     Parameters
@@ -220,14 +250,21 @@ def glossary(report_text: str | None = None) -> str:
     report_text : str, optional
         The report's text outside the glossary (sections, front and the other back matter, without markup):
         a term is listed only when this text uses it (:func:`term_used`). None lists every term.
+    definitions : dict, optional
+        The terms and their definitions (default :data:`GLOSSARY`); :func:`glossary_definitions` gives them as
+        said at the agency's declared grains.
     """
-    terms = sorted(t for t in GLOSSARY if report_text is None or term_used(t, report_text))
-    items = "".join(f"<dt>{html.escape(term)}</dt><dd>{html.escape(GLOSSARY[term])}</dd>" for term in terms)
+    definitions = GLOSSARY if definitions is None else definitions
+    terms = sorted(t for t in definitions if report_text is None or term_used(t, report_text))
+    items = "".join(f"<dt>{html.escape(term)}</dt><dd>{html.escape(definitions[term])}</dd>" for term in terms)
     return f"<dl class=\"glossary\">{items}</dl>"
 
 
-def data_quality(outcomes: Sequence, min_count: int = 5) -> str:
+def data_quality(outcomes: Sequence, min_count: int = 5, grains: dict[str, str] | None = None) -> str:
     """Per dataset: every input file's rows read, used and excluded by reason; unmapped values; issues.
+
+    ``grains`` maps a dataset to its declared grain's name (``Agency.grain``): fields are named as at it
+    (:func:`field_namer`).
 
     Counts about people (unmatched values, impossible ages, problems in fields about a person) from 1 to
     ``min_count - 1`` are written "fewer than <min_count>", and the accounts protect them
@@ -242,6 +279,7 @@ def data_quality(outcomes: Sequence, min_count: int = 5) -> str:
     )]
     for outcome in outcomes:
         spec = registry.dataset(outcome.dataset)
+        named = field_namer(outcome.dataset, (grains or {}).get(outcome.dataset))
         parts.append(f"<h3>{html.escape(spec.title)}</h3>")
         if outcome.load is None:
             parts.append(_p(f"The data could not be loaded: {outcome.message}"))
@@ -250,7 +288,7 @@ def data_quality(outcomes: Sequence, min_count: int = 5) -> str:
         rows = []
         protected, _ = protect_accounts([(a.rows_read, a.rows_used, a.excluded) for a in result.files], min_count)
         for account, shown in zip(result.files, protected):
-            reasons = "; ".join(f"{_reason_words(r)}: {_shown(n, min_count)}" for r, n in sorted(shown.excluded.items())) or "none"
+            reasons = "; ".join(f"{_reason_words(r, named)}: {_shown(n, min_count)}" for r, n in sorted(shown.excluded.items())) or "none"
             rows.append({
                 "File": account.path + (" (linked table)" if account.role == "related" else ""),
                 "Records read": f"{shown.read:,}",
@@ -264,17 +302,17 @@ def data_quality(outcomes: Sequence, min_count: int = 5) -> str:
                             "cannot be worked out from the others."))
         not_recorded = [f for f in spec.fields if f not in result.recorded]
         if not_recorded:
-            parts.append(_p("The agency does not record: " + fmt.join_words([field_words(f) for f in not_recorded]) + "."))
+            parts.append(_p("The agency does not record: " + fmt.join_words([named(f) for f in not_recorded]) + "."))
         for field_name, values in result.unmapped.items():
             shown = list(values.items())[:8]
             # Every per-value count is treated as about people (a breakdown; a rare code can single someone out).
             text = "; ".join(f"“{v}” ({count_text(n, True, min_count)})" for v, n in shown)
             more = f" and {len(values) - 8} more" if len(values) > 8 else ""
-            parts.append(_p(f"Values of {field_words(field_name)} that did not match a standard category: {text}{more}."))
+            parts.append(_p(f"Values of {named(field_name)} that did not match a standard category: {text}{more}."))
         for issue, count in result.issues.items():
             field_name, _, problem = issue.partition(": ")
             people = issue_about_people(issue)
-            parts.append(_p(f"{field_words(field_name).capitalize()}: {problem} ({count_text(count, people, min_count)})."))
+            parts.append(_p(f"{named(field_name).capitalize()}: {problem} ({count_text(count, people, min_count)})."))
         for note in result.notes:
             parts.append(_p(note))
         if outcome.suppressed_cells:
@@ -339,11 +377,11 @@ _REASONS = {
 }
 
 
-def _reason_words(reason: str) -> str:
+def _reason_words(reason: str, named=field_words) -> str:
     if reason in _REASONS:
         return _REASONS[reason]
     for prefix, words in (("missing_", "no {}"), ("unparseable_", "unreadable {}"), ("out_of_range_", "impossible {}"),
                           ("out_of_scope_", "{} outside this report's scope"), ("no_", "no {}")):
         if reason.startswith(prefix):
-            return words.format(field_words(reason[len(prefix):]))
+            return words.format(named(reason[len(prefix):]))
     return reason.replace("_", " ")

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from . import __version__, publishing, registry, wording
 from .accounts import public_accounts
-from .backmatter import about, data_quality, glossary, methodology
+from .backmatter import about, data_quality, glossary, glossary_definitions, methodology
 from .cache import cached, is_current, read_cached
 from .config import Agency, load_agency
 from .errors import TransparencyError, UsageError
@@ -579,13 +579,13 @@ def _publish(agency: Agency, period: Period, outcomes: dict[str, Outcome], stagi
     }
     back = {
         "methodology": methodology(agency, period, configured),
-        "data_quality": data_quality(list(outcomes.values()), agency.min_count),
+        "data_quality": data_quality(list(outcomes.values()), agency.min_count, {name: agency.grain(name).name for name in configured}),
         "about": about(agency, period, not_published, f"transparency {__version__}", not_covered,
                        public_url=public_url, contact=publishing.contact(agency)),
     }
     # The glossary lists the terms the rest of the report uses (its order in the report is render.BACK_MATTER's).
     used = "\n".join([*(s["html"] for s in sections if s.get("html")), front["intro"], *back.values()])
-    back["glossary"] = glossary(wording.html_text(used))
+    back["glossary"] = glossary(wording.html_text(used), glossary_definitions(agency, configured))
     report = assemble_report(meta, sections, front, back)
     pdf_title = f"{agency.name}: transparency report, {period.title()}"
     if "html" in formats:

@@ -290,6 +290,15 @@ class Section:
 
         display(HTML(f"<h{level}>{html.escape(text)}</h{level}>"))
 
+    def prose(self, text: str) -> None:
+        """Show the section's own words as Markdown, as a Markdown cell of the notebook would show them (bold
+        terms, lists): for words that follow the agency's data, such as what one row is (``grain:``), which a
+        static cell cannot. Figures go in :meth:`say`, never here (nothing checks them here)."""
+        from IPython.display import Markdown, display
+
+        if text and text.strip():
+            display(Markdown(text))
+
     def table(
         self,
         frame: pd.DataFrame | None,

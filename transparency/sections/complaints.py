@@ -1,7 +1,9 @@
 """The complaints section: complaints and allegations received and closed, findings, time to close, open cases.
 
 A complaint (distinct ``complaint_id``) can hold several allegations (rows). Allegations are received in
-the period of their ``received_at`` and closed in the period of their ``closed_at``.
+the period of their ``received_at`` and closed in the period of their ``closed_at``. When the agency's file
+holds one row per complaint (``grain: complaint``), every word the section shows says complaints instead:
+its sentences, tables, charts and the notebook's prose (:func:`texts`).
 """
 
 from __future__ import annotations
@@ -46,6 +48,88 @@ def unit_words(sec: Section) -> str:
     return "complaints" if sec.grain.name == "complaint" else "allegations"
 
 
+def unit_word(sec: Section) -> str:
+    """One row in words, with its article: "an allegation", or "a complaint" at ``grain: complaint``."""
+    return "a complaint" if sec.grain.name == "complaint" else "an allegation"
+
+
+def closed_column(sec: Section) -> str:
+    """The column of the rows closed in a period: "Allegations closed", or "Complaints closed"."""
+    return f"{unit_words(sec).capitalize()} closed"
+
+
+def source_note(units: str) -> str:
+    """The charts' source note for what one row is ("allegations" or "complaints")."""
+    return SOURCE_NOTE if units == "allegations" else "Source: the department's internal affairs records. One record is one complaint."
+
+
+#: What the notebook says around its tables, by name: the prose under its headings (Markdown), the tables'
+#: captions and the sentences shown for a table the department's data cannot fill. ``{units}``, ``{Units}``
+#: and ``{unit}`` name what one row is (:func:`unit_words`); a text that reads differently at the
+#: ``complaint`` grain is given per grain. At that grain nothing says "allegation": the rows are complaints.
+TEXTS: dict[str, str | dict[str, str]] = {
+    "intro": {
+        "allegation": "Anyone can complain about how an officer behaved, and officers can report each other. Each complaint is "
+                      "investigated. A **complaint** can hold several **allegations**: one allegation is one claim about one "
+                      "officer. Each allegation gets a **finding** when its investigation closes.",
+        "complaint": "Anyone can complain about how an officer behaved, and officers can report each other. Each complaint is "
+                     "investigated, and gets a **finding** when its investigation closes. The department records one finding "
+                     "for each complaint, so this section counts whole complaints.",
+    },
+    "trend": {"allegation": "Complaints received and allegations closed per quarter over the last two years.",
+              "complaint": "Complaints received and closed per quarter over the last two years."},
+    "trend_caption": {"allegation": "Complaints received and allegations closed per quarter",
+                      "complaint": "Complaints received and closed per quarter"},
+    "findings": "The findings of the {units} closed this period. **Sustained** means the officer was found to have broken a "
+                "rule. **Not sustained** means it could not be proved or disproved. **Exonerated** means it happened but was "
+                "within policy. **Unfounded** means it did not happen.",
+    "findings_caption": "Findings of the {units} closed this period",
+    "findings_missing": "The department does not record when {units} close, or their findings.",
+    "types_caption": "{Units} received this period, by type",
+    "types_missing": "The department does not record the type of each {unit}.",
+    "race_matrix": "{Units} received in the last 12 months, by the race of the person who complained and the race of the "
+                   "officer. Twelve months, because one quarter holds too few {units} for a table this size. Smaller groups "
+                   "are joined as \"Other or more than one\".",
+    "race_matrix_caption": "{Units} received in the last 12 months, by the race of the person who complained (rows) and of "
+                           "the officer (columns)",
+    "discipline": "What happened to officers after a sustained {unit}, for {units} closed in the last 12 months. One officer "
+                  "can face discipline for several {units}.",
+    "discipline_caption": "Sustained {units} closed in the last 12 months, by the discipline imposed",
+    "discipline_missing": "The department does not record the discipline imposed after sustained {units}.",
+    "time_to_close": "The **median** is the middle value: half of the {units} took less time to close, half took more. The "
+                     "**90th percentile** is the time within which nine in ten closed.",
+    "time_to_close_caption": "Days from receipt to closing, for {units} closed in each period",
+    "close_missing": "The department does not record when {units} close.",
+    "target_caption": "{Units} closed within the target time",
+    "open_cases": "{Units} received by the end of this period and not yet closed, by how long they had been open. These are "
+                  "shown apart, because their findings are not known yet.",
+    "open_cases_caption": "{Units} still open at the end of the period",
+    "counting": {
+        "allegation": "- A complaint is counted in the quarter it was received; an allegation is counted as closed in the "
+                      "quarter it closed.\n"
+                      "- The share sustained is sustained allegations divided by all allegations closed in the period.\n"
+                      "- Times to close leave out allegations with a closing date before their receipt date.\n"
+                      "- The share closed within the target is compared between periods as a share, with Fisher's exact "
+                      "test. The **likely range** allows for chance.\n"
+                      "- Officers are counted by the complaints that name them, whatever the finding.",
+        "complaint": "- A complaint is counted in the quarter it was received, and as closed in the quarter it closed.\n"
+                     "- The share sustained is sustained complaints divided by all complaints closed in the period.\n"
+                     "- Times to close leave out complaints with a closing date before their receipt date.\n"
+                     "- The share closed within the target is compared between periods as a share, with Fisher's exact "
+                     "test. The **likely range** allows for chance.\n"
+                     "- Officers are counted by the complaints that name them, whatever the finding.",
+    },
+}
+
+
+def texts(sec: Section) -> dict[str, str]:
+    """:data:`TEXTS` at the section's grain, with what one row is filled in (``{units}``): the notebook's words."""
+    units = unit_words(sec)
+    words = {"units": units, "Units": units.capitalize(), "unit": units[:-1]}
+    chosen = {key: text if isinstance(text, str) else text.get(sec.grain.name, text["allegation"]) for key, text in TEXTS.items()}
+    return {key: text.format(**words) for key, text in chosen.items()}
+
+
 def summary(sec: Section) -> list[str]:
     from . import _common
 
@@ -78,14 +162,19 @@ def summary(sec: Section) -> list[str]:
 TREND_FIGURES = {"Complaints received": "complaints_received", "Allegations closed": "allegations_closed"}
 
 
+def trend_figures(sec: Section) -> dict[str, str]:
+    """:data:`TREND_FIGURES` with the closed column named for what one row is (:func:`closed_column`)."""
+    return {"Complaints received": "complaints_received", closed_column(sec): "allegations_closed"}
+
+
 def trend(sec: Section, quarters: int = 8) -> pd.DataFrame:
-    """Complaints received and allegations closed per quarter."""
+    """Complaints received and allegations (at ``grain: complaint``, complaints) closed per quarter."""
     received = analysis.trend(sec.data, sec.event, sec.period, quarters, "complaint_id")
     table = received.rename(columns={"quarter": "Quarter", "label": "Months", "count": "Complaints received"}).set_index("Quarter")
     if sec.recorded("closed_at"):
         from ..periods import parse_period
 
-        table["Allegations closed"] = [len(closed_in(sec, parse_period(q)[0])) for q in table.index]
+        table[closed_column(sec)] = [len(closed_in(sec, parse_period(q)[0])) for q in table.index]
     return table
 
 
@@ -94,7 +183,8 @@ def trend_chart(sec: Section, published: pd.DataFrame):
     from ._common import change_title
 
     title = change_title(sec, "complaints received", "complaint_id")
-    fig = charts.line_chart(list(published.index), series, title=title, value_label="Count", x_label="Quarter", note=SOURCE_NOTE)
+    fig = charts.line_chart(list(published.index), series, title=title, value_label="Count", x_label="Quarter",
+                            note=source_note(unit_words(sec)))
     alt = " ".join(analysis.series_alt("Line chart", f"{name.lower()} per quarter", list(published.index), values)
                    for name, values in series.items())
     from .use_of_force import titled
@@ -108,10 +198,11 @@ def dispositions(sec: Section) -> pd.DataFrame | None:
         return None
     closed = closed_in(sec, sec.period)
     order = [k for k in DISPOSITION_WORDS if k != "pending"]
-    table = analysis.breakdown(closed, "disposition", label="Finding", count_label="Allegations closed", order=order)
-    table = table[(table["Allegations closed"] > 0) | table.index.isin(["sustained", "not_sustained", "exonerated", "unfounded"])]
-    total = int(table["Allegations closed"].sum())
-    table["Share (%)"] = pd.array([100 * n / total if total else None for n in table["Allegations closed"]], dtype="Float64")
+    column = closed_column(sec)
+    table = analysis.breakdown(closed, "disposition", label="Finding", count_label=column, order=order)
+    table = table[(table[column] > 0) | table.index.isin(["sustained", "not_sustained", "exonerated", "unfounded"])]
+    total = int(table[column].sum())
+    table["Share (%)"] = pd.array([100 * n / total if total else None for n in table[column]], dtype="Float64")
     table.index = [DISPOSITION_WORDS.get(i, i) for i in table.index]
     table.index.name = "Finding"
     return table
@@ -122,8 +213,15 @@ def allegation_types(sec: Section, top: int = 8) -> pd.DataFrame | None:
     field_name = "allegation_type" if sec.recorded("allegation_type") else "allegation" if sec.recorded("allegation") else None
     if field_name is None:
         return None
-    return analysis.breakdown(sec.rows, field_name, label="Type of allegation", count_label="Allegations received", top=top,
-                              labels=sec.label(field_name))
+    units = unit_words(sec)
+    return analysis.breakdown(sec.rows, field_name, label=f"Type of {units[:-1]}", count_label=f"{units.capitalize()} received",
+                              top=top, labels=sec.label(field_name))
+
+
+def types_table(sec: Section) -> str:
+    """The published name of the :func:`allegation_types` table (its CSV file is ``complaints__<name>.csv``, a name
+    the reader sees in its download link): ``complaint_types`` when one row is a complaint."""
+    return f"{unit_words(sec)[:-1]}_types"
 
 
 def sources(sec: Section) -> pd.DataFrame | None:
@@ -147,7 +245,7 @@ def open_cases(sec: Section) -> pd.DataFrame | None:
     age = (end - still_open["received_at"]).dt.days
     bands = pd.cut(age, bins=[-1, 90, 180, 365, 100000], labels=["Up to 3 months", "3 to 6 months", "6 to 12 months", "Over a year"])
     counts = bands.value_counts().reindex(bands.cat.categories, fill_value=0)
-    table = pd.DataFrame({"Time open": counts.index.astype(str), "Open allegations": counts.to_numpy(dtype="int64")})
+    table = pd.DataFrame({"Time open": counts.index.astype(str), f"Open {unit_words(sec)}": counts.to_numpy(dtype="int64")})
     return table.set_index("Time open")
 
 
@@ -160,7 +258,7 @@ def time_to_close(sec: Section) -> pd.DataFrame | None:
     """
     if not sec.recorded("closed_at"):
         return None
-    rows = []
+    rows, closed_label = [], closed_column(sec)
     for label, period in _compared(sec):
         closed = sec.figure(sec.figure_name("allegations_closed", period))
         median = sec.figure(sec.figure_name("median_days_to_close", period))
@@ -168,13 +266,13 @@ def time_to_close(sec: Section) -> pd.DataFrame | None:
         enough = closed is not None and len(days) >= sec.min_count
         rows.append({
             "Period": f"{label} ({period.code})",
-            "Allegations closed": closed,
+            closed_label: closed,
             "Median days": float(median) if enough and median is not None else None,
             "90th percentile days": float(days.quantile(0.9)) if enough else None,
         })
     table = pd.DataFrame(rows).set_index("Period")
-    table = table[table["Allegations closed"].notna()]
-    table["Allegations closed"] = table["Allegations closed"].astype("int64")
+    table = table[table[closed_label].notna()]
+    table[closed_label] = table[closed_label].astype("int64")
     for column in ("Median days", "90th percentile days"):
         table[column] = table[column].astype("Float64")
     return table
@@ -182,7 +280,7 @@ def time_to_close(sec: Section) -> pd.DataFrame | None:
 
 def time_to_close_figures(sec: Section) -> dict:
     """The cells of :func:`time_to_close` that show headline figures (for ``Section.table(figures=)``)."""
-    return {(f"{label} ({period.code})", "Allegations closed"): sec.figure_name("allegations_closed", period)
+    return {(f"{label} ({period.code})", closed_column(sec)): sec.figure_name("allegations_closed", period)
             for label, period in _compared(sec)}
 
 
@@ -196,10 +294,12 @@ def disposition_chart(published: pd.DataFrame | None):
         return None
     from .use_of_force import bar, largest
 
-    top = largest(published, "Allegations closed")
-    title = f"Most closed allegations were {top.split(' (')[0].lower()}" if top else "Findings of closed allegations"
-    return bar(published, "Allegations closed", title=title, value_label="Allegations closed (count)",
-               noun="allegations closed by finding", note=SOURCE_NOTE)
+    column = published.columns[0]  # "Allegations closed", or "Complaints closed" (the table names what a row is)
+    units = column.split()[0].lower()
+    top = largest(published, column)
+    title = f"Most closed {units} were {top.split(' (')[0].lower()}" if top else f"Findings of closed {units}"
+    return bar(published, column, title=title, value_label=f"{column} (count)",
+               noun=f"{units} closed by finding", note=source_note(units))
 
 
 def allegation_type_chart(published: pd.DataFrame | None):
@@ -207,9 +307,11 @@ def allegation_type_chart(published: pd.DataFrame | None):
         return None
     from .use_of_force import bar, largest
 
-    top = largest(published, "Allegations received")
-    return bar(published, "Allegations received", title=f"{top} was the most common allegation" if top else "Allegations by type",
-               value_label="Allegations received (count)", noun="allegations received by type", note=SOURCE_NOTE)
+    column = published.columns[0]  # "Allegations received", or "Complaints received"
+    units = column.split()[0].lower()
+    top = largest(published, column)
+    return bar(published, column, title=f"{top} was the most common {units[:-1]}" if top else f"{units.capitalize()} by type",
+               value_label=f"{column} (count)", noun=f"{units} received by type", note=source_note(units))
 
 
 # --- Who complained about whom ------------------------------------------------------------------------------
@@ -269,7 +371,7 @@ def race_matrix(sec: Section) -> tuple[pd.DataFrame | None, str]:
         return None, "The department does not record both the race of the person who complained and the race of the officer."
     rows = _received_in_12_months(sec)
     if rows.empty:
-        return None, "There were no allegations in the last 12 months."
+        return None, f"There were no {unit_words(sec)} in the last 12 months."
     complainant = rows["complainant_race"].map(RACE_GROUPS).fillna(NOT_RECORDED)
     officer = rows["officer_race"].map(RACE_GROUPS).fillna(NOT_RECORDED)
     matrix = join_small_groups(pd.crosstab(complainant, officer), sec.min_count)
@@ -277,8 +379,8 @@ def race_matrix(sec: Section) -> tuple[pd.DataFrame | None, str]:
     nonzero = int((matrix > 0).to_numpy().sum())
     groups = min(len(matrix.index.difference([NOT_RECORDED])), len(matrix.columns.difference([NOT_RECORDED])))
     if groups < 2 or hidden > MOST_HIDDEN * nonzero:
-        return None, ("There are too few allegations in the last 12 months to show the race of the person who complained "
-                      "beside the race of the officer without hiding most of the table.")
+        return None, (f"There are too few {unit_words(sec)} in the last 12 months to show the race of the person who "
+                      "complained beside the race of the officer without hiding most of the table.")
     matrix.index.name = "Race of the person who complained"
     matrix.columns = [f"Officer: {c}" for c in matrix.columns]
     return matrix, ""
@@ -308,7 +410,7 @@ def discipline(sec: Section) -> pd.DataFrame | None:
     closed = sec.data[last_12_months(sec).contains(sec.data["closed_at"])]
     sustained = closed[closed["disposition"] == "sustained"].copy()
     sustained["discipline"] = sustained["discipline"].astype("string").fillna("No discipline recorded")
-    return analysis.breakdown(sustained, "discipline", label="Discipline", count_label="Sustained allegations",
+    return analysis.breakdown(sustained, "discipline", label="Discipline", count_label=f"Sustained {unit_words(sec)}",
                               labels=sec.label("discipline"))
 
 
@@ -329,7 +431,7 @@ def target_words(sec: Section) -> str:
         return ""
     days, configured = close_target(sec)
     if configured:
-        return f"The department's target is to close an allegation within {days:,} days."
+        return f"The department's target is to close {unit_word(sec)} within {days:,} days."
     return (f"The department has not set a target for this report, so it uses {days:,} days (about six months), "
             "a common aim for finishing complaint investigations.")
 
@@ -349,7 +451,7 @@ def closed_within_target(sec: Section) -> pd.DataFrame | None:
         days = days_to_close(closed_in(sec, period))
         within = int((days <= days_target).sum())
         interval = wilson_interval(within, len(days))
-        rows.append({"Period": f"{label} ({period.code})", "Allegations closed": len(days), "Closed within target": within,
+        rows.append({"Period": f"{label} ({period.code})", closed_column(sec): len(days), "Closed within target": within,
                      "Share within target (%)": 100 * within / len(days) if len(days) else None,
                      "Likely range, low (%)": 100 * interval[0] if interval else None,
                      "Likely range, high (%)": 100 * interval[1] if interval else None})
@@ -377,16 +479,17 @@ def target_sentences(sec: Section) -> list[str]:
     if len(now) and len(before) and all(suppress_value(n, sec.min_count) is not None for n in counts):
         # A share of the allegations closed, so the two shares are compared as shares (Fisher's exact test).
         judgement = proportion_change(within_now, len(now), within_before, len(before)).judgement()
-        sentences.append(f"This period, {fmt.pct(within_now / len(now))} of closed allegations were closed within {days_target:,} days, "
+        sentences.append(f"This period, {fmt.pct(within_now / len(now))} of closed {unit_words(sec)} were closed within "
+                         f"{days_target:,} days, "
                          f"against {fmt.pct(within_before / len(before))} in {prior_words}: {judgement}.")
     end = pd.Timestamp(sec.period.end)
     received = sec.data[sec.data["received_at"] < end]
     still_open = received[received["closed_at"].isna() | (received["closed_at"] >= end)]
     overdue = int(((end - still_open["received_at"]).dt.days > days_target).sum())
     if overdue == 0:
-        sentences.append(f"No allegation open at the end of the period had been open longer than {days_target:,} days.")
+        sentences.append(f"No {unit_words(sec)[:-1]} open at the end of the period had been open longer than {days_target:,} days.")
     else:
-        sentences.append(f"At the end of the period, {fmt.count(overdue, sec.min_count)} open allegations had been open longer "
+        sentences.append(f"At the end of the period, {fmt.count(overdue, sec.min_count)} open {unit_words(sec)} had been open longer "
                          f"than {days_target:,} days.")
     return sentences
 
@@ -405,13 +508,14 @@ def key_answer(sec: Section, published_trend: pd.DataFrame | None, published_tar
     from ._common import count_answer
 
     made = count_answer(sec, "Are complaints investigated, how many are sustained, and how fast are they closed?",
-                        "complaints received", "complaints_received", published_trend, "Allegations closed", "complaint_id",
-                        trend_label="Allegations closed per quarter")
+                        "complaints received", "complaints_received", published_trend, closed_column(sec), "complaint_id",
+                        trend_label=f"{closed_column(sec)} per quarter")
     closed, sustained, median = (sec.value(n) for n in ("allegations_closed", "allegations_sustained", "median_days_to_close"))
     if not sec.recorded("closed_at") or closed is None:
         return made
-    mark = lambda name, value, text: answers.figure(sec.dataset, name, value, text)  # noqa: E731 - a short local helper
-    made.parts += [" Investigators closed ", mark("allegations_closed", closed, fmt.count(closed, None)), " allegations"]
+    # A figure is marked by its metrics.json name at the grain (allegations_closed is complaints_closed at grain: complaint).
+    mark = lambda name, value, text: answers.figure(sec.dataset, sec.grain.metric(name) or name, value, text)  # noqa: E731
+    made.parts += [" Investigators closed ", mark("allegations_closed", closed, fmt.count(closed, None)), f" {unit_words(sec)}"]
     if sec.recorded("disposition") and closed:
         if sustained is None:
             made.parts.append(f"; fewer than {sec.min_count} were sustained (the officer was found to have broken a rule)")
@@ -430,21 +534,21 @@ def key_answer(sec: Section, published_trend: pd.DataFrame | None, published_tar
     share = float(published_target.loc[now, column])
     made.parts += [" ", answers.cell(sec.dataset, "closed_within_target", now, column, share, fmt.number(share, 1) + "%"),
                    f" were closed within the target of {days:,} days"]
-    counts = published_target[["Closed within target", "Allegations closed"]]
+    counts = published_target[["Closed within target", closed_column(sec)]]
     if before not in published_target.index or counts.loc[[now, before]].isna().any().any() \
             or pd.isna(published_target.loc[before, column]):
         made.parts.append(".")
         return made
     share_before = float(published_target.loc[before, column])
-    change = proportion_change(int(counts.loc[now, "Closed within target"]), int(counts.loc[now, "Allegations closed"]),
-                               int(counts.loc[before, "Closed within target"]), int(counts.loc[before, "Allegations closed"]))
+    change = proportion_change(int(counts.loc[now, "Closed within target"]), int(counts.loc[now, closed_column(sec)]),
+                               int(counts.loc[before, "Closed within target"]), int(counts.loc[before, closed_column(sec)]))
     made.parts += [", against ", answers.cell(sec.dataset, "closed_within_target", before, column, share_before,
                                                fmt.number(share_before, 1) + "%"), f" in {prior_words}: {change.judgement()}."]
     made.verdict, made.tone = answers.share_verdict(change, "More closed on time", "Fewer closed on time")
     if change.beyond_normal_variation:
         made.findings.append(answers.Finding(sec.dataset, "change", [
             "Complaints: ", answers.cell(sec.dataset, "closed_within_target", now, column, share, fmt.number(share, 1) + "%"),
-            f" of allegations were closed within {days:,} days, against ",
+            f" of {unit_words(sec)} were closed within {days:,} days, against ",
             answers.cell(sec.dataset, "closed_within_target", before, column, share_before, fmt.number(share_before, 1) + "%"),
             f" in {prior_words}: {change.judgement()}."], change.p_value))
     return made

@@ -16,6 +16,25 @@ NOUN = "use-of-force incidents"
 SOURCE_NOTE = "Source: the department's use-of-force records. Incidents are counted once however many officers, people or types of force they involved."
 
 
+#: The section's opening words, by what one row is (``grain:``): an application of force (the default), or an
+#: incident, whose types of force, officers and people are not told apart (so no "application of force").
+INTRO = {
+    "application": "Officers sometimes use physical force: to make an arrest, to protect themselves or others, or to stop a "
+                   "person who resists. This section counts those events. An **incident** is one event. An **application of "
+                   "force** is one type of force used by one officer on one person, so one incident can include several "
+                   "applications.",
+    "incident": "Officers sometimes use physical force: to make an arrest, to protect themselves or others, or to stop a "
+                "person who resists. This section counts those events. An **incident** is one event. The department's "
+                "records hold one row per incident, so each incident is counted once, however many officers, people or "
+                "types of force it involved.",
+}
+
+
+def intro(sec: Section) -> str:
+    """The section's opening words (Markdown) for what one row is: :data:`INTRO`."""
+    return INTRO.get(sec.grain.name, INTRO["application"])
+
+
 def summary(sec: Section) -> list[str]:
     """The section's opening sentences: the count, its change, applications, injuries."""
     from . import _common
