@@ -26,11 +26,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from .build import RELEASED
 from .config import Agency
+from .figure_words import dataset_title
 from .periods import Period, last_complete_quarter, quarter_of
 from .publishing import contact as contact_email
 from .publishing import public_url
-from .release import RELEASED, Version, agency_reports, dataset_title, period_of, released_periods, versions
+from .released import LOG_FILE, Version, agency_reports, period_of, released_periods, versions
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 POD_CONTEXT = "https://project-open-data.cio.gov/v1.1/schema/catalog.jsonld"
@@ -180,7 +182,6 @@ def release_log(agency: Agency, root: Path) -> dict:
     Made from the log itself (the key of its last signed line), so writing the index again gives the same bytes.
     ``{}`` when nothing is released.
     """
-    from .release import LOG_FILE
     from .release_log import read_lines
     from .signing import ALGORITHM, key_fingerprint
 

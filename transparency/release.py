@@ -39,11 +39,11 @@ from .config import Agency
 from .errors import TransparencyError, UsageError
 from .figure_words import dataset_title, figure_label
 from .hashing import file_sha256 as _sha256
-from .periods import Period, parse_period
+from .periods import Period
+from .publish_index import write_index
+from .released import LOG_FILE, RELEASE_FILE, Version, agency_reports, period_of, released_periods, versions
 from .signing import RELEASE_CONTEXT
 
-RELEASE_FILE = "RELEASE.json"
-LOG_FILE = "releases.jsonl"
 REVIEW_FILE = "review.html"
 #: Files of a draft build that are never published (the review page, the report's private source).
 PRIVATE_FILES = frozenset({REPORT_SOURCE, REVIEW_FILE})
@@ -70,11 +70,6 @@ class ReleaseRefused(TransparencyError):
 # ----------------------------------------------------------------------------------------------
 
 
-def agency_reports(root: Path, agency: Agency) -> Path:
-    """``root/reports/<agency>/``."""
-    return root / "reports" / agency.slug
-
-
 def agency_argument(agency: Agency, root: Path) -> str:
     """How to name the agency on the command line in a message: ``sample`` or its folder."""
     try:
@@ -83,57 +78,6 @@ def agency_argument(agency: Agency, root: Path) -> str:
     except OSError:
         pass
     return str(agency.folder)
-
-
-@dataclass
-class Version:
-    """One released version of a period."""
-
-    number: int
-    folder: Path
-    record: dict
-    unreadable: str = ""  # why RELEASE.json could not be read as a release record ("" when it could)
-
-    @property
-    def released_on(self) -> str:
-        return self.record.get("released_on", "")
-
-
-def released_periods(root: Path, agency: Agency) -> list[str]:
-    """Codes of every period with at least one released version (unsorted file-system order removed)."""
-    base = agency_reports(root, agency) / RELEASED
-    if not base.is_dir():
-        return []
-    return sorted(p.name for p in base.iterdir() if p.is_dir() and not p.name.startswith(".")
-                  and any(re.fullmatch(r"v\d+", v.name) for v in p.iterdir()))
-
-
-def versions(root: Path, agency: Agency, code: str) -> list[Version]:
-    """The released versions of a period, oldest first (an unreadable RELEASE.json gives an empty record)."""
-    base = agency_reports(root, agency) / RELEASED / code
-    if not base.is_dir():
-        return []
-    out = []
-    for folder in base.iterdir():
-        match = re.fullmatch(r"v(\d+)", folder.name)
-        if not match or not folder.is_dir():
-            continue
-        unreadable = ""
-        try:
-            record = json.loads((folder / RELEASE_FILE).read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            record, unreadable = {}, "is missing"
-        except (OSError, ValueError) as exc:
-            record, unreadable = {}, f"cannot be read ({type(exc).__name__})"
-        if not isinstance(record, dict):
-            record, unreadable = {}, f"is not a release record (it holds a JSON {type(record).__name__})"
-        out.append(Version(int(match.group(1)), folder, record, unreadable))
-    return sorted(out, key=lambda v: v.number)
-
-
-def period_of(code: str, agency: Agency) -> Period:
-    """The Period for a code found on disk (``2026Q3``, ``2025``, ``FY2026``)."""
-    return parse_period(code, fiscal_year_start=agency.model.fiscal_year_start)[0]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -632,8 +576,6 @@ def release(agency: Agency, period: Period, root: Path, correction: str | None =
     if correction is not None:
         say(f"  {len(changes)} published figure(s) changed from version {number - 1}; version {number - 1} stays in "
             f"{done[-1].folder}")
-    from .publish_index import write_index
-
     index, catalog = write_index(agency, root)
     say(f"Index: {index} (catalogue: {catalog.name})")
     return version
