@@ -43,19 +43,10 @@ def _extract(ctx: _Context) -> tuple[pd.DataFrame, pd.Series]:
         source = sources[field_name]
         fspec = spec.fields[field_name]
         if source.kind == "const":
-            if fspec.type == "datetime":
-                out[field_name] = pd.to_datetime(pd.Series([str(source.const)] * n, index=ctx.frame.index, dtype="string"))
-                ctx.time_known[field_name] = np.zeros(n, dtype=bool)
-            else:
-                text = pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=pd.Index([str(source.const)], dtype="string"))
-                out[field_name] = _convert(ctx, field_name, pd.Series(text, index=ctx.frame.index), "(constant)")
+            out[field_name] = _constant_field(ctx, field_name, source)
             continue
         if source.kind == "synthetic":
-            cols = list(source.columns) or [c for c in ctx.frame.columns if c not in _row_id_columns(agency, spec.name)]
-            for c in cols:
-                ctx.column(c, field_name)
-            hashed = pd.util.hash_pandas_object(ctx.frame[cols], index=False).astype("uint64")
-            out[field_name] = pd.Series([f"S{h:016x}" for h in hashed.to_numpy()], index=ctx.frame.index, dtype="string")
+            out[field_name] = _synthetic_id(ctx, field_name, source)
             continue
         if fspec.type == "datetime":
             parsed, bad, col = _datetime_field(ctx, field_name, source)
@@ -78,45 +69,16 @@ def _extract(ctx: _Context) -> tuple[pd.DataFrame, pd.Series]:
             out[field_name] = parsed
             continue
         if source.kind == "race_ethnicity":
-            race_text, col = _first_present(ctx, FieldSource("column", columns=source.columns, literal=source.literal, missing=source.missing), field_name)
-            race = _convert(ctx, field_name, _as_string(race_text), col)
-            eth_col = dict(source.parts)["ethnicity"]
-            hispanic_codes = {_norm_key(v) for v in source.hispanic}
-            hispanic = _per_value_mask(ctx.column(eth_col, field_name), lambda values, codes=hispanic_codes: values.map(_norm_key).isin(codes))
-            if _is_categorical(race):
-                if "Hispanic" not in race.cat.categories:
-                    race = race.cat.add_categories(["Hispanic"])
-                out[field_name] = race.where(~hispanic, "Hispanic")
-            else:
-                out[field_name] = race.where(~hispanic, "Hispanic").astype("string")
+            out[field_name] = _race_with_ethnicity(ctx, field_name, source)
             continue
         if source.kind == "first_of":
-            label = pd.Series(pd.NA, index=ctx.frame.index, dtype="string")
-            for column, name in reversed(source.parts):
-                cells = ctx.column(column, field_name)
-                present = ~ctx.missing_mask(cells, source)
-                label = label.mask(present, name)
-            if source.const is not None:
-                label = label.fillna(str(source.const))
-            out[field_name] = _convert(ctx, field_name, label, source.parts[0][0])
+            out[field_name] = _first_of_label(ctx, field_name, source)
             continue
         if source.kind == "any_of":
             out[field_name] = _any_flag(ctx, field_name, source)
             continue
         if source.kind == "year_of_birth":
-            text, col = _first_present(ctx, FieldSource("column", columns=source.columns, missing=source.missing), field_name)
-            text = _plain(text)
-            years = pd.to_numeric(text, errors="coerce")
-            if ctx.event_dates is None:
-                raise DataError(str(ctx.path), f"{field_name} from a year of birth needs the event date {event}")
-            ages = (ctx.event_dates.dt.year - years).astype("Float64")
-            impossible = ((ages < 0) | (ages > 110)).fillna(False)
-            if impossible.any():
-                ctx.count_issue(f"{field_name}: impossible age (below 0 or above 110)", impossible)
-            bad = years.isna() & text.notna()
-            if bad.any():
-                ctx.count_issue(f"{field_name}: year of birth not a number", bad)
-            out[field_name] = ages.mask(impossible)
+            out[field_name] = _age_from_year_of_birth(ctx, field_name, source)
             continue
         text, col = _text_field(ctx, field_name, source)
         values = _convert(ctx, field_name, text, col)
@@ -138,6 +100,68 @@ def _extract(ctx: _Context) -> tuple[pd.DataFrame, pd.Series]:
         exclude(dates.notna() & (dates >= today + pd.Timedelta(days=1)), f"out_of_range_{event}")
     reason = pd.Categorical.from_codes(reason_codes.astype(np.int64) - 1, categories=pd.Index(reasons, dtype="string"), validate=False)
     return table, pd.Series(reason, index=ctx.frame.index).astype("string")
+
+
+def _constant_field(ctx: _Context, field_name: str, source: FieldSource) -> pd.Series:
+    """A field the configuration sets to one value for every row (a datetime has no time of day)."""
+    n = len(ctx.frame)
+    if ctx.spec.fields[field_name].type == "datetime":
+        ctx.time_known[field_name] = np.zeros(n, dtype=bool)
+        return pd.to_datetime(pd.Series([str(source.const)] * n, index=ctx.frame.index, dtype="string"))
+    text = pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=pd.Index([str(source.const)], dtype="string"))
+    return _convert(ctx, field_name, pd.Series(text, index=ctx.frame.index), "(constant)")
+
+
+def _synthetic_id(ctx: _Context, field_name: str, source: FieldSource) -> pd.Series:
+    """An id made from a hash of the configured columns (or of every column but the row_id ones)."""
+    cols = list(source.columns) or [c for c in ctx.frame.columns if c not in _row_id_columns(ctx.agency, ctx.spec.name)]
+    for c in cols:
+        ctx.column(c, field_name)
+    hashed = pd.util.hash_pandas_object(ctx.frame[cols], index=False).astype("uint64")
+    return pd.Series([f"S{h:016x}" for h in hashed.to_numpy()], index=ctx.frame.index, dtype="string")
+
+
+def _race_with_ethnicity(ctx: _Context, field_name: str, source: FieldSource) -> pd.Series:
+    """Race from its column(s), made Hispanic where the ethnicity column holds one of the Hispanic codes."""
+    race_text, col = _first_present(ctx, FieldSource("column", columns=source.columns, literal=source.literal, missing=source.missing), field_name)
+    race = _convert(ctx, field_name, _as_string(race_text), col)
+    eth_col = dict(source.parts)["ethnicity"]
+    hispanic_codes = {_norm_key(v) for v in source.hispanic}
+    hispanic = _per_value_mask(ctx.column(eth_col, field_name), lambda values, codes=hispanic_codes: values.map(_norm_key).isin(codes))
+    if _is_categorical(race):
+        if "Hispanic" not in race.cat.categories:
+            race = race.cat.add_categories(["Hispanic"])
+        return race.where(~hispanic, "Hispanic")
+    return race.where(~hispanic, "Hispanic").astype("string")
+
+
+def _first_of_label(ctx: _Context, field_name: str, source: FieldSource) -> pd.Series:
+    """The label of the first listed column that is filled in each row (else the configured constant)."""
+    label = pd.Series(pd.NA, index=ctx.frame.index, dtype="string")
+    for column, name in reversed(source.parts):
+        cells = ctx.column(column, field_name)
+        present = ~ctx.missing_mask(cells, source)
+        label = label.mask(present, name)
+    if source.const is not None:
+        label = label.fillna(str(source.const))
+    return _convert(ctx, field_name, label, source.parts[0][0])
+
+
+def _age_from_year_of_birth(ctx: _Context, field_name: str, source: FieldSource) -> pd.Series:
+    """Age in the event's year from a year of birth; impossible ages and unreadable years counted, left out."""
+    text, col = _first_present(ctx, FieldSource("column", columns=source.columns, missing=source.missing), field_name)
+    text = _plain(text)
+    years = pd.to_numeric(text, errors="coerce")
+    if ctx.event_dates is None:
+        raise DataError(str(ctx.path), f"{field_name} from a year of birth needs the event date {ctx.spec.event}")
+    ages = (ctx.event_dates.dt.year - years).astype("Float64")
+    impossible = ((ages < 0) | (ages > 110)).fillna(False)
+    if impossible.any():
+        ctx.count_issue(f"{field_name}: impossible age (below 0 or above 110)", impossible)
+    bad = years.isna() & text.notna()
+    if bad.any():
+        ctx.count_issue(f"{field_name}: year of birth not a number", bad)
+    return ages.mask(impossible)
 
 
 def _any_flag(ctx: _Context, field_name: str, source: FieldSource) -> pd.Series:
