@@ -169,6 +169,10 @@ def cmd_sample_data(args: argparse.Namespace) -> int:
     from .keys import create_key
     from .sample import generate
 
+    if args.agency:
+        return _sample_agency(args)
+    if args.seed is not None:
+        raise UsageError("--seed is for another generated agency (with --agency NAME); the sample's seed is fixed")
     out = project_root() / "data" / "sample"
     raw = out / "raw"
     if raw.exists() and any(raw.iterdir()) and not args.force:
@@ -185,6 +189,28 @@ def cmd_sample_data(args: argparse.Namespace) -> int:
     from .signing import create_signing_key
 
     print(f"signing key: {create_signing_key('sample')[0]}")
+    return 0
+
+
+def _sample_agency(args: argparse.Namespace) -> int:
+    """`sample-data --agency NAME --seed N --scale S`: another fictional agency under data/NAME/."""
+    from .keys import create_key
+    from .sample_agencies import write_agency
+    from .signing import create_signing_key
+
+    started = time.perf_counter()
+    seed = 1 if args.seed is None else args.seed
+    prof, summary = write_agency(project_root(), args.agency, seed, args.scale, through=args.through, force=args.force)
+    folder = project_root() / "data" / args.agency
+    if summary is None:
+        print(f"{prof.name} already present in {folder} (use --force to regenerate)")
+    else:
+        print(f"generated {prof.name} ({prof.total_population:,} residents, {prof.sworn_officers} officers): "
+              f"{sum(summary.values()):,} rows in {len(summary)} datasets into {folder} in {time.perf_counter() - started:.1f} s")
+        for name, rows in summary.items():
+            print(f"  {name}: {rows:,}")
+    print(f"pseudonymisation key: {create_key(args.agency)}")
+    print(f"signing key: {create_signing_key(args.agency)[0]}")
     return 0
 
 
@@ -308,6 +334,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--through", help="last quarter to cover (default: the last complete quarter)")
     p.add_argument("--scale", type=float, default=1.0, help="volume multiplier (default 1)")
     p.add_argument("--stops-rows", type=int, default=None, help="generate this many stops (for load tests)")
+    p.add_argument("--agency", metavar="NAME",
+                   help="generate another fictional agency into data/NAME/ (its own name, size, datasets and defects)")
+    p.add_argument("--seed", type=int, default=None, help="with --agency: the seed that decides it (default 1)")
     p.add_argument("--force", action="store_true", help="regenerate even if the files exist")
     p.set_defaults(func=cmd_sample_data)
 
