@@ -66,9 +66,7 @@ def _dataset_list(text: str | None, agency) -> list[str] | None:
     return names
 
 
-def cmd_build(args: argparse.Namespace) -> int:
-    agency = _agency(args.agency)
-    datasets = _dataset_list(args.datasets, agency)
+def _build_formats(args: argparse.Namespace) -> tuple[str, ...]:
     formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
     unknown = [f for f in formats if f not in ("html", "pdf")]
     if unknown or not formats:
@@ -77,6 +75,28 @@ def cmd_build(args: argparse.Namespace) -> int:
         formats = ("html", "pdf")  # the PDF is made from the HTML report
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
+    return formats
+
+
+def cmd_build_many(args: argparse.Namespace) -> int:
+    """`build --agencies GLOB`: each agency built on its own (transparency.many); exit 1 when any failed."""
+    from .many import build_many
+
+    formats = _build_formats(args)
+    if args.engine == "inprocess":
+        from .execute import warm_up
+
+        warm_up()
+    return build_many(args.agencies, args.period, project_root(), _periods, args.datasets, args.jobs, formats,
+                      engine=args.engine, force=args.force, say=lambda line: print(line, flush=True))
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    if getattr(args, "agencies", None):
+        return cmd_build_many(args)
+    agency = _agency(args.agency)
+    datasets = _dataset_list(args.datasets, agency)
+    formats = _build_formats(args)
     if not args.force:
         # Quick check before anything heavy is imported: is every period asked for built and current?
         from .incremental import fresh_periods
@@ -277,7 +297,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("build", help="build the report for a period: HTML, PDF, tables, metrics.json, manifest.json")
-    p.add_argument("--agency", required=True, help="a name under data/ or a folder holding agency.yml")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--agency", help="a name under data/ or a folder holding agency.yml")
+    which.add_argument("--agencies", metavar="GLOB",
+                       help="build every agency matching: a name pattern under data/ (county-*), or a path "
+                            "pattern of agency folders (with a /); several separated by commas")
     p.add_argument("--period", required=True,
                    help="2025Q3, 2025, FY2025, a range 2024Q1:2025Q3 (one report per quarter), or latest")
     p.add_argument("--datasets", help="comma-separated dataset names (default: all configured)")
