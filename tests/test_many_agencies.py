@@ -127,7 +127,7 @@ def test_build_agencies_isolates_a_bad_file_and_an_unreadable_config(state, caps
     assert rows["town-a"].split()[1] == "ok" and rows["town-c"].split()[1] == "ok"
     assert rows["town-b"].split()[1] == "failed" and "arrests" in rows["town-b"] and "ARREST_DATE" in rows["town-b"]
     assert rows["town-d"].split()[1] == "failed" and "agency.yml" in rows["town-d"]
-    assert "4 agencies: 2 built or up to date, 2 failed (town-b, town-d)" in out
+    assert "4 agencies: 2 built, up to date or skipped, 2 failed (town-b, town-d)" in out
     for slug in ("town-a", "town-c"):
         manifest = json.loads((state / "reports" / slug / THROUGH / "manifest.json").read_text())
         assert {n: e["status"] for n, e in manifest["datasets"].items()} == {"arrests": "ok", "calls_for_service": "ok"}
@@ -174,3 +174,18 @@ def test_build_agencies_usage_errors(state, capsys):
     with pytest.raises(SystemExit) as exc:  # argparse: --agency and --agencies are one or the other
         cli.main(["build", "--agency", "town-a", "--agencies", "town-*", "--period", THROUGH])
     assert exc.value.code == 2
+
+
+def test_build_agencies_datasets_an_agency_lacks(state, capsys):
+    # A dataset name that is none: a usage error before anything is built.
+    assert cli.main(["build", "--agencies", "town-*", "--period", THROUGH, "--datasets", "arrestz"]) == 2
+    assert "no dataset arrestz" in capsys.readouterr().err and not (state / "reports").exists()
+    # town-a without pursuits is skipped for --datasets pursuits, not built whole.
+    config = state / "data" / "town-a" / "agency.yml"
+    data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    data["datasets"].pop("pursuits", None)
+    config.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    assert cli.main(["build", "--agencies", "town-a", "--period", THROUGH, "--datasets", "pursuits", "--formats", "html"]) == 0
+    out = capsys.readouterr().out
+    assert [line.split()[1] for line in out.splitlines() if line.startswith("town-a ")] == ["skipped"]
+    assert not (state / "reports" / "town-a").exists()

@@ -26,7 +26,7 @@ class AgencyRun:
 
     folder: Path
     name: str = ""
-    status: str = "ok"  # ok, up_to_date, failed
+    status: str = "ok"  # ok, up_to_date, skipped (none of the datasets asked for), failed
     reason: str = ""
     seconds: float = 0.0
     periods: list[str] = field(default_factory=list)
@@ -75,6 +75,10 @@ def _failed_datasets(root: Path, slug: str, periods: list[str]) -> dict[str, str
     return failed
 
 
+def _names(text: str) -> list[str]:
+    return [n.strip() for n in text.split(",") if n.strip()]
+
+
 def build_agency(folder: Path, period_text: str, root: Path, resolve_periods: Callable, datasets_text: str | None,
                  workers: int | None, formats: tuple[str, ...], engine: str, force: bool,
                  say: Callable[[str], None]) -> AgencyRun:
@@ -94,7 +98,11 @@ def build_agency(folder: Path, period_text: str, root: Path, resolve_periods: Ca
         run.name = agency.name
         datasets = None
         if datasets_text:  # a dataset the agency does not have is left out for it, not an error
-            datasets = [n.strip() for n in datasets_text.split(",") if n.strip() in agency.dataset_names] or None
+            datasets = [n for n in _names(datasets_text) if n in agency.dataset_names]
+            if not datasets:
+                run.status, run.reason = "skipped", f"has none of the datasets asked for ({datasets_text})"
+                tell(f"{agency.name}: skipped, {run.reason}")
+                return run
         if not force:
             from .incremental import fresh_periods
 
@@ -133,7 +141,7 @@ def summary_table(runs: list[AgencyRun]) -> str:
         periods = ",".join(r.periods) if len(r.periods) <= 2 else f"{r.periods[0]}:{r.periods[-1]}"
         lines.append(f"{r.folder.name:<{width}}  {r.status:<10} {periods:<16} {r.seconds:>8.1f}  {r.reason[:200]}")
     failed = [r for r in runs if r.status == "failed"]
-    lines.append(f"{len(runs)} agencies: {len(runs) - len(failed)} built or up to date, {len(failed)} failed"
+    lines.append(f"{len(runs)} agencies: {len(runs) - len(failed)} built, up to date or skipped, {len(failed)} failed"
                  + (f" ({', '.join(r.folder.name for r in failed)})" if failed else ""))
     return "\n".join(lines)
 
@@ -142,6 +150,12 @@ def build_many(patterns: str, period_text: str, root: Path, resolve_periods: Cal
                workers: int | None = None, formats: tuple[str, ...] = ("html", "pdf"), engine: str = "inprocess",
                force: bool = False, say: Callable[[str], None] = print) -> int:
     """Build every agency ``patterns`` matches for ``period_text``; print the summary; return 1 if any failed."""
+    if datasets_text:
+        from . import registry
+
+        unknown = [n for n in _names(datasets_text) if n not in registry.datasets()]
+        if unknown:
+            raise UsageError(f"--datasets: no dataset {', '.join(unknown)}; the datasets are {', '.join(registry.datasets())}")
     folders = find_agencies(patterns, root)
     say(f"Building {len(folders)} agencies: {', '.join(f.name for f in folders)}")
     runs = []
