@@ -76,6 +76,8 @@ def test_sample_data_agency_cli(tmp_path, monkeypatch, capsys):
     out = capsys.readouterr().out
     assert "Pine Police Department" in out and (tmp_path / "data" / "pine" / "agency.yml").is_file()
     assert (tmp_path / "data" / "pine" / "raw" / "GENERATED.json").is_file()
+    # Kept out of git like the sample's raw files: a generated agency is made again by the command.
+    assert (tmp_path / "data" / "pine" / ".gitignore").read_text(encoding="utf-8").splitlines()[-1] == "*"
     assert cli.main(["sample-data", "--agency", "pine", "--seed", "3", "--scale", "0.05"]) == 0
     assert "already present" in capsys.readouterr().out
     # Usage errors: the sample itself, a bad name, --seed without --agency, a folder it did not write.
