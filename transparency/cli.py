@@ -66,9 +66,7 @@ def _dataset_list(text: str | None, agency) -> list[str] | None:
     return names
 
 
-def cmd_build(args: argparse.Namespace) -> int:
-    agency = _agency(args.agency)
-    datasets = _dataset_list(args.datasets, agency)
+def _build_formats(args: argparse.Namespace) -> tuple[str, ...]:
     formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
     unknown = [f for f in formats if f not in ("html", "pdf")]
     if unknown or not formats:
@@ -77,6 +75,28 @@ def cmd_build(args: argparse.Namespace) -> int:
         formats = ("html", "pdf")  # the PDF is made from the HTML report
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
+    return formats
+
+
+def cmd_build_many(args: argparse.Namespace) -> int:
+    """`build --agencies GLOB`: each agency built on its own (transparency.many); exit 1 when any failed."""
+    from .many import build_many
+
+    formats = _build_formats(args)
+    if args.engine == "inprocess":
+        from .execute import warm_up
+
+        warm_up()
+    return build_many(args.agencies, args.period, project_root(), _periods, args.datasets, args.jobs, formats,
+                      engine=args.engine, force=args.force, say=lambda line: print(line, flush=True))
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    if getattr(args, "agencies", None):
+        return cmd_build_many(args)
+    agency = _agency(args.agency)
+    datasets = _dataset_list(args.datasets, agency)
+    formats = _build_formats(args)
     if not args.force:
         # Quick check before anything heavy is imported: is every period asked for built and current?
         from .incremental import fresh_periods
@@ -169,6 +189,10 @@ def cmd_sample_data(args: argparse.Namespace) -> int:
     from .keys import create_key
     from .sample import generate
 
+    if args.agency:
+        return _sample_agency(args)
+    if args.seed is not None:
+        raise UsageError("--seed is for another generated agency (with --agency NAME); the sample's seed is fixed")
     out = project_root() / "data" / "sample"
     raw = out / "raw"
     if raw.exists() and any(raw.iterdir()) and not args.force:
@@ -185,6 +209,28 @@ def cmd_sample_data(args: argparse.Namespace) -> int:
     from .signing import create_signing_key
 
     print(f"signing key: {create_signing_key('sample')[0]}")
+    return 0
+
+
+def _sample_agency(args: argparse.Namespace) -> int:
+    """`sample-data --agency NAME --seed N --scale S`: another fictional agency under data/NAME/."""
+    from .keys import create_key
+    from .sample_agencies import write_agency
+    from .signing import create_signing_key
+
+    started = time.perf_counter()
+    seed = 1 if args.seed is None else args.seed
+    prof, summary = write_agency(project_root(), args.agency, seed, args.scale, through=args.through, force=args.force)
+    folder = project_root() / "data" / args.agency
+    if summary is None:
+        print(f"{prof.name} already present in {folder} (use --force to regenerate)")
+    else:
+        print(f"generated {prof.name} ({prof.total_population:,} residents, {prof.sworn_officers} officers): "
+              f"{sum(summary.values()):,} rows in {len(summary)} datasets into {folder} in {time.perf_counter() - started:.1f} s")
+        for name, rows in summary.items():
+            print(f"  {name}: {rows:,}")
+    print(f"pseudonymisation key: {create_key(args.agency)}")
+    print(f"signing key: {create_signing_key(args.agency)[0]}")
     return 0
 
 
@@ -251,7 +297,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("build", help="build the report for a period: HTML, PDF, tables, metrics.json, manifest.json")
-    p.add_argument("--agency", required=True, help="a name under data/ or a folder holding agency.yml")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--agency", help="a name under data/ or a folder holding agency.yml")
+    which.add_argument("--agencies", metavar="GLOB",
+                       help="build every agency matching: a name pattern under data/ (county-*), or a path "
+                            "pattern of agency folders (with a /); several separated by commas")
     p.add_argument("--period", required=True,
                    help="2025Q3, 2025, FY2025, a range 2024Q1:2025Q3 (one report per quarter), or latest")
     p.add_argument("--datasets", help="comma-separated dataset names (default: all configured)")
@@ -308,6 +358,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--through", help="last quarter to cover (default: the last complete quarter)")
     p.add_argument("--scale", type=float, default=1.0, help="volume multiplier (default 1)")
     p.add_argument("--stops-rows", type=int, default=None, help="generate this many stops (for load tests)")
+    p.add_argument("--agency", metavar="NAME",
+                   help="generate another fictional agency into data/NAME/ (its own name, size, datasets and defects)")
+    p.add_argument("--seed", type=int, default=None, help="with --agency: the seed that decides it (default 1)")
     p.add_argument("--force", action="store_true", help="regenerate even if the files exist")
     p.set_defaults(func=cmd_sample_data)
 

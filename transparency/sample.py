@@ -385,6 +385,7 @@ class _Ctx:
     planted: dict = field(default_factory=dict)
     files: dict = field(default_factory=dict)
     linked_stops: list = field(default_factory=list)
+    agency: str = AGENCY_NAME  # written into the files that name their maker (the training workbook)
 
     def rng(self, stream: str) -> np.random.Generator:
         # One independent stream per dataset: changing one dataset never changes another's rows.
@@ -1630,11 +1631,11 @@ def _training(ctx: _Ctx) -> None:
         rows.insert(int(src) + offset + 1, rows[int(src) + offset])
     ctx.plant("training", "duplicate_row", len(dups))
     path = ctx.raw / "training" / "training_records.xlsx"
-    _write_xlsx(path, "Completions", TRAINING_COLUMNS, rows, cal.end)
+    _write_xlsx(path, "Completions", TRAINING_COLUMNS, rows, cal.end, creator=ctx.agency)
     ctx.wrote("training", path, len(rows))
 
 
-def _write_xlsx(path: Path, sheet: str, columns, rows, stamp: dt.date) -> None:
+def _write_xlsx(path: Path, sheet: str, columns, rows, stamp: dt.date, creator: str = AGENCY_NAME) -> None:
     """An .xlsx whose bytes depend only on its content (fixed zip times and document dates)."""
     from openpyxl import Workbook
     from openpyxl.utils import get_column_letter
@@ -1648,7 +1649,7 @@ def _write_xlsx(path: Path, sheet: str, columns, rows, stamp: dt.date) -> None:
         count += 1
     extent = f"A1:{get_column_letter(len(list(columns)))}{count}"
     fixed = dt.datetime(stamp.year, stamp.month, stamp.day, 12, 0, 0)
-    workbook.properties.creator = AGENCY_NAME
+    workbook.properties.creator = creator
     workbook.properties.created = fixed
     buffer = io.BytesIO()
     workbook.save(buffer)
@@ -1679,6 +1680,8 @@ def generate(
     seed: int = 2015,
     scale: float = 1.0,
     stops_rows: int | None = None,
+    agency_name: str = AGENCY_NAME,
+    datasets: tuple[str, ...] | None = None,
 ) -> dict:
     """Write the sample agency's raw files under ``out_dir/raw/``.
 
@@ -1698,6 +1701,13 @@ def generate(
     stops_rows : int, optional
         Exact number of stops to generate (traffic plus pedestrian), for load tests; generated and
         written in chunks, so ten million rows need little memory.
+    agency_name : str
+        The department named in ``GENERATED.json`` and the training workbook (another fictional agency's
+        files: :mod:`transparency.sample_agencies`).
+    datasets : tuple of str, optional
+        Generate only these datasets (default: all twelve). Each dataset draws from its own random
+        stream, so a dataset's files are the same whichever others are generated; citations link to
+        stops only when stops are generated too.
 
     Returns
     -------
@@ -1707,6 +1717,10 @@ def generate(
     """
     if scale <= 0:
         raise ValueError(f"scale must be positive, got {scale}")
+    unknown = sorted(set(datasets or ()) - set(DATASETS))
+    if unknown:
+        raise ValueError(f"no generator for dataset(s) {', '.join(unknown)}; known: {', '.join(DATASETS)}")
+    chosen = set(DATASETS if datasets is None else datasets)
     through = through or last_complete_quarter()
     cal = _make_calendar(through, years)
     out_dir = Path(out_dir)
@@ -1721,24 +1735,23 @@ def generate(
     try:
         officer_rng = np.random.default_rng([seed, 0])
         ctx = _Ctx(raw=tmp, cal=cal, seed=seed, scale=scale,
-                   officers=_make_officers(officer_rng, max(30, int(round(420 * scale)))))
-        _use_of_force(ctx)
-        _complaints(ctx)
-        _shootings(ctx)
-        _assaults(ctx)
-        _stops(ctx, stops_rows)
-        _citations(ctx)
-        _pursuits(ctx)
-        _calls(ctx)
-        _arrests(ctx)
-        _meetings(ctx)
-        _surveys(ctx)
-        _training(ctx)
-        summary = {name: int(ctx.rows.get(name, 0)) for name in DATASETS}
+                   officers=_make_officers(officer_rng, max(30, int(round(420 * scale)))), agency=agency_name)
+        steps = (("use_of_force", _use_of_force), ("complaints", _complaints), ("officer_involved_shootings", _shootings),
+                 ("assaults_on_officers", _assaults), ("stops", lambda c: _stops(c, stops_rows)),
+                 ("citations", _citations), ("pursuits", _pursuits), ("calls_for_service", _calls),
+                 ("arrests", _arrests), ("community_meetings", _meetings), ("community_surveys", _surveys),
+                 ("training", _training))
+        for name, step in steps:
+            if name in chosen:
+                step(ctx)
+        summary = {name: int(ctx.rows.get(name, 0)) for name in DATASETS if name in chosen}
+        arguments = {"through": through, "years": years, "seed": seed, "scale": scale, "stops_rows": stops_rows}
+        if datasets is not None:
+            arguments["datasets"] = [name for name in DATASETS if name in chosen]
         manifest = {
             "generator": "transparency.sample",
-            "agency": AGENCY_NAME,
-            "arguments": {"through": through, "years": years, "seed": seed, "scale": scale, "stops_rows": stops_rows},
+            "agency": agency_name,
+            "arguments": arguments,
             "coverage": {"from": cal.start.isoformat(), "to": cal.end.isoformat()},
             "rows": summary,
             "files": {name: dict(sorted(files.items())) for name, files in sorted(ctx.files.items())},
