@@ -19,10 +19,6 @@ from transparency import load
 
 PACKAGE = Path(transparency.__file__).parent
 
-#: Circles made only of imports inside functions, allowed until the stage folders of issue 19 reshape them:
-#: execute imports render to draw a section as its notebook finishes, render imports pdfparts' page-fitting
-#: rules, pdfparts imports execute's background workers (and render at module level).
-KNOWN_LAZY_CIRCLES = [frozenset({"transparency.execute", "transparency.render", "transparency.pdfparts"})]
 
 
 def _module_name(path: Path) -> str:
@@ -167,9 +163,10 @@ def test_no_module_imports_in_a_circle():
 
 def test_no_new_circle_through_imports_inside_functions():
     """Lazy imports too: release and publish_index no longer import each other (the released tree is read
-    through transparency.released); the one circle left is listed in KNOWN_LAZY_CIRCLES with its reason."""
+    through transparency.released), and render no longer reaches up to pdfparts for the page-fitting rules
+    (the page is cut into parts by transparency.pagecut, below both)."""
     graph = import_graph(lazy=True)
-    found = [group for group in circles(graph) if frozenset(group) not in KNOWN_LAZY_CIRCLES]
+    found = circles(graph)
     assert not found, "modules importing each other, counting imports inside functions: " + "; ".join(
         _path_round(graph, group) for group in found)
 

@@ -240,9 +240,10 @@ def plan(head: str, bodies: Sequence[tuple[str, str]], draw: Callable[[str], Any
         for drawing in drawings:
             if drawing.fit is None:
                 document, step = draw(drawing.page), None
+                fill = last_page_fill(document)
             else:
-                document, step, _ = fit_part(draw, drawing.page, drawing.fit, add_style)
-            results.append({"fill": last_page_fill(document), "fit_step": step})
+                _, step, fill = fit_part(draw, drawing.page, drawing.fit, add_style)
+            results.append({"fill": fill, "fit_step": step})
         return results
 
     return "\n".join(piece.rules for piece in arrange(head, bodies, draw_all, add_style, page_of)

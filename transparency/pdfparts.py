@@ -91,12 +91,11 @@ import time
 import warnings
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from . import pagefit
-from .errors import TransparencyError
+from .pagecut import _BODY_START, NO_MARGIN_BOXES, PartsError, ReportPart, part_page, split_report
 from .render import (
     PDF_UA_OPTIONS,
     add_style,
@@ -119,23 +118,11 @@ _PT_PER_PX = 0.75
 _FRONT_PAGES_GUESS = 3
 _FRONT_ATTEMPTS = 3
 
-_BODY_START = re.compile(r"<body\b[^>]*>\n?", re.IGNORECASE)
-# A part starts with an element on a line of its own; fragments cannot hold such a mark (see the
-# template's header comment).
-_PART_MARK = re.compile(r'^<[a-z]+\b[^>\n]*?\sdata-pdf-part="([^"]+)"', re.MULTILINE)
-_MAIN_END = re.compile(r"^</main>\s*</body>\s*</html>\s*$", re.MULTILINE | re.IGNORECASE)
 _STYLE = re.compile(r"<style\b[^>]*>(.*?)</style\s*>", re.IGNORECASE | re.DOTALL)
 _CONTENTS = re.compile(r'<nav class="toc"[^>]*>.*?</nav>', re.DOTALL)
 _CONTENTS_LINK = re.compile(r'<a href="#([^"]+)">')
 _DATA_URI = re.compile(r'"data:[^"]*"')
 _LANG = re.compile(r"<html\b[^>]*\blang=\"([^\"]+)\"", re.IGNORECASE)
-
-# Parts are drawn without margin boxes: the furniture draws them on the merged pages.
-_MARGIN_BOXES = [f"{edge}-{place}" for edge in ("top", "bottom")
-                 for place in ("left-corner", "left", "center", "right", "right-corner")]
-_MARGIN_BOXES += [f"{edge}-{place}" for edge in ("left", "right")
-                  for place in ("top", "middle", "bottom")]
-_NO_MARGIN_BOXES = "@page { " + " ".join(f"@{box} {{ content: none; }}" for box in _MARGIN_BOXES) + " }"
 
 # The contents' links to other parts carry their page number in data-page.
 _CONTENTS_RULE = ".toc a::after"
@@ -143,76 +130,6 @@ _KNOWN_PAGES = '.toc a[data-page]::after { content: leader(".") " " attr(data-pa
 
 # The running strings the margin boxes may show; the furniture writes their text in.
 _RUNNING_STRINGS = ("running-agency", "running-period")
-
-
-class PartsError(TransparencyError):
-    """The report cannot be drawn in parts (a rule the parts cannot honour), or a part failed."""
-
-
-@dataclass(frozen=True)
-class ReportPart:
-    """One part of the report's ``<body>``, drawn on its own.
-
-    Attributes
-    ----------
-    name : str
-        ``"front"`` (everything before the first mark: the cover, and inside ``<main>`` the at a
-        glance page and the contents), else the ``data-pdf-part`` mark (a dataset's anchor,
-        ``"back-matter"``).
-    body : str
-        Its HTML, exactly as in the page: the parts' bodies, joined, are the page's body.
-    """
-
-    name: str
-    body: str
-
-
-# ----------------------------------------------------------------------------------------------
-# Cutting the page into parts, checking its rules
-# ----------------------------------------------------------------------------------------------
-
-
-def split_report(html: str) -> tuple[str, list[ReportPart]]:
-    """Cut a report page (:func:`transparency.render.assemble_report`) where the template marks parts.
-
-    Returns
-    -------
-    (str, list of ReportPart)
-        The page up to and including ``<body>`` (its head), and the parts in order: the front
-        matter, then one part per run of elements with the same ``data-pdf-part`` mark. A page
-        without marks is one part.
-
-    Raises
-    ------
-    PartsError
-        If the page has no ``<body>``, or its marked parts are not followed by ``</main>``,
-        ``</body>`` and ``</html>`` only (anything else would be lost).
-    """
-    body_start = _BODY_START.search(html)
-    if body_start is None:
-        raise PartsError("the report page has no <body>")
-    marks = list(_PART_MARK.finditer(html, body_start.end()))
-    if not marks:
-        return html[: body_start.end()], [ReportPart("front", html[body_start.end():])]
-    end = _MAIN_END.search(html, marks[-1].end())
-    if end is None:
-        raise PartsError("the report page's last part is not followed by </main></body></html>: "
-                         "it cannot be cut into parts")
-    parts = [ReportPart("front", html[body_start.end(): marks[0].start()])]
-    starts = [(m.start(), m.group(1)) for m in marks]
-    for (start, name), (following, _) in zip(starts, [*starts[1:], (end.start(), None)]):
-        if len(parts) > 1 and parts[-1].name == name:
-            parts[-1] = ReportPart(name, parts[-1].body + html[start:following])
-        else:
-            parts.append(ReportPart(name, html[start:following]))
-    return html[: body_start.end()], parts
-
-
-def _part_page(head: str, body: str, front: bool = False) -> str:
-    """A complete page of one part; the front matter opens ``<main>`` itself, after the cover."""
-    opening = "" if front else "<main>\n"
-    closing = "</main>\n" if not front or "<main" in body else ""
-    return f"{head}{opening}{body}{closing}</body>\n</html>\n"
 
 
 def _stylesheets(html: str) -> list[str]:
@@ -479,26 +396,6 @@ def start_pdf(
                              None if store is None else str(store)), started)
 
 
-def fitting_rules(html: str, page_size: str = "letter", draft: bool = True) -> str:
-    """The rules :func:`transparency.pagefit.plan` adds to a report drawn whole (by ``html_to_pdf``).
-
-    Decided on its parts drawn alone, in this process, as :func:`start_pdf` decides them, so that
-    both draw the same pages. Empty for a page without parts.
-    """
-    from weasyprint import HTML
-    from weasyprint.text.fonts import FontConfiguration
-
-    head, parts = split_report(html)
-    if len(parts) < 2:
-        return ""
-    head = add_style(head, f"{print_css(page_size, draft)}\n{_NO_MARGIN_BOXES}")
-
-    def draw(page: str) -> Any:
-        return HTML(string=page).render(font_config=FontConfiguration(), **PDF_UA_OPTIONS)
-
-    return pagefit.plan(head, [(p.name, p.body) for p in parts[1:]], draw, add_style, _part_page)
-
-
 def _draw_whole(html: str, pdf_path: str, title: str, page_size: str, draft: bool,
                 epoch: str | None) -> tuple[str, float]:
     """The whole page with ``html_to_pdf`` (one worker); returns the path and when it was written."""
@@ -521,7 +418,7 @@ def _draw_parts(head: str, parts: list[ReportPart], pdf_path: str, title: str, p
 
     kept = _PartStore(store)
 
-    head = add_style(head, f"{print_css(page_size, draft)}\n{_NO_MARGIN_BOXES}")
+    head = add_style(head, f"{print_css(page_size, draft)}\n{NO_MARGIN_BOXES}")
 
     def job(index: int, name: str, page: str, tagged: bool = True, part_epoch: str | None = epoch) -> dict:
         return {"index": index, "name": name, "html": page, "title": title, "epoch": part_epoch,
@@ -537,7 +434,7 @@ def _draw_parts(head: str, parts: list[ReportPart], pdf_path: str, title: str, p
         drawn = _render_all(jobs, workers, kept)
         return [drawn[item["index"]] for item in jobs]
 
-    pieces = pagefit.arrange(head, [(p.name, p.body) for p in body], draw_all, add_style, _part_page)
+    pieces = pagefit.arrange(head, [(p.name, p.body) for p in body], draw_all, add_style, part_page)
     body_results = [piece.result for piece in pieces]
     body_sizes = [size for result in body_results for size in result["sizes"]]
     default_size = Counter(body_sizes).most_common(1)[0][0]
@@ -548,7 +445,7 @@ def _draw_parts(head: str, parts: list[ReportPart], pdf_path: str, title: str, p
             for name, local in result["anchors"].items():
                 pages.setdefault(name, offset + local + 1)
             offset += len(result["sizes"])
-        front_page = add_style(_part_page(head, _number_contents(front.body, pages), front=True),
+        front_page = add_style(part_page(head, _number_contents(front.body, pages), front=True),
                                _KNOWN_PAGES)
         furniture = _furniture_page(front_sizes + body_sizes, page_size, draft, strings, lang)
         last = _render_all([job(0, "front", front_page),

@@ -762,6 +762,29 @@ def add_style(html: str, css: str) -> str:
     return html[: head_end.start()] + style + html[head_end.start():]
 
 
+
+def fitting_rules(html: str, page_size: str = "letter", draft: bool = True) -> str:
+    """The rules :func:`transparency.pagefit.plan` adds to a report drawn whole (by :func:`html_to_pdf`).
+
+    Decided on its parts drawn alone, in this process, as :func:`transparency.pdfparts.start_pdf`
+    decides them, so that both draw the same pages. Empty for a page without parts.
+    """
+    from weasyprint import HTML
+    from weasyprint.text.fonts import FontConfiguration
+
+    from . import pagefit
+    from .pagecut import NO_MARGIN_BOXES, part_page, split_report
+
+    head, parts = split_report(html)
+    if len(parts) < 2:
+        return ""
+    head = add_style(head, f"{print_css(page_size, draft)}\n{NO_MARGIN_BOXES}")
+
+    def draw(page: str) -> Any:
+        return HTML(string=page).render(font_config=FontConfiguration(), **PDF_UA_OPTIONS)
+
+    return pagefit.plan(head, [(p.name, p.body) for p in parts[1:]], draw, add_style, part_page)
+
 def html_to_pdf(
     html: str,
     pdf_path: Path | str,
@@ -815,8 +838,6 @@ def html_to_pdf(
         raise ValueError("a PDF needs a title")
     css = print_css(page_size, draft)  # checks page_size before the slow import
     import_weasyprint()
-    from .pdfparts import fitting_rules  # pdfparts draws with this module's rules
-
     html = add_style(html, f"{css}\n{fitting_rules(html, page_size, draft)}")
     from weasyprint import HTML
     from weasyprint.text.fonts import FontConfiguration

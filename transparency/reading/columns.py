@@ -8,17 +8,13 @@ with the value for a missing cell.
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from pandas.api.types import union_categoricals
-
-if TYPE_CHECKING:  # an annotation only: values imports this module
-    from .values import _Context
-
 
 # A column is kept as categories when at most this share of its first rows is distinct.
 _REPETITIVE = 0.9
@@ -124,8 +120,11 @@ def _per_value_mask(series: pd.Series, test):
     return tuple(spread(mask) for mask in result) if isinstance(result, tuple) else spread(result)
 
 
-def _on_distinct(ctx: _Context | None, series: pd.Series, convert) -> pd.Series:
+def _on_distinct(ctx: Any, series: pd.Series, convert) -> pd.Series:
     """``convert(ctx, text)`` for a column; on a categorical column once per distinct value.
+
+    ``ctx`` is a :class:`transparency.reading.values._Context` or None (not imported here: values
+    imports this module, and imports point one way).
 
     ``convert`` takes text (``string``, missing as NA) and returns a Series as long. Text results stay
     categorical (the distinct results are the categories); other results are spread to every row.
