@@ -18,7 +18,7 @@ setup-dev: ## as setup, plus the test and lint tools
 
 sample: setup ## generate the sample agency's raw files if they are missing
 	@[ -d data/sample/raw ] && [ -n "$$(ls -A data/sample/raw 2>/dev/null)" ] || $(BIN)/transparency sample-data
-	@$(BIN)/python -c "from transparency.keys import create_key; create_key('sample')"
+	@$(BIN)/python -c "from transparency.core.keys import create_key; create_key('sample')"
 
 report: sample ## set up, generate the sample agency if missing, and build its latest quarter (PDF and HTML)
 	$(BIN)/transparency build --agency $(AGENCY) --period $(or $(PERIOD),latest)

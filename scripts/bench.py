@@ -120,9 +120,9 @@ def main() -> int:
     args = parser.parse_args()
 
     sys.path.insert(0, str(REPO))
-    from transparency.build import NOTEBOOKS, latest_period
-    from transparency.config import load_agency
-    from transparency.periods import parse_period, trailing_quarters
+    from transparency.building.build import NOTEBOOKS, latest_period
+    from transparency.core.config import load_agency
+    from transparency.core.periods import parse_period, trailing_quarters
 
     source = REPO / "data" / "sample"
     if not (source / "raw").is_dir():

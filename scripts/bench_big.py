@@ -39,8 +39,8 @@ GIB = 1 << 30
 
 LOAD_AND_CACHE = """
 import sys
-from transparency.cache import cached
-from transparency.config import find_agency, load_agency
+from transparency.tables.cache import cached
+from transparency.core.config import find_agency, load_agency
 entry = cached(load_agency(find_agency("sample")), "stops")
 print(entry.rows)
 """

@@ -83,9 +83,9 @@ def sample_project(root: Path, through: str | None = None, years: int = 4, scale
 def keyed_agency(folder: Path):
     """The agency in ``folder`` (its agency.yml), with a pseudonymisation key and a release signing key
     created if it has none."""
-    from transparency.config import load_agency
-    from transparency.keys import create_key
-    from transparency.signing import create_signing_key
+    from transparency.core.config import load_agency
+    from transparency.core.keys import create_key
+    from transparency.releasing.signing import create_signing_key
 
     agency = load_agency(folder)
     create_key(agency.slug)
@@ -134,8 +134,8 @@ def whole_sample(tmp_path_factory):
 
     Returns the report's folder; read it, never change it.
     """
-    from transparency.build import build
-    from transparency.periods import parse_period
+    from transparency.building.build import build
+    from transparency.core.periods import parse_period
 
     root = tmp_path_factory.mktemp("whole-sample")
     agency = keyed_agency(sample_project(root, through="2026Q3", years=4, scale=0.3))

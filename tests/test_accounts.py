@@ -16,9 +16,9 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from transparency.accounts import Account, about_people, count_text, protect_accounts, reason_about_people
-from transparency.backmatter import data_quality
-from transparency.load import FileAccount
+from transparency.figures.accounts import Account, about_people, count_text, protect_accounts, reason_about_people
+from transparency.reading.load import FileAccount
+from transparency.writing.backmatter import data_quality
 
 
 @pytest.mark.parametrize(("field", "people"), [

@@ -20,7 +20,7 @@ import yaml
 from conftest import agency_config, keyed_agency, sample_project
 
 from transparency import cli
-from transparency.cache import cache_dir
+from transparency.tables.cache import cache_dir
 
 UOF = {"incident_id": "ID", "occurred_at": "DATE", "force_type": "TYPE"}
 GOOD_ROWS = "1,2021-01-05,Taser\n2,2021-02-05,Hands\n3,2021-04-01,Hands\n"
@@ -142,8 +142,8 @@ def test_a_link_out_of_the_agency_folder_is_refused(make_agency, tmp_path, capsy
 @pytest.fixture(scope="module")
 def hostile_build(tmp_path_factory):
     """A small agency whose text fields carry script tags, formula payloads and a very long label."""
-    from transparency.build import build_period
-    from transparency.periods import parse_period
+    from transparency.building.build import build_period
+    from transparency.core.periods import parse_period
 
     root = tmp_path_factory.mktemp("hostile")
     folder = root / "data" / "hostile"

@@ -58,7 +58,7 @@ def test_adversarial_data_input(make_agency, capsys, case, config, files, code, 
 def test_lookalike_districts_are_one_district(make_agency):
     """Five spellings of "North" load as one district, and the appendix's note counts the three cells normalised
     (the fourth, a trailing no-break space, is trimmed like any space)."""
-    from transparency.load import load_dataset
+    from transparency.reading.load import load_dataset
 
     rows = "".join(f"{n},2021-01-0{n + 1},Taser,{d}\n" for n, d in enumerate(LOOKALIKE_NORTH))
     folder = make_agency(uof_config(), {"u.csv": "ID,DATE,TYPE,DIST\n" + rows})
@@ -83,7 +83,7 @@ NAMES = ["Иван Квиллфезеров", "Ζαχαρίας Παπαδόπο
     ("Zebulon Quillfeather", "<p>Zebu\u200blon Quillfeather</p>"),  # a zero-width space inside
 ])
 def test_names_in_any_script_are_found(tmp_path, value, published):
-    from transparency.privacy import collect_values, scan  # noqa: F401  (scan is what the build calls)
+    from transparency.figures.privacy import collect_values, scan  # noqa: F401  (scan is what the build calls)
 
     (tmp_path / "report.html").write_text(published, encoding="utf-8")
     assert [leak.column for leak in scan(tmp_path, {value.lower(): ("c.csv", "CALLER_NAME")})] == ["CALLER_NAME"]
@@ -95,15 +95,15 @@ def test_names_in_any_script_are_found(tmp_path, value, published):
     ("white, a.", "<p>White, a higher share</p>"),
 ])
 def test_names_in_any_script_need_the_whole_value(tmp_path, value, published):
-    from transparency.privacy import scan
+    from transparency.figures.privacy import scan
 
     (tmp_path / "report.html").write_text(published, encoding="utf-8")
     assert scan(tmp_path, {value: ("c.csv", "CALLER_NAME")}) == []
 
 
 def test_short_han_names_are_searched_for(make_agency):
-    from transparency.config import load_agency
-    from transparency.privacy import collect_values
+    from transparency.core.config import load_agency
+    from transparency.figures.privacy import collect_values
 
     folder = make_agency(uof_config(), {"u.csv": "ID,DATE,TYPE,DIST,CALLER_NAME\n1,2021-01-05,Taser,North,王明\n"})
     assert collect_values(load_agency(folder), ["use_of_force"]) == {"王明": ("u.csv", "CALLER_NAME")}
@@ -112,8 +112,8 @@ def test_short_han_names_are_searched_for(make_agency):
 def test_an_address_column_mapped_to_a_category_is_still_searched(make_agency):
     """A mis-mapped address column (district: BLOCK_ADDRESS) would publish every address as a row label; its
     street addresses are searched for, so the build fails instead. Values without a house number are not."""
-    from transparency.config import load_agency
-    from transparency.privacy import collect_values
+    from transparency.core.config import load_agency
+    from transparency.figures.privacy import collect_values
 
     config = agency_config({"use_of_force": {"files": ["u.csv"], "columns": {**UOF, "district": "BLOCK_ADDRESS"}}})
     folder = make_agency(config, {"u.csv": "ID,DATE,TYPE,BLOCK_ADDRESS\n1,2021-01-05,Taser,1200 Quillfeather Lane\n"
@@ -139,8 +139,8 @@ def _small_uof_agency(root, types: list[str], extra_column: tuple[str, list[str]
 def test_names_in_other_scripts_fail_the_build(tmp_path):
     """A caller-name column and the force type both holding names in Cyrillic, Greek and Han: the build is
     refused (before, they were published in a CSV, the HTML and the PDF)."""
-    from transparency.build import PrivacyError, build_period
-    from transparency.periods import parse_period
+    from transparency.building.build import PrivacyError, build_period
+    from transparency.core.periods import parse_period
 
     agency = _small_uof_agency(tmp_path, [*NAMES[:3], "Taser"], ("CALLER_NAME", NAMES[:3]))
     with pytest.raises(PrivacyError) as err:
@@ -152,8 +152,8 @@ def test_names_in_other_scripts_fail_the_build(tmp_path):
 
 
 def test_the_manifest_names_no_folder_of_the_machine(tmp_path):
-    from transparency.build import build_period
-    from transparency.periods import parse_period
+    from transparency.building.build import build_period
+    from transparency.core.periods import parse_period
 
     agency = _small_uof_agency(tmp_path, ["Taser", "Hands"])
     outcomes = build_period(agency, parse_period("2021Q1")[0], tmp_path, ["use_of_force"], 1, ("html",), lambda _: None)
@@ -172,8 +172,8 @@ def test_the_manifest_names_no_folder_of_the_machine(tmp_path):
 def test_a_raw_file_replaced_during_a_build_is_refused(tmp_path):
     """The raw file is replaced while the notebook runs: before, the report mixed the old and the new file
     (text and trend from one, metrics from the other) and was published; now nothing is published."""
-    from transparency.build import InputChangedError, build_period
-    from transparency.periods import parse_period
+    from transparency.building.build import InputChangedError, build_period
+    from transparency.core.periods import parse_period
 
     agency = _small_uof_agency(tmp_path, ["Taser", "Hands"])
     raw = agency.folder / "u.csv"
@@ -205,9 +205,9 @@ def test_two_folders_with_one_slug_are_refused(make_agency, capsys):
 
 def test_a_reports_folder_is_not_taken_over_by_another_agency(tmp_path):
     """Agencies in different places with one slug: the second build is refused before it writes anything."""
-    from transparency.build import build_period
-    from transparency.errors import TransparencyError
-    from transparency.periods import parse_period
+    from transparency.building.build import build_period
+    from transparency.core.errors import TransparencyError
+    from transparency.core.periods import parse_period
 
     first = _small_uof_agency(tmp_path / "a", ["Taser", "Hands"])
     period = parse_period("2021Q1")[0]
@@ -229,7 +229,7 @@ def test_a_reports_folder_is_not_taken_over_by_another_agency(tmp_path):
     ("all_zeros", "the key is all zeros"),
 ])
 def test_a_weak_key_file_is_refused(make_agency, capsys, attack, expected):
-    from transparency.keys import create_key, key_path
+    from transparency.core.keys import create_key, key_path
 
     config = agency_config({"use_of_force": {"files": ["u.csv"], "columns": {**UOF, "officer_id": "OFF"}}})
     folder = make_agency(config, {"u.csv": "ID,DATE,TYPE,OFF\n1,2021-01-05,Taser,4521\n"}, name=f"key-{attack}")
@@ -290,7 +290,7 @@ def test_a_hidden_first_worksheet_is_read_with_a_warning(make_agency, capsys):
 def test_a_workbook_that_expands_too_far_is_refused(make_agency, capsys, monkeypatch):
     """The bound is lowered to 1 MB here: a small workbook whose one cell expands past it (as a 1.5 MB file
     holding a 1.5 GB cell would past the real bound) is refused before it is read into memory."""
-    from transparency import load
+    from transparency.reading import load
 
     folder = make_agency(agency_config({"use_of_force": {"files": ["u.xlsx"], "columns": {**UOF, "district": "DIST"}}}))
     import zipfile
@@ -313,8 +313,8 @@ def test_a_workbook_that_expands_too_far_is_refused(make_agency, capsys, monkeyp
 def test_a_name_in_a_raw_files_name_fails_the_build(tmp_path):
     """The file's name holds a name that its caller-name column holds: before, it was published in the
     data-quality appendix and manifest.json; now the scan finds it across the name's "_" and refuses the build."""
-    from transparency.build import PrivacyError, build_period
-    from transparency.periods import parse_period
+    from transparency.building.build import PrivacyError, build_period
+    from transparency.core.periods import parse_period
 
     agency = _small_uof_agency(tmp_path, ["Taser", "Hands"], ("CALLER_NAME", ["Zebulon Quillfeather", "Agatha Smythe"]),
                                file_name="u_zebulon_quillfeather.csv")

@@ -20,9 +20,10 @@ import yaml
 from conftest import agency_config, keyed_agency
 from test_adversarial import GOOD_ROWS, UOF, uof_config
 
-from transparency import cli, registry
-from transparency.build import build_period
-from transparency.periods import parse_period
+from transparency import cli
+from transparency.building.build import build_period
+from transparency.core import registry
+from transparency.core.periods import parse_period
 
 
 def xlsx(rows: list[list]) -> bytes:
@@ -67,7 +68,7 @@ def test_failure_case(make_agency, capsys, case, config, files, code, expected):
 
 
 def test_a_recode_matching_no_value_keeps_the_values(make_agency):
-    from transparency.load import load_dataset
+    from transparency.reading.load import load_dataset
 
     folder = make_agency(uof_config(values={"force_type": {"Pepper spray": "Chemical agent"}}),
                          {"u.csv": "ID,DATE,TYPE\n" + GOOD_ROWS})
@@ -144,7 +145,7 @@ def _unchanged(report: pathlib.Path, before: dict) -> None:
 
 
 def test_a_full_disk_during_a_build_is_a_clear_error(built_once, monkeypatch, capsys):
-    from transparency import build
+    from transparency.building import build
 
     command, report, before = built_once
 

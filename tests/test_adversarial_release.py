@@ -23,8 +23,8 @@ from types import SimpleNamespace
 import pytest
 
 from transparency import cli
-from transparency.release import LOG_FILE, RELEASE_FILE
-from transparency.signing import (
+from transparency.releasing.release import LOG_FILE, RELEASE_FILE
+from transparency.releasing.signing import (
     LOG_CONTEXT,
     RELEASE_CONTEXT,
     SigningKey,
@@ -184,7 +184,7 @@ def test_a_withdrawn_version_and_its_log_line_are_caught(copy, capsys):
     assert f"data.json names the log's head as {head[:12]}… after 2 line(s), but the log has no such line" in text
 
     # Even with the index written again from what is left, the head a reader kept gives it away.
-    from transparency.publish_index import write_index
+    from transparency.releasing.publish_index import write_index
 
     write_index(copy.agency, copy.root)
     code, text = run_verify(copy, "--chain-head", head, capsys=capsys)
@@ -230,7 +230,7 @@ def test_releases_from_before_signing_are_reported_as_unsigned_not_tampered(copy
     second = {k: v for k, v in second.items() if k != "signature"} | {"prev_sha256": sha256(legacy)}
     second["signature"] = signer.sign(LOG_CONTEXT, second)
     write_lines(copy, [legacy, json.dumps(second, sort_keys=True)])
-    from transparency.publish_index import write_index
+    from transparency.releasing.publish_index import write_index
 
     write_index(copy.agency, copy.root)
     code, text = run_verify(copy, capsys=capsys)
@@ -248,7 +248,7 @@ def test_releases_from_before_signing_are_reported_as_unsigned_not_tampered(copy
 
 
 def test_signing_key_files_are_refused_when_unsafe(tmp_path, monkeypatch):
-    from transparency.errors import ConfigError
+    from transparency.core.errors import ConfigError
 
     monkeypatch.setenv("TRANSPARENCY_KEYS_DIR", str(tmp_path / "keys"))
     with pytest.raises(ConfigError, match="no signing key for agency 'town'.*transparency keygen"):

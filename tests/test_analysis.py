@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from transparency import analysis
-from transparency.periods import parse_period
+from transparency.core.periods import parse_period
+from transparency.writing import analysis
 
 
 def frame(rows):

@@ -19,11 +19,12 @@ from scipy import stats as scipy_stats
 from test_audit import CLEAN_METRICS, COUNTS, RATE_GRID, RATES, _audit, _facts, _publication, _table
 from test_section_enforcement import stops_section  # noqa: F401 - a fixture
 
-from transparency import answers, registry
-from transparency.analysis import count_change
-from transparency.audit import audit_publication
-from transparency.render import sentence_html, sparkline
-from transparency.stats import proportion_change
+from transparency.core import registry
+from transparency.figures import answers
+from transparency.figures.audit import audit_publication
+from transparency.figures.stats import proportion_change
+from transparency.rendering.render import sentence_html, sparkline
+from transparency.writing.analysis import count_change
 
 # --- Verdicts, against plain scipy ---------------------------------------------------------------------------
 
@@ -210,8 +211,8 @@ PERIOD = "2026Q2"
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    from transparency.build import build
-    from transparency.periods import parse_period
+    from transparency.building.build import build
+    from transparency.core.periods import parse_period
 
     root = tmp_path_factory.mktemp("page-two")
     agency = keyed_agency(sample_project(root, through=PERIOD, years=3, scale=0.3))
@@ -239,7 +240,7 @@ def test_page_two_answers_a_question_per_dataset_in_order_before_any_table(built
 
 
 def test_page_two_verdicts_agree_with_metrics_json_and_the_sections(built):
-    from transparency.periods import parse_period
+    from transparency.core.periods import parse_period
 
     period = parse_period(PERIOD)[0]
     html = (built["folder"] / "report.html").read_text(encoding="utf-8")

@@ -16,13 +16,13 @@ import pytest
 import yaml
 from conftest import REPO, SHARED_REAL
 
-from transparency import registry
 from transparency.assistant import propose
 from transparency.assistant.fields import DatasetProposal, Proposal, enum_target, propose_for_dataset
 from transparency.assistant.profile import datetime_candidates, profile_column, profile_file
 from transparency.assistant.values import propose_explode, propose_grain
 from transparency.assistant.words import header_words
-from transparency.config import load_agency
+from transparency.core import registry
+from transparency.core.config import load_agency
 
 FIXTURE = REPO / "tests" / "fixtures" / "new_agency"
 AGENCIES = sorted(p.parent.name for p in (REPO / "tests" / "agencies").glob("*/agency.yml"))
@@ -303,8 +303,8 @@ def test_real_agency_proposals_match_the_hand_written_config_and_validate(name, 
     agency.yml it writes, accepted as it is, loads every dataset."""
     from transparency.assistant.score import score_agency
     from transparency.assistant.write import write_new_agency
-    from transparency.keys import create_key
-    from transparency.validate import check_agency
+    from transparency.core.keys import create_key
+    from transparency.tables.validate import check_agency
 
     folder = REPO / "tests" / "agencies" / name
     score = score_agency(folder)
@@ -390,8 +390,8 @@ def test_the_sample_agency_from_its_raw_files_alone(tmp_path):
 
     from transparency.assistant.score import score_agency
     from transparency.assistant.write import write_new_agency
-    from transparency.keys import create_key
-    from transparency.validate import check_agency
+    from transparency.core.keys import create_key
+    from transparency.tables.validate import check_agency
 
     folder = sample_project(tmp_path / "hand", through="2026Q2", years=4, scale=0.2)
     score = score_agency(folder)

@@ -1,6 +1,6 @@
 """One source of truth: each figure computed once, suppressed once, and the same in every output.
 
-What this guards: the consistency audit (transparency.audit) catches every kind of planted problem (a
+What this guards: the consistency audit (transparency.figures.audit) catches every kind of planted problem (a
 figure with two values, a count from 1 to min_count - 1, a hidden count shown elsewhere, a hidden count
 worked out by combining outputs, a table written behind the section's back) and passes a clean
 publication; suppression takes cells another output hides (``suppress_table(hide=)``,
@@ -20,13 +20,13 @@ import pytest
 from conftest import REPO, keyed_agency, sample_project
 from test_section_enforcement import STOPS_CONFIG, open_section, stops_csv
 
-from transparency import fmt
-from transparency.audit import audit_publication
-from transparency.build import AuditError, build, build_period
-from transparency.cache import load_cached
-from transparency.metrics import compute
-from transparency.periods import parse_period
-from transparency.suppress import suppress_table
+from transparency.building.build import AuditError, build, build_period
+from transparency.core import fmt
+from transparency.core.periods import parse_period
+from transparency.figures.audit import audit_publication
+from transparency.figures.metrics import compute
+from transparency.figures.suppress import suppress_table
+from transparency.tables.cache import load_cached
 
 MIN = 5
 
@@ -235,7 +235,7 @@ def _chart_page(alt: str, labels: list[str], rows: dict[str, list[str]]) -> str:
 
 
 def test_a_chart_that_differs_from_its_table_is_caught():
-    from transparency.audit import audit_charts
+    from transparency.figures.audit import audit_charts
 
     rows = {"White": ["5.3"], "Hispanic": ["11.5"], "Asian": ["—"]}
     good = _chart_page("Dot chart of stops per 1,000 residents: White 5.3; Hispanic 11.5; Asian not shown.", ["5.3", "11.5"], rows)
@@ -277,7 +277,7 @@ def test_a_table_that_hides_a_headline_figure_hides_it_everywhere_on_the_next_pa
 def test_a_sentence_may_not_show_a_headline_count_hidden_as_a_complement(make_agency, tmp_path):
     """A trend table that had to hide this quarter's count (its only complement) hides it in metrics.json too;
     a summary sentence that printed it would undo that, so the section refuses to save."""
-    from transparency import fmt
+    from transparency.core import fmt
 
     text, frame = stops_csv()
     (tmp_path / "out" / "sections").mkdir(parents=True)
@@ -403,7 +403,7 @@ def test_the_audit_passes_on_every_real_agency(name, tmp_path):
     """Each real agency's latest quarter, every configured dataset: built, and the audit found nothing."""
     from conftest import SHARED_REAL
 
-    from transparency.cache import agency_latest
+    from transparency.tables.cache import agency_latest
 
     if not SHARED_REAL.is_dir():
         pytest.skip("../shared/real not present")

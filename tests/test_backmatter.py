@@ -6,9 +6,9 @@ import textstat
 from conftest import agency_config
 from test_narrative import offline_textstat  # noqa: F401 - a fixture
 
-from transparency import backmatter
-from transparency.config import load_agency
-from transparency.periods import parse_period
+from transparency.core.config import load_agency
+from transparency.core.periods import parse_period
+from transparency.writing import backmatter
 
 
 def test_methodology_names_the_test_for_counts_and_for_shares(make_agency):

@@ -20,12 +20,14 @@ import pandas as pd
 import pytest
 from conftest import agency_config, keyed_agency, sample_project
 
-from transparency import cache, load, registry
-from transparency.config import load_agency
-from transparency.errors import DataError
-from transparency.periods import parse_period
-from transparency.section import Section
+from transparency.core import registry
+from transparency.core.config import load_agency
+from transparency.core.errors import DataError
+from transparency.core.periods import parse_period
+from transparency.reading import load
 from transparency.sections import stops
+from transparency.sections.section import Section
+from transparency.tables import cache
 
 
 def pandas_cells(data: bytes) -> pd.DataFrame:
@@ -186,7 +188,7 @@ def test_conversion_on_categories_equals_conversion_of_text_and_counts_unmapped_
         "subject_age": "AGE"}, "values": {"subject_race": {"W": "White", "B": "Black"}}}}),
         {"s.csv": "ID,WHEN,T,R,S,AGE\n1,2021-01-01,traffic,W,Y,30\n"})
     agency = load_agency(folder)
-    from transparency import registry
+    from transparency.core import registry
 
     spec = registry.dataset("stops")
     raw = pd.Series(["W", "B", "X", "w ", None, "X", "Q", "W"] * 4, dtype="str")
@@ -332,8 +334,8 @@ def test_a_notebook_of_a_rarer_record_is_on_the_reports_latest_quarter(small_sam
     dataset's own last record leaves the quarter's end uncovered."""
     from datetime import timedelta
 
-    from transparency.build import latest_period
-    from transparency.cache import cached
+    from transparency.building.build import latest_period
+    from transparency.tables.cache import cached
 
     report = latest_period(small_sample)
     own = cached(small_sample, "officer_involved_shootings").covered_until

@@ -272,7 +272,7 @@ def _pages(project) -> dict[str, Path]:
 @pytest.mark.parametrize("page", ["index", "report v2", "report v1", "section page", "review"])
 def test_page_in_a_real_browser(project, browser, page, width):
     if page == "review":
-        from transparency.review import review
+        from transparency.releasing.review import review
 
         review(project.agency, project.period, project.root, project.notebooks, say=lambda _: None)
     result = check_page(browser, _pages(project)[page], width)

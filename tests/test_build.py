@@ -19,11 +19,11 @@ import pandas as pd
 import pytest
 from conftest import REPO, keyed_agency, pdf_objects, poppler, sample_project
 
-from transparency import build as build_module
-from transparency.build import build, build_period
-from transparency.load import load_dataset
-from transparency.periods import parse_period
-from transparency.wording import reader_problems
+from transparency.building import build as build_module
+from transparency.building.build import build, build_period
+from transparency.core.periods import parse_period
+from transparency.reading.load import load_dataset
+from transparency.writing.wording import reader_problems
 
 PERIOD = "2026Q2"
 DATASETS = ["use_of_force", "complaints"]
@@ -205,7 +205,7 @@ def test_interrupted_build_leaves_the_previous_report(project, monkeypatch):
 
 
 def test_a_scaffolded_section_builds(project, tmp_path):
-    from transparency.scaffold import new_dataset_notebook
+    from transparency.building.scaffold import new_dataset_notebook
 
     notebooks = tmp_path / "notebooks"
     new_dataset_notebook("pursuits", notebooks)
@@ -254,8 +254,8 @@ def test_real_agencies_build(tmp_path, agency_name, dataset, period, metric):
 
 
 def test_at_a_glance_says_hidden_not_unavailable():
-    from transparency.build import _hidden_words
-    from transparency.metrics import Metrics
+    from transparency.building.build import _hidden_words
+    from transparency.figures.metrics import Metrics
 
     metrics = Metrics(values={"incidents": None, "incidents_prior": 12, "incidents_last_year": None},
                       suppressed={"incidents": "small count"})
@@ -267,7 +267,7 @@ def test_at_a_glance_says_hidden_not_unavailable():
 
 
 def test_a_cold_build_fails_and_finds_no_data_as_a_warm_one_would(tmp_path, monkeypatch):
-    from transparency.errors import TransparencyError
+    from transparency.core.errors import TransparencyError
 
     monkeypatch.setenv("TRANSPARENCY_CACHE_DIR", str(tmp_path / "cold-cache"))  # every cache entry is stale
     agency = keyed_agency(sample_project(tmp_path, through=PERIOD, years=2, scale=0.2))
@@ -294,9 +294,9 @@ def test_a_cold_build_fails_and_finds_no_data_as_a_warm_one_would(tmp_path, monk
 
 
 def test_the_raw_file_reader_also_remembers_identifying_values_for_the_scan(tmp_path, monkeypatch):
-    from transparency import privacy
-    from transparency.incremental import Keys
-    from transparency.keys import read_key
+    from transparency.core.incremental import Keys
+    from transparency.core.keys import read_key
+    from transparency.figures import privacy
 
     monkeypatch.setenv("TRANSPARENCY_CACHE_DIR", str(tmp_path / "cold-cache"))
     agency = keyed_agency(sample_project(tmp_path, through=PERIOD, years=2, scale=0.2))

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 from conftest import agency_config, keyed_agency
 
-from transparency import cache
-from transparency.config import load_agency
-from transparency.load import load_dataset
+from transparency.core.config import load_agency
+from transparency.reading.load import load_dataset
+from transparency.tables import cache
 
 UOF = {"incident_id": "ID", "occurred_at": "DATE", "force_type": "TYPE", "officer_id": "BADGE", "subject_injured": "INJ"}
 TEXT = "ID,DATE,TYPE,BADGE,INJ\n1,2021-01-05,Taser,11,Y\n2,2021-02-05,Hands,12,N\n3,2021-04-01,Hands,11,\n"
@@ -43,7 +43,7 @@ def test_cache_key_changes_with_inputs_and_config(make_agency):
 
 
 def test_two_processes_making_the_same_entry_leave_one_good_entry(make_agency):
-    from transparency.execute import Background
+    from transparency.building.execute import Background
 
     folder = make_agency(agency_config({"use_of_force": {"files": ["u.csv"], "columns": UOF}}), {"u.csv": TEXT})
     agency = keyed_agency(folder)

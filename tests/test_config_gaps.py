@@ -8,9 +8,9 @@ from __future__ import annotations
 import pytest
 from conftest import agency_config, keyed_agency
 
-from transparency.config import load_agency
-from transparency.errors import ConfigError
-from transparency.load import load_dataset
+from transparency.core.config import load_agency
+from transparency.core.errors import ConfigError
+from transparency.reading.load import load_dataset
 
 
 def load(folder, dataset):

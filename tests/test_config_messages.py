@@ -13,8 +13,8 @@ import pytest
 import yaml
 from conftest import agency_config
 
-from transparency.config import load_agency
-from transparency.errors import ConfigError, ConfigErrors
+from transparency.core.config import load_agency
+from transparency.core.errors import ConfigError, ConfigErrors
 
 UOF = {"incident_id": "ID", "occurred_at": "DATE", "force_type": "TYPE", "officer_id": "BADGE"}
 GOOD = "ID,DATE,TYPE,BADGE,NARRATIVE,OBJECTID\n1,2021-01-05,Taser,11,x,1\n2,2021-02-05,Hands,12,y,2\n"

@@ -21,12 +21,12 @@ import pandas as pd
 import pytest
 from conftest import agency_config, keyed_agency
 
-from transparency import disparity
-from transparency.config import DEFAULT_MISSING, load_agency
-from transparency.errors import ConfigError, DataError
-from transparency.keys import create_key
-from transparency.load import load_dataset
-from transparency.timeofday import time_known, time_known_column, unknown_times
+from transparency.core.config import DEFAULT_MISSING, load_agency
+from transparency.core.errors import ConfigError, DataError
+from transparency.core.keys import create_key
+from transparency.figures import disparity
+from transparency.reading.load import load_dataset
+from transparency.reading.timeofday import time_known, time_known_column, unknown_times
 
 FIXTURES = Path(__file__).parent / "fixtures" / "dates"
 MONTHS = {"january": 1, "february": 2, "march": 3, "april": 4, "apr": 4, "may": 5, "june": 6, "july": 7,
@@ -313,8 +313,8 @@ def test_the_darkness_test_leaves_out_stops_without_a_time_and_counts_them():
 
 
 def test_the_stops_section_says_how_many_stops_the_darkness_test_left_out(make_agency, tmp_path):
-    from transparency.section import Section
     from transparency.sections import stops
+    from transparency.sections.section import Section
 
     folder = agency_with(make_agency, {"stops": {
         "files": ["raw/traffic_stops_2025.csv"],
@@ -385,7 +385,7 @@ def test_rows_that_are_duplicates_only_without_row_id_are_warned_of_with_the_cou
     warnings = result.files[0].warnings
     assert len(warnings) == 1 and warnings[0].startswith("1 row(s) excluded as duplicates differ from the earlier row only in row_id (Report No)")
 
-    from transparency.validate import check_agency
+    from transparency.tables.validate import check_agency
 
     check = check_agency(keyed_agency(folder), cached=False)[0]
     assert any("only in row_id (Report No)" in w for w in check.warnings)
@@ -420,7 +420,7 @@ def test_a_row_id_checked_as_a_serial_is_not_warned_of(make_agency):
 
 
 def test_times_two_formats_read_differently_name_the_time_column_not_a_made_up_value(make_agency, monkeypatch):
-    import transparency.load as load_module
+    import transparency.reading.load as load_module
 
     monkeypatch.setattr(load_module, "TIME_CANDIDATES", ("%H.%M", "%M.%H"))  # both read 10.11, differently
     text = "ID,D,T,TYPE\n1,01/05/2015,10.11,Taser\n2,01/06/2015,10.12,Taser\n"
@@ -451,8 +451,8 @@ def test_a_column_name_with_inner_double_spaces_is_matched_exactly_and_a_near_mi
 
 
 def test_the_methodology_says_when_dates_are_known_to_the_month_only(make_agency):
-    from transparency import backmatter
-    from transparency.periods import parse_period
+    from transparency.core.periods import parse_period
+    from transparency.writing import backmatter
 
     month_only = {"files": ["raw/stops_2018.csv"],
                   "columns": {**PED_STOPS, "occurred_at": {"year": {"file_name": r"(\d{4})"}, "month": "Month"}}}

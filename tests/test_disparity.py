@@ -20,8 +20,8 @@ from astral import Observer
 from astral.sun import dusk, sunset
 from scipy.stats import chi2, chi2_contingency
 
-from transparency import disparity
-from transparency.suntimes import sun_minutes, with_sun
+from transparency.figures import disparity
+from transparency.figures.suntimes import sun_minutes, with_sun
 
 Z = 1.959964
 

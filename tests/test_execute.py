@@ -1,4 +1,4 @@
-"""Tests of transparency.execute: notebooks run in parallel with papermill, each within a limit.
+"""Tests of transparency.building.execute: notebooks run in parallel with papermill, each within a limit.
 
 One module-scoped run per engine (in-process and kernel) executes the four fixture notebooks (and
 one with a misspelt parameter) with two workers, a 3 s limit on the slow one, ``MPLBACKEND=Agg``
@@ -18,7 +18,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from transparency.execute import (
+from transparency.building.execute import (
     ENGINES,
     NotebookJob,
     NotebookResult,
@@ -245,7 +245,7 @@ def test_background_returns_the_value_or_the_error():
     import math
     import operator
 
-    from transparency.execute import Background, BackgroundError
+    from transparency.building.execute import Background, BackgroundError
 
     work = Background(math.factorial, 20)
     assert work.result() == math.factorial(20) and work.seconds >= 0
@@ -254,7 +254,7 @@ def test_background_returns_the_value_or_the_error():
 
 
 def test_background_can_be_cancelled():
-    from transparency.execute import Background, BackgroundError
+    from transparency.building.execute import Background, BackgroundError
 
     work = Background(time.sleep, 60)
     started = time.monotonic()
@@ -267,7 +267,7 @@ def test_background_can_be_cancelled():
 def test_a_forked_background_starts_from_this_process_unless_threads_run():
     import threading
 
-    from transparency.execute import Background
+    from transparency.building.execute import Background
 
     here = Background.forked(os.getppid)
     assert here.result() == os.getpid(), "forked from this process, not from the warm server"
@@ -291,7 +291,7 @@ def _frozen_objects() -> int:
 def test_forked_workers_do_not_collect_what_they_inherit():
     import gc
 
-    from transparency.execute import Background
+    from transparency.building.execute import Background
 
     assert gc.get_freeze_count() == 0
     assert Background.forked(_frozen_objects).result() > 0, "the child's collector leaves the parent's objects"
@@ -300,7 +300,7 @@ def test_forked_workers_do_not_collect_what_they_inherit():
 
 
 def test_deal_shares_out_the_largest_first_to_the_least_loaded():
-    from transparency.execute import deal
+    from transparency.core.processes import deal
 
     sizes = {"a": 5, "b": 4, "c": 3, "d": 3, "e": 1}
     # a (5) and b (4) start; c goes to b (7), d to a (8), e to b (8): both end at 8.

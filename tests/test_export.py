@@ -1,4 +1,4 @@
-"""The de-identified records published beside the report (`transparency export`, transparency/export.py).
+"""The de-identified records published beside the report (`transparency export`, transparency/building/export.py).
 
 What this guards: every row of the period is counted (published + withheld by reason); no published row's
 combination of race, sex, age group, district and month is shared by fewer than `min_count` people (counted
@@ -19,11 +19,11 @@ from conftest import agency_config, keyed_agency, sample_project
 from test_narrative import offline_textstat  # noqa: F401 - a fixture
 
 from transparency import cli
-from transparency.build import build_period
-from transparency.config import ExportPolicy, load_agency
-from transparency.errors import ConfigError
-from transparency.export import NOT_SHOWN, ExportError, deidentify, write_export
-from transparency.periods import parse_period
+from transparency.building.build import build_period
+from transparency.building.export import NOT_SHOWN, ExportError, deidentify, write_export
+from transparency.core.config import ExportPolicy, load_agency
+from transparency.core.errors import ConfigError
+from transparency.core.periods import parse_period
 
 PERIOD = "2026Q2"
 KEY = b"k" * 32
@@ -244,7 +244,7 @@ def test_the_methodology_links_the_records_in_plain_words(make_agency, offline_t
 
     import textstat
 
-    from transparency import backmatter
+    from transparency.writing import backmatter
 
     config = {"files": ["data.csv"], "columns": {"pursuit_id": "ID", "started_at": "DATE"}}
     without = load_agency(make_agency(agency_config({"pursuits": config}), {"data.csv": "ID,DATE\n"}))
@@ -265,7 +265,7 @@ def test_a_release_publishes_the_records_even_from_a_draft_without_them(tmp_path
 
     from test_release import build, new_project
 
-    from transparency.release import release
+    from transparency.releasing.release import release
 
     project = new_project(tmp_path_factory.mktemp("records-release"))
     assert [o.status for o in build(project)] == ["ok", "ok"], project.lines

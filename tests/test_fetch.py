@@ -1,4 +1,4 @@
-"""Fetching a dataset from an open-data portal (`transparency fetch`, transparency/fetch.py).
+"""Fetching a dataset from an open-data portal (`transparency fetch`, transparency/reading/fetch.py).
 
 What this guards: paging through Socrata, CKAN and ArcGIS as they document it, against a local server
 (tests/portal.py; no test reaches the internet); each extract a new raw file with a record (URL, time, rows,
@@ -20,12 +20,12 @@ from conftest import agency_config, keyed_agency, sample_project
 from portal import Fault, Portal, Table
 
 from transparency import cli
-from transparency.build import build_period
-from transparency.config import load_agency
-from transparency.errors import ConfigError
-from transparency.fetch import FetchError, SchemaChanged, fetch_dataset
-from transparency.load import load_dataset
-from transparency.periods import parse_period
+from transparency.building.build import build_period
+from transparency.core.config import load_agency
+from transparency.core.errors import ConfigError
+from transparency.core.periods import parse_period
+from transparency.reading.fetch import FetchError, SchemaChanged, fetch_dataset
+from transparency.reading.load import load_dataset
 
 COLUMNS = ["stop_id", "stop_date", "race"]
 ROWS = [{"stop_id": f"S{i:03d}", "stop_date": f"2026-0{1 + i % 6}-{1 + i % 28:02d}", "race": "W" if i % 3 else ""}
@@ -156,7 +156,7 @@ def test_ckan_and_arcgis_page_as_documented(make_agency, portal, kind, dataset):
 
 def test_fetch_command_and_its_errors(make_agency, portal, monkeypatch, capsys):
     agency = _agency(make_agency, portal)
-    monkeypatch.setattr("transparency.fetch.BACKOFF_SECONDS", 0.0)
+    monkeypatch.setattr("transparency.reading.fetch.BACKOFF_SECONDS", 0.0)
     assert cli.main(["fetch", "--agency", str(agency.folder)]) == 0
     assert "stops: 25 rows fetched (as the portal states)" in capsys.readouterr().out
     portal.tables.pop("abcd-1234")

@@ -1,4 +1,4 @@
-"""Tests for transparency.fmt: every output checked against text written out by hand."""
+"""Tests for transparency.core.fmt: every output checked against text written out by hand."""
 
 from __future__ import annotations
 
@@ -8,16 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from transparency.fmt import (
-    change_pct,
-    count,
-    join_words,
-    minutes,
-    number,
-    pct,
-    plural,
-    relative_change,
-)
+from transparency.core.fmt import change_pct, count, join_words, minutes, number, pct, plural, relative_change
 
 MISSING = [None, pd.NA, float("nan"), np.nan, pd.NaT, float("inf")]
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 import pytest
 from conftest import agency_config, keyed_agency
 
-from transparency import registry
-from transparency.backmatter import methodology
-from transparency.config import load_agency
-from transparency.errors import ConfigError
-from transparency.load import load_dataset
-from transparency.metrics import compute
-from transparency.periods import parse_period
+from transparency.core import registry
+from transparency.core.config import load_agency
+from transparency.core.errors import ConfigError
+from transparency.core.periods import parse_period
+from transparency.figures.metrics import compute
+from transparency.reading.load import load_dataset
+from transparency.writing.backmatter import methodology
 
 Q1 = parse_period("2021Q1")[0]
 
@@ -75,8 +75,8 @@ def test_complaint_grain_names_the_figures_for_complaints(make_agency):
 
 
 def test_complaint_grain_words_the_section_as_complaints(make_agency, monkeypatch):
-    from transparency.section import Section
     from transparency.sections import complaints
+    from transparency.sections.section import Section
 
     folder = complaints_agency(make_agency, "complaint")
     keyed_agency(folder)
@@ -105,8 +105,8 @@ def uof_agency(make_agency, grain: str | None):
 
 
 def test_incident_grain_counts_incidents_not_applications(make_agency):
-    from transparency.section import Section
     from transparency.sections import use_of_force
+    from transparency.sections.section import Section
 
     folder = uof_agency(make_agency, "incident")
     agency = keyed_agency(folder)

@@ -19,14 +19,14 @@ import pytest
 import yaml
 from conftest import agency_config, keyed_agency
 
-from transparency import wording
-from transparency.backmatter import GLOSSARY, glossary, glossary_definitions
-from transparency.build import build
-from transparency.config import load_agency
-from transparency.periods import parse_period
-from transparency.section import Section
+from transparency.building.build import build
+from transparency.core.config import load_agency
+from transparency.core.periods import parse_period
 from transparency.sections import complaints
 from transparency.sections import use_of_force as uof
+from transparency.sections.section import Section
+from transparency.writing import wording
+from transparency.writing.backmatter import GLOSSARY, glossary, glossary_definitions
 
 PERIOD = "2021Q1"
 Q1_START, Q1_END = date(2021, 1, 1), date(2021, 4, 1)

@@ -10,12 +10,13 @@ needed on one path only) are checked by the second test, which allows the one ci
 from __future__ import annotations
 
 import ast
+import importlib
 from pathlib import Path
 
 import pytest
 
 import transparency
-from transparency import load
+from transparency.reading import load
 
 PACKAGE = Path(transparency.__file__).parent
 
@@ -145,11 +146,11 @@ def _path_round(graph: dict[str, set[str]], group: list[str]) -> str:
 def test_the_graph_sees_the_imports_it_should():
     """The reader of imports finds what a glance at the source shows (so the tests below test something)."""
     graph = import_graph()
-    assert "transparency.reading.files" in graph["transparency.load"]
-    assert "transparency.reading" in graph["transparency.load"]  # `from . import reading`
-    assert "transparency.released" in graph["transparency.publish_index"]
-    assert "transparency.keys" not in graph["transparency.reading.values"]  # imported inside a function
-    assert "transparency.keys" in import_graph(lazy=True)["transparency.reading.values"]
+    assert "transparency.reading.files" in graph["transparency.reading.load"]
+    assert "transparency.reading" in graph["transparency.reading.load"]  # `from . import reading`
+    assert "transparency.releasing.released" in graph["transparency.releasing.publish_index"]
+    assert "transparency.core.keys" not in graph["transparency.reading.values"]  # imported inside a function
+    assert "transparency.core.keys" in import_graph(lazy=True)["transparency.reading.values"]
     assert "transparency.reading.values" not in graph["transparency.reading.columns"]  # under TYPE_CHECKING
     assert circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
@@ -163,8 +164,8 @@ def test_no_module_imports_in_a_circle():
 
 def test_no_new_circle_through_imports_inside_functions():
     """Lazy imports too: release and publish_index no longer import each other (the released tree is read
-    through transparency.released), and render no longer reaches up to pdfparts for the page-fitting rules
-    (the page is cut into parts by transparency.pagecut, below both)."""
+    through transparency.releasing.released), and render no longer reaches up to pdfparts for the page-fitting rules
+    (the page is cut into parts by transparency.rendering.pagecut, below both)."""
     graph = import_graph(lazy=True)
     found = circles(graph)
     assert not found, "modules importing each other, counting imports inside functions: " + "; ".join(
@@ -173,15 +174,20 @@ def test_no_new_circle_through_imports_inside_functions():
 
 #: The steps of transparency/reading in the order its __init__ lists them; a step imports only those before it.
 READING_STEPS = ["columns", "files", "dates", "values", "datefields", "rows", "extract", "related"]
+#: The reading stage's other modules: ``load`` runs the steps for a dataset; ``timeofday`` is below them; ``headers``
+#: and ``fetch`` read headers for ``validate`` and fetch files from portals.
+READING_AROUND = ["load", "timeofday", "headers", "fetch"]
 #: What the reading steps may import from the rest of the package: the layers below reading.
-BELOW_READING = {"transparency.config", "transparency.registry", "transparency.errors", "transparency.hashing",
-                 "transparency.keys", "transparency.textnorm", "transparency.timeofday"}
+BELOW_READING = {"transparency.core.config", "transparency.core.registry", "transparency.core.errors", "transparency.core.hashing",
+                 "transparency.core.keys", "transparency.core.textnorm", "transparency.reading.timeofday"}
 
 
 def test_the_reading_steps_import_only_the_steps_before_them_and_the_layers_below():
     graph = import_graph(lazy=True)
     steps = [f"transparency.reading.{name}" for name in READING_STEPS]
-    assert sorted(steps + ["transparency.reading"]) == sorted(m for m in graph if m.startswith("transparency.reading"))
+    around = [f"transparency.reading.{name}" for name in READING_AROUND]
+    assert sorted(steps + around + ["transparency.reading"]) == sorted(
+        m for m in graph if m.startswith("transparency.reading"))
     docstring = transparency.reading.__doc__
     assert [name for name in READING_STEPS if f"``{name}``" in docstring] == READING_STEPS
     assert sorted(READING_STEPS, key=lambda name: docstring.index(f"``{name}``")) == READING_STEPS
@@ -211,3 +217,44 @@ def test_a_name_load_did_not_share_is_set_on_load_alone(monkeypatch):
     monkeypatch.setattr(transparency.reading.dates, "_FAST_MIN", 7)  # now differs from load's
     monkeypatch.setattr(load, "_FAST_MIN", 9)
     assert transparency.reading.dates._FAST_MIN == 7 and load._FAST_MIN == 9
+
+
+#: The stage folders, from raw files to the release (the README's layout section draws them in this order).
+STAGES = ["core", "reading", "tables", "figures", "writing", "sections", "rendering", "building", "releasing"]
+#: Modules above every stage: the command line and what only it uses.
+ON_TOP = ("transparency.cli", "transparency.reference", "transparency.sample", "transparency.sample_agencies",
+          "transparency.assistant")
+
+
+def stage_of(module: str) -> int:
+    """A module's place in :data:`STAGES` (the package's ``__init__``, holding only the version, is below all)."""
+    if module == "transparency":
+        return -1
+    if module == ON_TOP[0] or any(module == top or module.startswith(top + ".") for top in ON_TOP):
+        return len(STAGES)
+    return STAGES.index(module.split(".")[1])
+
+
+def test_every_module_lives_in_a_stage_folder_or_on_top():
+    loose = [m for m in _modules() if m != "transparency" and m.split(".")[1] not in STAGES
+             and not any(m == top or m.startswith(top + ".") for top in ON_TOP)]
+    assert not loose, f"modules outside the stage folders: {loose}"
+    for stage in STAGES:
+        doc = importlib.import_module(f"transparency.{stage}").__doc__ or ""
+        assert "May import" in doc or "may import" in doc, f"transparency/{stage}/__init__.py does not say what it may import"
+
+
+def test_imports_point_down_the_stages():
+    """From the release down to the reading of raw files: a module imports its own stage and those before it,
+    never one after it (imports inside functions too)."""
+    graph = import_graph(lazy=True)
+    upward = sorted(f"{module} -> {target}" for module, targets in graph.items() for target in targets
+                    if stage_of(target) > stage_of(module))
+    assert not upward, "imports that point up the stages (" + " < ".join(STAGES) + "): " + "; ".join(upward)
+
+
+def test_the_stage_check_catches_an_upward_import():
+    assert stage_of("transparency.figures.suppress") < stage_of("transparency.building.build")
+    assert stage_of("transparency.cli") > stage_of("transparency.releasing.release")
+    assert stage_of("transparency.sections.stops") > stage_of("transparency.writing.charts")
+    assert stage_of("transparency") < stage_of("transparency.core.errors")

@@ -14,8 +14,8 @@ import sys
 import pytest
 from conftest import REPO, agency_config, keyed_agency, sample_project
 
-from transparency.build import build_period
-from transparency.incremental import (
+from transparency.building.build import build_period
+from transparency.core.incremental import (
     Keys,
     fresh_periods,
     longest_first,
@@ -23,7 +23,7 @@ from transparency.incremental import (
     remember_durations,
     remember_latest,
 )
-from transparency.periods import parse_period
+from transparency.core.periods import parse_period
 
 DATASETS = ["use_of_force", "complaints", "arrests"]
 PERIOD = "2026Q2"
@@ -92,8 +92,8 @@ def test_a_second_build_with_nothing_changed_does_nothing(project):
 
 def test_the_quick_check_imports_no_pandas(project):
     root, agency, notebooks = project
-    code = ("import sys; from pathlib import Path; from transparency.config import load_agency; "
-            "from transparency.incremental import fresh_periods; "
+    code = ("import sys; from pathlib import Path; from transparency.core.config import load_agency; "
+            "from transparency.core.incremental import fresh_periods; "
             f"fresh = fresh_periods(load_agency({str(agency.folder)!r}), {PERIOD!r}, Path({str(root)!r}), "
             f"{DATASETS!r}, ('html',), Path({str(notebooks)!r})); "
             "print(fresh, 'pandas' in sys.modules)")
@@ -166,7 +166,7 @@ def test_latest_is_remembered_for_the_current_inputs_only(project):
 
 
 def test_a_range_builds_each_quarter_with_its_pdf_while_the_next_runs(project):
-    from transparency.build import build
+    from transparency.building.build import build
 
     root, agency, notebooks = project
     lines: list[str] = []

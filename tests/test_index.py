@@ -19,9 +19,9 @@ import pytest
 import yaml
 from conftest import sample_project
 
-from transparency.config import load_agency
-from transparency.periods import parse_period
-from transparency.publish_index import catalog, next_due, released, write_index
+from transparency.core.config import load_agency
+from transparency.core.periods import parse_period
+from transparency.releasing.publish_index import catalog, next_due, released, write_index
 
 # The Project Open Data v1.1 patterns the catalogue's values must match (project-open-data.cio.gov/v1.1/schema).
 MEDIA_TYPE = re.compile(r"^[-\w]+/[-\w]+(\.[-\w]+)*([+][-\w]+)?$")

@@ -1,4 +1,4 @@
-"""Category values as readers see them (transparency/labels.py): sentence case with abbreviations kept, the
+"""Category values as readers see them (transparency/writing/labels.py): sentence case with abbreviations kept, the
 agency's own labels from agency.yml (validated, errors naming the key path), and the one function applied
 alike in a section's tables, the CSVs and the incident list."""
 
@@ -8,13 +8,13 @@ import pandas as pd
 import pytest
 from conftest import agency_config
 
-from transparency import analysis
-from transparency.config import load_agency
-from transparency.errors import ConfigError
-from transparency.keys import create_key
-from transparency.labels import category_label, labeller, sentence_case
-from transparency.section import Section
+from transparency.core.config import load_agency
+from transparency.core.errors import ConfigError
+from transparency.core.keys import create_key
 from transparency.sections import calls_for_service, officer_involved_shootings
+from transparency.sections.section import Section
+from transparency.writing import analysis
+from transparency.writing.labels import category_label, labeller, sentence_case
 
 
 @pytest.mark.parametrize("stored, shown", [

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from conftest import agency_config, keyed_agency
 
-from transparency.config import load_agency
-from transparency.errors import ConfigError, DataError
-from transparency.load import load_dataset
+from transparency.core.config import load_agency
+from transparency.core.errors import ConfigError, DataError
+from transparency.reading.load import load_dataset
 
 
 def load(folder, dataset):
@@ -552,7 +552,7 @@ def every_day_and_hour() -> list:
 
 @pytest.mark.parametrize("fmt", sorted(TRICKY))
 def test_arrow_reads_zero_padded_timestamps_as_pandas_does(fmt):
-    from transparency.load import _strptime_exact, _to_datetime_checked
+    from transparency.reading.load import _strptime_exact, _to_datetime_checked
 
     canonical = written(fmt, every_day_and_hour())
     values = pd.Series(canonical, dtype="string")
@@ -564,7 +564,7 @@ def test_arrow_reads_zero_padded_timestamps_as_pandas_does(fmt):
 
 @pytest.mark.parametrize("fmt", sorted(TRICKY))
 def test_tricky_values_get_pandas_answer(fmt):
-    from transparency.load import _strptime_exact, _to_datetime_checked
+    from transparency.reading.load import _strptime_exact, _to_datetime_checked
 
     tricky = TRICKY[fmt]
     assert as_values(_to_datetime_checked(pd.Series(tricky, dtype="string"), fmt)) == pandas_reads(tricky, fmt)
@@ -574,7 +574,7 @@ def test_tricky_values_get_pandas_answer(fmt):
 
 
 def test_every_two_digit_year_and_every_hour_on_a_twelve_hour_clock():
-    from transparency.load import _strptime_exact
+    from transparency.reading.load import _strptime_exact
 
     years = [f"07/04/{year:02d}" for year in range(100)]
     stamps, taken = _strptime_exact(pd.Series(years, dtype="string"), "%m/%d/%y")
@@ -587,7 +587,7 @@ def test_every_two_digit_year_and_every_hour_on_a_twelve_hour_clock():
 
 
 def test_formats_the_check_does_not_cover_are_left_to_pandas():
-    from transparency.load import _strptime_exact
+    from transparency.reading.load import _strptime_exact
 
     values = pd.Series(["2021-01-05 10:00:00.5", "January 05, 2021", "2021-01-05 10:00:00+0000"], dtype="string")
     for fmt in ("%Y-%m-%d %H:%M:%S.%f", "%B %d, %Y", "%Y-%m-%d %H:%M:%S%z", "%H:%M", "%I:%M %d/%m/%Y", "%m/%Y"):
@@ -623,7 +623,7 @@ def test_long_timestamp_column_mixing_padded_and_tricky_values_reads_as_pandas(m
     ("tabs.tsv", b"ID\t NAME \tCODE\n1\tAnn\tA\n"),
 ])
 def test_columns_read_alone_are_those_of_the_whole_file(tmp_path, name, content):
-    from transparency.load import read_raw
+    from transparency.reading.load import read_raw
 
     path = tmp_path / name
     path.write_bytes(content)
@@ -638,7 +638,7 @@ def test_columns_read_alone_are_those_of_the_whole_file(tmp_path, name, content)
 
 
 def test_columns_read_alone_from_a_workbook_and_errors_unchanged(tmp_path):
-    from transparency.load import read_raw
+    from transparency.reading.load import read_raw
 
     book = tmp_path / "t.xlsx"
     pd.DataFrame({"Badge #": [11, 22], "Done": ["2021-02-03", ""], "Hrs": [8, 4.5]}).to_excel(book, index=False)
@@ -668,7 +668,7 @@ _ODD_DATETIMES = [
 @pytest.mark.parametrize("candidates", ["DATETIME_CANDIDATES", "TIME_CANDIDATES"])
 def test_a_format_reads_only_texts_with_its_marks(candidates):
     """What lets infer_formats skip most candidates: a text any format reads has that format's marks."""
-    from transparency import load
+    from transparency.reading import load
 
     values = pd.Series(_ODD_DATETIMES)
     read_somewhere = pd.Series(False, index=values.index)
@@ -681,7 +681,7 @@ def test_a_format_reads_only_texts_with_its_marks(candidates):
 
 
 def test_infer_formats_tries_only_formats_with_the_values_marks(monkeypatch):
-    from transparency import load
+    from transparency.reading import load
 
     tried = []
     real = load._try

@@ -13,7 +13,7 @@ import yaml
 from transparency import cli
 from transparency.sample import generate
 from transparency.sample_agencies import CORE, write_agency
-from transparency.validate import check_agency
+from transparency.tables.validate import check_agency
 
 THROUGH = "2026Q3"
 
@@ -33,8 +33,8 @@ def test_sample_without_agency_is_byte_identical(tmp_path):
 
 
 def test_generated_agencies_differ_by_seed_and_scale_and_repeat_exactly(tmp_path):
-    from transparency.config import load_agency
-    from transparency.keys import create_key
+    from transparency.core.config import load_agency
+    from transparency.core.keys import create_key
 
     profiles = {}
     for slug, seed, scale in (("oak-a", 1, 0.05), ("oak-b", 5, 0.2), ("oak-c", 11, 0.1)):
@@ -99,7 +99,7 @@ DATASETS = "arrests,calls_for_service"
 def state(tmp_path, monkeypatch):
     """Three generated agencies under tmp_path/data (towns a, b, c), the project root there."""
     monkeypatch.setenv("TRANSPARENCY_ROOT", str(tmp_path))
-    from transparency.keys import create_key
+    from transparency.core.keys import create_key
 
     for slug, seed in (("town-a", 1), ("town-b", 2), ("town-c", 3)):
         write_agency(tmp_path, slug, seed, 0.3, through=THROUGH, years=2)

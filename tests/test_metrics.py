@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from transparency.metrics import compute
-from transparency.periods import parse_period
+from transparency.core.periods import parse_period
+from transparency.figures.metrics import compute
 
 Q3 = parse_period("2025Q3")[0]
 
@@ -141,7 +141,7 @@ def test_shootings_people_and_pursuit_harm_counts():
 def test_covered_until_is_the_last_event_or_the_end_of_the_last_span():
     from datetime import date
 
-    from transparency.metrics import covered_until
+    from transparency.tables.cache import covered_until
 
     events = pd.DataFrame({"surveyed_at": pd.to_datetime(["2021-06-01", "2021-07-01", None])})
     assert covered_until(events, "community_surveys") == date(2021, 7, 1)

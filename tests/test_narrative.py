@@ -1,4 +1,4 @@
-"""Tests for transparency.narrative: exact sentences, hidden counts, neutral wording, reading level."""
+"""Tests for transparency.writing.narrative: exact sentences, hidden counts, neutral wording, reading level."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import textstat
 from hypothesis import given
 from hypothesis import strategies as st
 
-from transparency.narrative import describe_change, describe_median, describe_share
+from transparency.writing.narrative import describe_change, describe_median, describe_share
 
 UOF = "use-of-force incidents"
 

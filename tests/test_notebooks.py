@@ -10,9 +10,9 @@ import papermill
 import pytest
 from conftest import REPO
 
-from transparency import registry
-from transparency.errors import UsageError
-from transparency.scaffold import new_dataset_notebook
+from transparency.building.scaffold import new_dataset_notebook
+from transparency.core import registry
+from transparency.core.errors import UsageError
 
 NOTEBOOKS = sorted(p for p in (REPO / "notebooks").glob("*.ipynb"))
 PARAMETER_LINE = re.compile(r'^(\w+): (str|int|float|bool) = ("[^"]*"|[\w.]+)  # \S.*$')

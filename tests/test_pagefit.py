@@ -1,4 +1,4 @@
-"""No nearly empty page at a section's end (transparency.pagefit), in the PDF drawn whole and in parts.
+"""No nearly empty page at a section's end (transparency.rendering.pagefit), in the PDF drawn whole and in parts.
 
 What this guards: a dataset section whose last lines spill alone onto a new page is drawn again a
 little tighter (narrower charts first) when that saves the page, and otherwise lets the next
@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from conftest import poppler
 
-from transparency import pagefit, render
-from transparency.pdflayout import layout_problems, read_layout
-from transparency.pdfparts import start_pdf
+from transparency.rendering import pagefit, render
+from transparency.rendering.pdflayout import layout_problems, read_layout
+from transparency.rendering.pdfparts import start_pdf
 
 TITLE = "Page fit test"
 

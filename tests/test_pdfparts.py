@@ -1,4 +1,4 @@
-"""Tests of transparency.pdfparts: the report PDF drawn in parts, in parallel, against html_to_pdf's.
+"""Tests of transparency.rendering.pdfparts: the report PDF drawn in parts, in parallel, against html_to_pdf's.
 
 What this guards: a real report (the sample agency, generated small, four sections built; one
 table made very wide so that it gets a landscape page) drawn in parts is the file
@@ -22,11 +22,11 @@ import pikepdf
 import pytest
 from conftest import keyed_agency, poppler, sample_project
 
-from transparency import render
-from transparency.build import build
-from transparency.execute import BackgroundError
-from transparency.pdfparts import PartsError, check_css, split_report, start_pdf
-from transparency.periods import parse_period
+from transparency.building.build import build
+from transparency.building.execute import BackgroundError
+from transparency.core.periods import parse_period
+from transparency.rendering import render
+from transparency.rendering.pdfparts import PartsError, check_css, split_report, start_pdf
 
 PERIOD = "2026Q2"
 DATASETS = ["use_of_force", "complaints", "stops", "pursuits"]
@@ -411,7 +411,7 @@ def test_kept_parts_give_the_same_file_and_only_changed_parts_are_drawn(tmp_path
     store = tmp_path / "parts"
     first = start_pdf(tiny_report(), tmp_path / "first.pdf", TITLE, workers=2, store=store).result()
     kept = {p.name: p.stat().st_mtime_ns for p in store.glob("*.pickle")}
-    # The section's one page is nearly empty, so the back matter flows after it (transparency.pagefit):
+    # The section's one page is nearly empty, so the back matter flows after it (transparency.rendering.pagefit):
     # the two are drawn alone, then together.
     assert len(kept) == 5, "the section, the back matter, the two together, the front matter, the furniture"
     again = start_pdf(tiny_report(), tmp_path / "again.pdf", TITLE, workers=2, store=store).result()

@@ -1,4 +1,4 @@
-"""Tests for transparency.periods: parsing, arithmetic, words and row membership, checked by hand."""
+"""Tests for transparency.core.periods: parsing, arithmetic, words and row membership, checked by hand."""
 
 from __future__ import annotations
 
@@ -9,14 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from transparency.errors import UsageError
-from transparency.periods import (
-    Period,
-    last_complete_quarter,
-    parse_period,
-    quarter_of,
-    trailing_quarters,
-)
+from transparency.core.errors import UsageError
+from transparency.core.periods import Period, last_complete_quarter, parse_period, quarter_of, trailing_quarters
 
 
 def one(text, fiscal_year_start=1):
@@ -413,12 +407,12 @@ def test_quarter_of_contains_the_day(day):
 ])
 def test_latest_quarter_is_the_last_one_the_data_covers_whole(first, last, expected):
     """Built on 2026-11-25: a quarter counts when the data reaches within three days of each end; 2026Q4 is under way."""
-    from transparency.periods import latest_quarter
+    from transparency.core.periods import latest_quarter
 
     assert latest_quarter((first, last), date(2026, 11, 25)).code == expected
 
 
 def test_latest_quarter_without_data_is_the_last_that_has_ended():
-    from transparency.periods import latest_quarter
+    from transparency.core.periods import latest_quarter
 
     assert latest_quarter(None, date(2026, 11, 25)).code == "2026Q3"

@@ -1,4 +1,4 @@
-"""The printed report's layout, read back from the PDF (transparency.pdflayout), and its table headers.
+"""The printed report's layout, read back from the PDF (transparency.rendering.pdflayout), and its table headers.
 
 What this guards: a resident reading the printed report never meets a nearly empty page (except
 where a section must start a new page, and at the end), a heading, caption or glossary term alone at
@@ -20,9 +20,10 @@ import pikepdf
 import pytest
 from conftest import keyed_agency, needs_real
 
-from transparency import render
-from transparency.build import build_period, latest_period
-from transparency.pdflayout import (
+from transparency.building.build import build_period, latest_period
+from transparency.core.periods import parse_period
+from transparency.rendering import render
+from transparency.rendering.pdflayout import (
     Block,
     PageLayout,
     ReportLayout,
@@ -31,7 +32,6 @@ from transparency.pdflayout import (
     new_page_anchors,
     read_layout,
 )
-from transparency.periods import parse_period
 
 PERIOD = "2026Q3"
 AGENCIES = Path(__file__).resolve().parent / "agencies"

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from conftest import REPO, SHARED_REAL, agency_config, keyed_agency, sample_project
 
-from transparency.build import build_period
-from transparency.config import load_agency
-from transparency.periods import parse_period
-from transparency.privacy import collect_values, identifying_columns, mask, scan
+from transparency.building.build import build_period
+from transparency.core.config import load_agency
+from transparency.core.periods import parse_period
+from transparency.figures.privacy import collect_values, identifying_columns, mask, scan
 
 CANARY_NAME = "Zebulon Quillfeather"
 CANARY_NARRATIVE = "canary narrative xq7 walked past the bakery"
@@ -90,7 +90,7 @@ def test_a_leak_fails_the_build_and_publishes_nothing(planted, tmp_path):
     """A notebook that shows a canary (an analyst's mistake) makes the build fail, leaving no report."""
     import json
 
-    from transparency.build import PrivacyError
+    from transparency.building.build import PrivacyError
 
     _, agency = planted
     notebooks = tmp_path / "notebooks"
@@ -125,9 +125,9 @@ def test_a_column_mapped_to_a_published_field_is_not_searched(make_agency):
 
 
 def test_remembered_values_are_keyed_hashes_never_the_values(planted, tmp_path):
-    from transparency.incremental import Keys, build_store
-    from transparency.keys import read_key
-    from transparency.privacy import collect_needles
+    from transparency.core.incremental import Keys, build_store
+    from transparency.core.keys import read_key
+    from transparency.figures.privacy import collect_needles
 
     _, agency = planted
     key = read_key(agency.slug)
@@ -159,7 +159,7 @@ def test_values_are_found_at_word_boundaries_only(tmp_path):
 def test_values_are_the_same_when_only_identifying_columns_are_read(planted, monkeypatch):
     """The scan reads only the identifying columns of each file; what it collects is what a reading of
     the whole file gives."""
-    import transparency.privacy as privacy
+    import transparency.figures.privacy as privacy
 
     _, agency = planted
     datasets = list(agency.dataset_names)

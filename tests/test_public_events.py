@@ -19,11 +19,11 @@ import pytest
 from conftest import agency_config, keyed_agency
 from test_section_accountability import open_section
 
-from transparency.build import _hidden_words, build
-from transparency.config import load_agency
-from transparency.errors import ConfigError
-from transparency.metrics import compute
-from transparency.periods import parse_period
+from transparency.building.build import _hidden_words, build
+from transparency.core.config import load_agency
+from transparency.core.errors import ConfigError
+from transparency.core.periods import parse_period
+from transparency.figures.metrics import compute
 from transparency.sections import officer_involved_shootings as ois
 
 OIS = {

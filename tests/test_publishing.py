@@ -1,4 +1,4 @@
-"""Publishing settings (agency.yml ``publishing``, transparency/publishing.py): the public address and contact,
+"""Publishing settings (agency.yml ``publishing``, transparency/rendering/publishing.py): the public address and contact,
 validated, overridden by TRANSPARENCY_PUBLIC_URL / TRANSPARENCY_CONTACT_EMAIL; the PDF's links to CSV tables
 made absolute under the released version's address; the logo, only from inside the agency's folder, on the
 cover; and the catalogue and "about" page reading the same settings."""
@@ -10,13 +10,13 @@ import os
 import pytest
 from conftest import agency_config
 
-from transparency import publishing
-from transparency.backmatter import about
-from transparency.config import load_agency
-from transparency.errors import ConfigError
-from transparency.periods import parse_period
-from transparency.publish_index import catalog
-from transparency.render import assemble_report
+from transparency.core.config import load_agency
+from transparency.core.errors import ConfigError
+from transparency.core.periods import parse_period
+from transparency.releasing.publish_index import catalog
+from transparency.rendering import publishing
+from transparency.rendering.render import assemble_report
+from transparency.writing.backmatter import about
 
 CALLS = {"calls_for_service": {"files": ["data.csv"], "columns": {"call_id": "ID", "received_at": "DATE"}}}
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"

@@ -23,9 +23,9 @@ import pandas as pd
 import pytest
 from conftest import SHARED_REAL, agency_config, keyed_agency, needs_real
 
-from transparency.config import load_agency
-from transparency.keys import read_key
-from transparency.load import LoadResult, load_dataset
+from transparency.core.config import load_agency
+from transparency.core.keys import read_key
+from transparency.reading.load import LoadResult, load_dataset
 
 AGENCIES = Path(__file__).resolve().parent / "agencies"
 MISSING = {"", "NULL"}
@@ -401,7 +401,7 @@ def test_decc_latest_is_the_quarter_its_fourteen_weeks_cover_most(tmp_path, monk
     is the quarter most of their days are in, worked out here from the raw files."""
     from datetime import date
 
-    from transparency.build import latest_period
+    from transparency.building.build import latest_period
 
     monkeypatch.setenv("TRANSPARENCY_CACHE_DIR", str(tmp_path / "cache"))
     r = raw_all(DECC, WEEKS)
@@ -509,7 +509,7 @@ def test_chicago_latest_is_the_last_quarter_its_scores_cover_to_the_end(tmp_path
     date falls in (2021-07-01: July, one month of 2021Q3)."""
     from datetime import date, timedelta
 
-    from transparency.build import latest_period
+    from transparency.building.build import latest_period
 
     monkeypatch.setenv("TRANSPARENCY_CACHE_DIR", str(tmp_path / "cache"))
     agency = keyed_agency(AGENCIES / "chicago")
@@ -521,7 +521,7 @@ def test_chicago_latest_is_the_last_quarter_its_scores_cover_to_the_end(tmp_path
     period = latest_period(agency)
     assert period.end - timedelta(days=1) == expected
     assert (last_start, last_end, period.code) == (date(2021, 7, 1), date(2021, 7, 31), "2021Q2")
-    from transparency.section import Section
+    from transparency.sections.section import Section
 
     for partial in ({}, {"columns": ["surveyed_at", "measure"]}):  # a notebook's "latest" is the same quarter
         section = Section("community_surveys", agency=str(agency.folder), output_dir=str(tmp_path / "out"), **partial)

@@ -17,9 +17,9 @@ import pandas as pd
 import pytest
 from conftest import SHARED_REAL, keyed_agency, needs_real
 
-from transparency.build import build_period
-from transparency.labels import category_label
-from transparency.periods import parse_period
+from transparency.building.build import build_period
+from transparency.core.periods import parse_period
+from transparency.writing.labels import category_label
 
 AGENCIES = Path(__file__).resolve().parent / "agencies"
 IMPD_OIS, IMPD_C, LMPD, USAT = "ois_indianapolis", "complaints_indianapolis", "assaults_on_officers_louisville", "pursuits_fatal_usatoday"

@@ -18,8 +18,8 @@ import pandas as pd
 import pytest
 from conftest import SHARED_REAL, keyed_agency, needs_real
 
-from transparency.build import build_period
-from transparency.periods import parse_period
+from transparency.building.build import build_period
+from transparency.core.periods import parse_period
 
 CHI = "community_survey_chicago_sentiment"
 AGENCY = Path(__file__).resolve().parent / "agencies" / "chicago"

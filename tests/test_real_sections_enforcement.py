@@ -17,9 +17,9 @@ import pandas as pd
 import pytest
 from conftest import REPO, SHARED_REAL, keyed_agency, needs_real
 
-from transparency.build import build_period
-from transparency.labels import category_label
-from transparency.periods import parse_period
+from transparency.building.build import build_period
+from transparency.core.periods import parse_period
+from transparency.writing.labels import category_label
 
 SEATTLE, NYPD, DECC = "ped_stops_seattle_terry", "citations_nypd_summons", "calls_911_decc"
 _BUILDS: dict[tuple[str, str], Path] = {}

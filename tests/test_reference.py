@@ -1,6 +1,6 @@
 """docs/reference.md is generated from the registry and kept in step: a test fails when datasets.yml (its
 datasets, fields, grains, meanings, figure descriptions) changes without the file, and when
-transparency/metrics.py computes a figure the reference does not describe (or describes with another
+transparency/figures/metrics.py computes a figure the reference does not describe (or describes with another
 suppression basis)."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import sys
 import pandas as pd
 import pytest
 
-from transparency import registry
-from transparency.metrics import FUNCTIONS, at_grain
-from transparency.periods import parse_period
+from transparency.core import registry
+from transparency.core.periods import parse_period
+from transparency.figures.metrics import FUNCTIONS, at_grain
 from transparency.reference import REFERENCE, TYPE_WORDS, render
 
 Q1 = parse_period("2021Q1")[0]

@@ -30,12 +30,12 @@ import pytest
 from conftest import REPO, keyed_agency, poppler, sample_project
 
 from transparency import cli
-from transparency.build import RELEASED, build_period
-from transparency.errors import TransparencyError
-from transparency.periods import parse_period
-from transparency.publish_index import write_index
-from transparency.release import ReleaseRefused, check_build, release, verify
-from transparency.review import review
+from transparency.building.build import RELEASED, build_period
+from transparency.core.errors import TransparencyError
+from transparency.core.periods import parse_period
+from transparency.releasing.publish_index import write_index
+from transparency.releasing.release import ReleaseRefused, check_build, release, verify
+from transparency.releasing.review import review
 
 PERIOD = "2026Q2"
 DATASETS = ["use_of_force", "complaints"]
@@ -265,7 +265,7 @@ def test_cli_refusals_exit_1_and_usage_errors_exit_2(unreleased, monkeypatch, ca
 
 
 def test_who_releases_comes_from_by_or_the_login_name(monkeypatch):
-    from transparency.release import who_releases
+    from transparency.releasing.release import who_releases
 
     assert who_releases("  A. Chief ") == "A. Chief"
     monkeypatch.setenv("LOGNAME", "records-officer")
@@ -343,7 +343,7 @@ def test_no_command_overwrites_a_released_file(chief, capsys):
 
 def test_release_never_writes_into_an_existing_version(chief, monkeypatch):
     """Even if version numbering went wrong, an existing version folder is refused, not written into."""
-    import transparency.release as release_module
+    import transparency.releasing.release as release_module
 
     before = digest(chief.v2.folder)
     monkeypatch.setattr(release_module, "release_problems",
@@ -420,9 +420,9 @@ def test_verify_rebuild_names_a_changed_input_and_says_a_correction_is_due(chief
 def _start_build(project, root: Path, cache: Path, env_extra: dict) -> subprocess.Popen:
     code = (
         "import sys; from pathlib import Path\n"
-        "from transparency.build import build_period\n"
-        "from transparency.config import load_agency\n"
-        "from transparency.periods import parse_period\n"
+        "from transparency.building.build import build_period\n"
+        "from transparency.core.config import load_agency\n"
+        "from transparency.core.periods import parse_period\n"
         "agency = load_agency(Path(sys.argv[1]))\n"
         "outs = build_period(agency, parse_period(sys.argv[2])[0], Path(sys.argv[3]), None, 2, ('html', 'pdf'),"
         " lambda _: None, Path(sys.argv[4]))\n"
@@ -465,7 +465,7 @@ def test_builds_are_deterministic_across_time_zones_locales_and_cold_caches(unre
 
 def test_a_release_killed_half_way_leaves_nothing_that_counts(chief):
     """A staging folder left by a killed release is never taken for a version, and the next release removes it."""
-    from transparency.release import _remove_abandoned, versions
+    from transparency.releasing.release import _remove_abandoned, versions
 
     base = chief.reports / RELEASED / PERIOD
     abandoned = base / ".v3-staging-999999999-abcd1234"

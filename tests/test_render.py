@@ -1,4 +1,4 @@
-"""Tests of transparency.render and transparency.charts: what a reader of the HTML and PDF sees.
+"""Tests of transparency.rendering.render and transparency.writing.charts: what a reader of the HTML and PDF sees.
 
 A module-scoped fixture executes the sample and noisy fixture notebooks once (about 3 s); the
 PDF tests render a draft and a released report (about 2 s each). PDFs are checked with poppler's
@@ -19,8 +19,9 @@ import pandas as pd
 import pytest
 from conftest import pdf_objects, poppler
 
-from transparency import charts, render
-from transparency.execute import NotebookJob, run_notebooks
+from transparency.building.execute import NotebookJob, run_notebooks
+from transparency.rendering import render
+from transparency.writing import charts
 
 FIXTURES = Path(__file__).parent / "fixtures" / "notebooks"
 SAMPLE_ALT = "Bar chart of stops by district in 2025Q2: North 1,310, South 1,204, East 480."
@@ -410,7 +411,7 @@ if sys.argv[1] == "fail-once":
                 sys.meta_path.remove(self)
                 raise OSError("cannot load library 'gobject-2.0-0'")
     sys.meta_path.insert(0, FailOnce())
-from transparency.render import import_weasyprint
+from transparency.rendering.render import import_weasyprint
 import_weasyprint()
 import weasyprint
 pdf = weasyprint.HTML(string="<p>Hello</p>").write_pdf()

@@ -15,9 +15,9 @@ import json
 import pytest
 from test_release import build, drop_one_incident, new_project
 
-from transparency.periods import parse_period
-from transparency.release import release
-from transparency.review import _unusual_changes, make_review, review, review_text
+from transparency.core.periods import parse_period
+from transparency.releasing.release import release
+from transparency.releasing.review import _unusual_changes, make_review, review, review_text
 
 
 def run(project) -> tuple[int, str]:

@@ -15,9 +15,10 @@ import re
 import pandas as pd
 import pytest
 
-from transparency import analysis, charts, fmt
-from transparency.section import write_csv
+from transparency.core import fmt
 from transparency.sections import stops
+from transparency.sections.section import write_csv
+from transparency.writing import analysis, charts
 
 
 def svg_texts(fig) -> list[str]:

@@ -15,7 +15,7 @@ import re
 
 import pytest
 
-from transparency.audit import ITEM, LISTING, audit_charts, tables_and_charts
+from transparency.figures.audit import ITEM, LISTING, audit_charts, tables_and_charts
 
 
 @pytest.fixture(scope="module")

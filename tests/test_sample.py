@@ -457,7 +457,8 @@ EVENT_EXCLUSIONS = {
 @pytest.mark.parametrize("dataset", sample.DATASETS)
 def test_sample_loads_through_agency_yml(generated, dataset):
     """Every dataset maps with the committed agency.yml; rows reconcile; defects show as exclusions."""
-    from transparency import config, load
+    from transparency.core import config
+    from transparency.reading import load
 
     folder, summary, manifest, _ = generated
     agency = config.load_agency(folder)

@@ -11,11 +11,11 @@ import pandas as pd
 import pytest
 from conftest import agency_config
 
-from transparency.config import load_agency
-from transparency.keys import create_key
-from transparency.periods import parse_period
-from transparency.section import Section
+from transparency.core.config import load_agency
+from transparency.core.keys import create_key
+from transparency.core.periods import parse_period
 from transparency.sections import _common
+from transparency.sections.section import Section
 
 
 def quarter(code: str):

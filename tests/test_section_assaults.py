@@ -11,9 +11,9 @@ import textstat
 from test_narrative import offline_textstat  # noqa: F401 - a fixture
 from test_section_accountability import open_section
 
-from transparency import charts
+from transparency.figures.stats import poisson_change
 from transparency.sections import assaults_on_officers as aoo
-from transparency.stats import poisson_change
+from transparency.writing import charts
 
 ASSAULTS = {
     "files": ["data.csv"], "row_id": "OBJ", "datetime_format": "%Y-%m-%d",

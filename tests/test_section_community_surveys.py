@@ -10,10 +10,10 @@ import textstat
 from conftest import agency_config
 from test_narrative import offline_textstat  # noqa: F401 - a fixture
 
-from transparency.config import load_agency
-from transparency.keys import create_key
-from transparency.section import Section
+from transparency.core.config import load_agency
+from transparency.core.keys import create_key
 from transparency.sections import community_surveys as cs
+from transparency.sections.section import Section
 
 QUESTION = "I have confidence in the police"
 

@@ -17,12 +17,12 @@ from test_narrative import offline_textstat  # noqa: F401 - a fixture
 from test_section_accountability import open_section
 from test_stats import fisher_by_hand
 
-from transparency import charts
-from transparency.config import load_agency
-from transparency.keys import create_key
-from transparency.section import Section
+from transparency.core.config import load_agency
+from transparency.core.keys import create_key
+from transparency.figures.stats import poisson_change
 from transparency.sections import complaints
-from transparency.stats import poisson_change
+from transparency.sections.section import Section
+from transparency.writing import charts
 
 COMPLAINTS = {
     "files": ["data.csv"], "datetime_format": "%Y-%m-%d",

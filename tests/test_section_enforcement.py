@@ -20,10 +20,10 @@ from conftest import REPO, agency_config, keyed_agency, sample_project
 from scipy.stats import chi2_contingency
 from test_narrative import LOADED_WORDS, offline_textstat  # noqa: F401  (a fixture)
 
-from transparency.config import load_agency
-from transparency.keys import create_key
-from transparency.section import Section
+from transparency.core.config import load_agency
+from transparency.core.keys import create_key
 from transparency.sections import arrests, calls_for_service, citations, stops
+from transparency.sections.section import Section
 
 POPULATION = {"source": "Test census", "total": 100000,
               "by_race": {"White": 50000, "Black": 30000, "Hispanic": 15000, "Asian": 5000}}
@@ -329,8 +329,8 @@ DATASETS = ["stops", "citations", "arrests", "calls_for_service"]
 
 @pytest.fixture(scope="module")
 def sample_build(tmp_path_factory):
-    from transparency.build import build_period
-    from transparency.periods import parse_period
+    from transparency.building.build import build_period
+    from transparency.core.periods import parse_period
 
     root = tmp_path_factory.mktemp("enforcement")
     folder = sample_project(root, through="2026Q2", years=2, scale=0.3)

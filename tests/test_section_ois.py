@@ -14,9 +14,9 @@ import textstat
 from test_narrative import offline_textstat  # noqa: F401 - a fixture
 from test_section_accountability import open_section
 
-from transparency import charts
+from transparency.figures.stats import poisson_change
 from transparency.sections import officer_involved_shootings as ois
-from transparency.stats import poisson_change
+from transparency.writing import charts
 
 OIS = {
     "files": ["data.csv"], "datetime_format": "%Y-%m-%d",

@@ -15,9 +15,9 @@ from test_narrative import offline_textstat  # noqa: F401 - a fixture
 from test_section_accountability import open_section
 from test_stats import fisher_by_hand
 
-from transparency import charts
+from transparency.figures.stats import poisson_change
 from transparency.sections import pursuits
-from transparency.stats import poisson_change
+from transparency.writing import charts
 
 PURSUITS = {
     "files": ["data.csv"], "datetime_format": "%Y-%m-%d",

@@ -9,11 +9,11 @@ import textstat
 from conftest import agency_config
 from test_narrative import offline_textstat  # noqa: F401 - a fixture
 
-from transparency.config import load_agency
-from transparency.keys import create_key
-from transparency.periods import parse_period
-from transparency.section import Section
+from transparency.core.config import load_agency
+from transparency.core.keys import create_key
+from transparency.core.periods import parse_period
 from transparency.sections import training
+from transparency.sections.section import Section
 
 TRAINING = {
     "files": ["training.csv"],

@@ -13,11 +13,11 @@ import textstat
 from conftest import agency_config
 from test_narrative import offline_textstat  # noqa: F401 - a fixture
 
-from transparency import charts
-from transparency.config import load_agency
-from transparency.keys import create_key
-from transparency.section import Section
+from transparency.core.config import load_agency
+from transparency.core.keys import create_key
 from transparency.sections import use_of_force as uof
+from transparency.sections.section import Section
+from transparency.writing import charts
 
 UOF = {"files": ["uof.csv"], "datetime_format": "%Y-%m-%d",
        "columns": {"incident_id": "INC", "occurred_at": "DATE", "force_type": "TYPE", "officer_id": "OFF", "subject_hospitalized": "HOSP"}}

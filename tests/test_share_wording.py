@@ -13,7 +13,7 @@ import textstat
 from test_narrative import offline_textstat  # noqa: F401 - a fixture
 from test_section_accountability import open_section
 
-from transparency import disparity
+from transparency.figures import disparity
 from transparency.sections import stops
 from transparency.sections import use_of_force as uof
 

@@ -7,7 +7,7 @@ from math import comb
 
 import pytest
 
-from transparency.stats import binomial_two_sided_p, poisson_change, proportion_change, wilson_interval
+from transparency.figures.stats import binomial_two_sided_p, poisson_change, proportion_change, wilson_interval
 
 
 def exact_two_sided(k: int, n: int) -> float:
@@ -103,7 +103,7 @@ def test_two_proportion_test_and_newcombe_interval_equal_statsmodels(x1, n1, x2,
 
     from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 
-    from transparency.stats import newcombe_interval, two_proportion_p
+    from transparency.figures.stats import newcombe_interval, two_proportion_p
 
     pooled = (x1 + x2) / (n1 + n2)
     with warnings.catch_warnings():
@@ -119,7 +119,7 @@ def test_logistic_regression_equals_statsmodels_logit():
     import pandas as pd
     from statsmodels.discrete.discrete_model import Logit
 
-    from transparency.stats import logistic_regression
+    from transparency.figures.stats import logistic_regression
 
     rng = np.random.default_rng(7)
     n = 2000
@@ -140,7 +140,7 @@ def test_logistic_regression_refuses_an_outcome_a_term_predicts_perfectly():
     import numpy as np
     import pandas as pd
 
-    from transparency.stats import logistic_regression
+    from transparency.figures.stats import logistic_regression
 
     x = np.linspace(-1, 1, 50)
     design = pd.DataFrame({"Intercept": 1.0, "x": x})

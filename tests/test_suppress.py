@@ -1,4 +1,4 @@
-"""Tests for transparency.suppress: small counts hidden, nothing recoverable from totals, all logged."""
+"""Tests for transparency.figures.suppress: small counts hidden, nothing recoverable from totals, all logged."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from transparency.suppress import (
+from transparency.figures.suppress import (
     COMPLEMENTARY,
     DEPENDENT,
     SMALL_COUNT,

@@ -9,8 +9,8 @@ from statistics import NormalDist
 import pandas as pd
 import pytest
 
-from transparency import surveys
-from transparency.surveys import ShareEstimate
+from transparency.figures import surveys
+from transparency.figures.surveys import ShareEstimate
 
 
 def test_kish_effective_sample_size_by_hand():

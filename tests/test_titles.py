@@ -14,11 +14,11 @@ import re
 import pytest
 from conftest import agency_config
 
-from transparency import analysis
-from transparency.config import load_agency
-from transparency.keys import create_key
-from transparency.section import Section
-from transparency.stats import poisson_change
+from transparency.core.config import load_agency
+from transparency.core.keys import create_key
+from transparency.figures.stats import poisson_change
+from transparency.sections.section import Section
+from transparency.writing import analysis
 
 # dataset -> (id column, event column, extra canonical field -> constant value)
 DATASETS = {

@@ -1,4 +1,4 @@
-"""Words for people (transparency/wording.py): no field name, stored code or snake_case, and US spelling, in the
+"""Words for people (transparency/writing/wording.py): no field name, stored code or snake_case, and US spelling, in the
 report's text. Unit cases, then the whole sample report (HTML with its alt text, and the PDF's text)."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from conftest import poppler
 
-from transparency.wording import html_text, reader_problems
+from transparency.writing.wording import html_text, reader_problems
 
 PERIOD = "2026Q3"
 
@@ -52,7 +52,7 @@ def test_the_sample_report_has_words_for_people_only(report):
 def test_the_sample_glossary_defines_only_words_the_report_uses(report):
     from bs4 import BeautifulSoup
 
-    from transparency.backmatter import term_used
+    from transparency.writing.backmatter import term_used
 
     soup = BeautifulSoup((report / "report.html").read_text(encoding="utf-8"), "html.parser")
     glossary = soup.find(id="glossary")

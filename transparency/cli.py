@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from .errors import TransparencyError, UsageError, os_error_message
+from transparency.core.errors import TransparencyError, UsageError, os_error_message
 
 
 def project_root() -> Path:
@@ -17,17 +17,17 @@ def project_root() -> Path:
 
 
 def _agency(name: str):
-    from .config import find_agency, load_agency
+    from transparency.core.config import find_agency, load_agency
 
     return load_agency(find_agency(name, project_root()))
 
 
 def _periods(text: str, agency) -> list:
-    from .periods import parse_period
+    from transparency.core.periods import parse_period
 
     if text.strip().lower() == "latest":
-        from .build import latest_period
-        from .incremental import remember_latest
+        from transparency.building.build import latest_period
+        from transparency.core.incremental import remember_latest
 
         period = latest_period(agency)
         remember_latest(agency, period.code)  # lets the next `build --period latest` find it without loading
@@ -36,7 +36,7 @@ def _periods(text: str, agency) -> list:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from .validate import check_agency, format_report
+    from transparency.tables.validate import check_agency, format_report
 
     agency = _agency(args.agency)
     period = None
@@ -79,12 +79,12 @@ def _build_formats(args: argparse.Namespace) -> tuple[str, ...]:
 
 
 def cmd_build_many(args: argparse.Namespace) -> int:
-    """`build --agencies GLOB`: each agency built on its own (transparency.many); exit 1 when any failed."""
-    from .many import build_many
+    """`build --agencies GLOB`: each agency built on its own (transparency.building.many); exit 1 when any failed."""
+    from transparency.building.many import build_many
 
     formats = _build_formats(args)
     if args.engine == "inprocess":
-        from .execute import warm_up
+        from transparency.building.execute import warm_up
 
         warm_up()
     return build_many(args.agencies, args.period, project_root(), _periods, args.datasets, args.jobs, formats,
@@ -99,7 +99,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     formats = _build_formats(args)
     if not args.force:
         # Quick check before anything heavy is imported: is every period asked for built and current?
-        from .incremental import fresh_periods
+        from transparency.core.incremental import fresh_periods
 
         codes = fresh_periods(agency, args.period, project_root(), datasets, formats)
         if codes:
@@ -109,10 +109,10 @@ def cmd_build(args: argparse.Namespace) -> int:
                 print(f"Report: {out / 'report.pdf' if 'pdf' in formats else out / 'report.html'}")
             return 0
     if args.engine == "inprocess":
-        from .execute import warm_up
+        from transparency.building.execute import warm_up
 
         warm_up()  # the notebooks' server starts importing now, while this process imports pandas
-    from .build import build
+    from transparency.building.build import build
 
     periods = _periods(args.period, agency)
     return build(agency, periods, project_root(), datasets, args.jobs, formats, say=lambda line: print(line, flush=True),
@@ -127,14 +127,14 @@ def _one_period(text: str, agency, command: str):
 
 
 def cmd_review(args: argparse.Namespace) -> int:
-    from .review import review
+    from transparency.releasing.review import review
 
     agency = _agency(args.agency)
     return review(agency, _one_period(args.period, agency, "review"), project_root(), say=print)
 
 
 def cmd_release(args: argparse.Namespace) -> int:
-    from .release import release
+    from transparency.releasing.release import release
 
     agency = _agency(args.agency)
     period = _one_period(args.period, agency, "release")
@@ -143,7 +143,7 @@ def cmd_release(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from .release import verify
+    from transparency.releasing.release import verify
 
     agency = _agency(args.agency)
     period = _one_period(args.period, agency, "verify") if args.period else None
@@ -152,7 +152,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from .publish_index import write_index
+    from transparency.releasing.publish_index import write_index
 
     index, catalog = write_index(_agency(args.agency), project_root())
     print(f"wrote {index} and {catalog}")
@@ -160,7 +160,7 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
-    from .fetch import fetch_dataset
+    from transparency.reading.fetch import fetch_dataset
 
     agency = _agency(args.agency)
     names = _dataset_list(args.datasets, agency) or [n for n in agency.dataset_names if agency.dataset(n).source]
@@ -173,7 +173,7 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from .export import FOLDER, summary, write_export
+    from transparency.building.export import FOLDER, summary, write_export
 
     agency = _agency(args.agency)
     period = _one_period(args.period, agency, "export")
@@ -186,7 +186,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_sample_data(args: argparse.Namespace) -> int:
-    from .keys import create_key
+    from transparency.core.keys import create_key
+
     from .sample import generate
 
     if args.agency:
@@ -206,7 +207,7 @@ def cmd_sample_data(args: argparse.Namespace) -> int:
             print(f"  {name}: {rows:,}")
     key = create_key("sample")
     print(f"pseudonymisation key: {key}")
-    from .signing import create_signing_key
+    from transparency.releasing.signing import create_signing_key
 
     print(f"signing key: {create_signing_key('sample')[0]}")
     return 0
@@ -214,9 +215,10 @@ def cmd_sample_data(args: argparse.Namespace) -> int:
 
 def _sample_agency(args: argparse.Namespace) -> int:
     """`sample-data --agency NAME --seed N --scale S`: another fictional agency under data/NAME/."""
-    from .keys import create_key
+    from transparency.core.keys import create_key
+    from transparency.releasing.signing import create_signing_key
+
     from .sample_agencies import write_agency
-    from .signing import create_signing_key
 
     started = time.perf_counter()
     seed = 1 if args.seed is None else args.seed
@@ -235,8 +237,8 @@ def _sample_agency(args: argparse.Namespace) -> int:
 
 
 def cmd_new_dataset(args: argparse.Namespace) -> int:
-    from .build import NOTEBOOKS
-    from .scaffold import new_dataset_notebook
+    from transparency.building.build import NOTEBOOKS
+    from transparency.building.scaffold import new_dataset_notebook
 
     path = new_dataset_notebook(args.name, Path(args.notebooks) if args.notebooks else NOTEBOOKS)
     print(f"created {path}; preview it with: transparency build --agency sample --period latest --datasets {args.name} --formats html")
@@ -251,9 +253,9 @@ def cmd_new_agency(args: argparse.Namespace) -> int:
 
 
 def cmd_keygen(args: argparse.Namespace) -> int:
-    from .config import agency_slug, find_agency
-    from .keys import create_key, key_path
-    from .signing import create_signing_key, read_signing_key
+    from transparency.core.config import agency_slug, find_agency
+    from transparency.core.keys import create_key, key_path
+    from transparency.releasing.signing import create_signing_key, read_signing_key
 
     # Only the agency's name is needed (its folder): agency.yml may still be being written.
     slug = agency_slug(find_agency(args.agency, project_root()))
@@ -274,7 +276,7 @@ def cmd_reference(args: argparse.Namespace) -> int:
     if args.check:
         current = path.read_text(encoding="utf-8") if path.exists() else ""
         if current != render():
-            print(f"{path} is out of step with transparency/datasets.yml: run `transparency reference`", file=sys.stderr)
+            print(f"{path} is out of step with transparency/core/datasets.yml: run `transparency reference`", file=sys.stderr)
             return 1
         print(f"{path} is up to date")
         return 0
@@ -365,7 +367,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_sample_data)
 
     p = sub.add_parser("new-dataset", help="write a starting notebook for a dataset section (notebooks/NAME.ipynb)")
-    p.add_argument("name", help="a dataset of transparency/datasets.yml, such as pursuits")
+    p.add_argument("name", help="a dataset of transparency/core/datasets.yml, such as pursuits")
     p.add_argument("--notebooks", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_new_dataset)
 
@@ -379,7 +381,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="write over an existing agency.yml")
     p.set_defaults(func=cmd_new_agency)
 
-    p = sub.add_parser("reference", help="write docs/reference.md (datasets, fields, figures) from transparency/datasets.yml")
+    p = sub.add_parser("reference", help="write docs/reference.md (datasets, fields, figures) from transparency/core/datasets.yml")
     p.add_argument("--check", action="store_true", help="exit 1 when the file is out of step, writing nothing")
     p.add_argument("--output", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_reference)

@@ -25,7 +25,8 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from .errors import UsageError
+from transparency.core.errors import UsageError
+
 from .sample import DATASETS, MARKER, generate
 
 #: Always generated: use of force reads arrests and calls for service as denominators.

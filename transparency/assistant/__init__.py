@@ -11,7 +11,7 @@ The modules are its steps, in order:
 - ``write.py``: the commented agency.yml, validated, with what is left to decide (the command);
 - ``score.py``: the proposals compared with hand-written configurations (the measurement).
 
-The datetime formats come from the loader's own inference (:func:`transparency.load.parse_datetimes`), the
+The datetime formats come from the loader's own inference (:func:`transparency.reading.load.parse_datetimes`), the
 fields and canonical values from the registry (``datasets.yml``). Only ``write.py`` writes a file.
 """
 

@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from .. import registry
-from ..load import _canonical_lookup, _norm_key
+from transparency.core import registry
+from transparency.reading.load import _canonical_lookup, _norm_key
+
 from .profile import MAX_CODES, Candidate, Column, FileProfile, as_numbers, datetime_candidates
 from .words import header_words, norm_value, stem, vocabulary
 

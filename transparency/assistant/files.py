@@ -8,7 +8,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import registry
+from transparency.core import registry
+
 from .fields import DatasetProposal, Proposal, propose_file
 from .profile import FileProfile, profile_file
 from .values import complete

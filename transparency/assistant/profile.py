@@ -11,9 +11,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import registry
-from ..config import DEFAULT_MISSING, DEFAULT_TRUE_FLAGS
-from ..load import TIME_CANDIDATES, AmbiguousFormat, _blank_and_header, _norm_key, parse_datetimes, read_raw
+from transparency.core import registry
+from transparency.core.config import DEFAULT_MISSING, DEFAULT_TRUE_FLAGS
+from transparency.reading.load import (
+    TIME_CANDIDATES,
+    AmbiguousFormat,
+    _blank_and_header,
+    _norm_key,
+    parse_datetimes,
+    read_raw,
+)
+
 from .words import header_words, stem
 
 #: Values kept per column to judge its shape and propose recodes (the most frequent first).

@@ -12,9 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import registry
-from ..config import Agency, FieldSource, load_agency, parse_field_source
-from ..load import _canonical_lookup, _norm_key
+from transparency.core import registry
+from transparency.core.config import Agency, FieldSource, load_agency, parse_field_source
+from transparency.reading.load import _canonical_lookup, _norm_key
+
 from .fields import DatasetProposal
 from .files import propose
 from .values import grains

@@ -7,9 +7,10 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from .. import registry
-from ..config import DEFAULT_TRUE_FLAGS
-from ..load import _norm_key
+from transparency.core import registry
+from transparency.core.config import DEFAULT_TRUE_FLAGS
+from transparency.reading.load import _norm_key
+
 from .fields import ROW_SERIALS, DatasetProposal, Proposal, bool_target, enum_target, field_words
 from .profile import MAX_CODES, FileProfile, as_numbers, datetime_shape
 from .words import norm_value, vocabulary

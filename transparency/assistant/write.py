@@ -16,9 +16,10 @@ from pathlib import Path
 
 import yaml
 
-from .. import registry
-from ..config import DEFAULT_MISSING
-from ..errors import TransparencyError, UsageError
+from transparency.core import registry
+from transparency.core.config import DEFAULT_MISSING
+from transparency.core.errors import TransparencyError, UsageError
+
 from .fields import DatasetProposal
 from .files import FileChoice, propose
 from .values import grains
@@ -232,9 +233,9 @@ def write_new_agency(name: str, files: list[str], root: Path, timezone: str | No
 def run_new_agency(name: str, files: list[str], root: Path, timezone: str | None = None, title: str | None = None,
                    force: bool = False, say=print) -> int:
     """The command: write agency.yml, validate it, say what is left. Exit 0 when every dataset loads."""
-    from ..config import RAW_ROOTS_VARIABLE, load_agency
-    from ..keys import create_key, key_path
-    from ..validate import check_agency, format_report
+    from transparency.core.config import RAW_ROOTS_VARIABLE, load_agency
+    from transparency.core.keys import create_key, key_path
+    from transparency.tables.validate import check_agency, format_report
 
     written = write_new_agency(name, files, root, timezone, title, force)
     say(f"wrote {written.path}")

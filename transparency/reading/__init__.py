@@ -1,6 +1,6 @@
 """Reading an agency's raw files: the steps by which a raw row becomes a canonical row.
 
-:func:`transparency.load.load_dataset` runs them for a dataset; each module is one concern, listed in the
+:func:`transparency.reading.load.load_dataset` runs them for a dataset; each module is one concern, listed in the
 order a row meets them, and imports only the modules above it in this list:
 
 - ``columns``    text columns held compactly (categories), the work on them done once per distinct value
@@ -14,8 +14,11 @@ order a row meets them, and imports only the modules above it in this list:
                  row's exclusion reason
 - ``related``    related long tables aggregated per key and joined to the main rows
 
-What these modules may import from the package: the layers below reading (``config``, ``registry``,
-``errors``, ``hashing``, ``keys``, ``textnorm``, ``timeofday``), never what uses canonical tables (``load``,
-``cache``, metrics, sections, the build). ``tests/test_imports.py`` holds the package to imports that form
-no circle.
+Around the steps, in this folder too: ``load`` (runs the steps for a dataset), ``timeofday`` (whether an event's
+time of day is known; below the steps), ``headers`` (a file's header row, for ``transparency validate``) and
+``fetch`` (raw files fetched from an open-data portal).
+
+May import: core (``config``, ``registry``, ``errors``, ``hashing``, ``keys``, ``textnorm``) and ``timeofday``; a
+step imports only the steps listed before it. ``tests/test_imports.py`` holds the package to imports that point
+down the stages and form no circle.
 """

@@ -8,9 +8,10 @@ import re
 
 import pandas as pd
 
-from .. import registry
-from ..config import FieldSource
-from ..errors import DataError
+from transparency.core import registry
+from transparency.core.config import FieldSource
+from transparency.core.errors import DataError
+
 from .columns import _plain
 from .dates import (
     TIME_CANDIDATES,
@@ -73,7 +74,7 @@ def _datetime_field(ctx: _Context, field_name: str, source: FieldSource) -> tupl
     """(parsed datetimes, mask of values present but unreadable, the column named in errors).
 
     Notes in ``ctx.time_known[field_name]`` which rows have a recorded time of day (see
-    :mod:`transparency.timeofday`).
+    :mod:`transparency.reading.timeofday`).
     """
     formats = source.format or ctx.group.datetime_format
     tz = ctx.agency.timezone

@@ -10,11 +10,12 @@ import zoneinfo
 import numpy as np
 import pandas as pd
 
-from ..config import Agency, FieldSource
-from ..errors import DataError
-from ..timeofday import time_known_column
+from transparency.core.config import Agency, FieldSource
+from transparency.core.errors import DataError
+
 from .columns import _as_string, _is_categorical, _per_value_mask, _plain
 from .datefields import _datetime_field
+from .timeofday import time_known_column
 from .values import _Context, _convert, _first_present, _norm_key, _text_field
 
 

@@ -1,7 +1,7 @@
 """One raw file -> a frame of text cells: encodings, the Arrow and pandas CSV readers, Excel workbooks.
 
 Nothing is typed or turned into NaN here; a file that cannot be read as configured is a
-:class:`~transparency.errors.DataError` naming the file and row.
+:class:`~transparency.core.errors.DataError` naming the file and row.
 """
 
 from __future__ import annotations
@@ -20,8 +20,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from ..errors import DataError
-from ..hashing import file_sha256
+from transparency.core.errors import DataError
+from transparency.core.hashing import file_sha256
+
 from .columns import _compact_text, _trimmed
 
 
@@ -178,9 +179,9 @@ def _read(path: Path, encoding: str | None, sheet, delimiter: str | None, compac
 
 
 def _normalise_cells(frame: pd.DataFrame, warnings: list[str]) -> None:
-    """Cells with invisible characters or odd spaces made plain (:mod:`transparency.textnorm`), in place;
+    """Cells with invisible characters or odd spaces made plain (:mod:`transparency.core.textnorm`), in place;
     how many is said in ``warnings`` and kept in ``frame.attrs["normalised_cells"]``."""
-    from ..textnorm import normalise_series
+    from transparency.core.textnorm import normalise_series
 
     total = 0
     for column in frame.columns:

@@ -11,9 +11,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import registry
-from ..config import Agency, FileGroup, missing_tokens
-from ..errors import DataError
+from transparency.core import registry
+from transparency.core.config import Agency, FileGroup, missing_tokens
+from transparency.core.errors import DataError
+
 from .columns import (
     _as_string,
     _canonical,

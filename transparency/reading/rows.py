@@ -12,9 +12,10 @@ import numpy as np
 import pandas as pd
 import pyarrow.compute as pc
 
-from .. import registry
-from ..config import Agency
-from ..errors import DataError
+from transparency.core import registry
+from transparency.core.config import Agency
+from transparency.core.errors import DataError
+
 from .columns import _arrow_chunks, _per_value_mask
 from .values import _norm_key
 
@@ -63,7 +64,7 @@ class LoadResult:
     matched no canonical value, per field; ``issues`` counts problems in optional fields that did not
     exclude the row; ``notes`` are sentences for the data-quality appendix. ``distinct`` lists the
     distinct values of the text fields that have few (at most 200), over all the rows, for readers of
-    a part of the table (see :func:`transparency.cache.read_cached`).
+    a part of the table (see :func:`transparency.tables.cache.read_cached`).
     """
 
     dataset: str

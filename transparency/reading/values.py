@@ -13,9 +13,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import registry
-from ..config import Agency, FieldSource, FileGroup
-from ..errors import DataError
+from transparency.core import registry
+from transparency.core.config import Agency, FieldSource, FileGroup
+from transparency.core.errors import DataError
+
 from .columns import _as_string, _on_distinct, _plain
 
 # A category label longer than this is shortened: a label is a name, not a narrative.
@@ -158,7 +159,7 @@ def _convert_text(ctx: _Context, field_name: str, text: pd.Series, column: str) 
             out = out.str.upper().str.replace(r"[\s\-\.]", "", regex=True)
         return out
     if fspec.type == "pseudonym":
-        from ..keys import pseudonymise
+        from transparency.core.keys import pseudonymise
 
         return pseudonymise(text, ctx.key)
     if fspec.type == "category":

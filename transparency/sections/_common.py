@@ -2,7 +2,7 @@
 complaints): longer time windows, officer distributions, rates with an interval, labels, plain listings.
 
 Everything here returns raw numbers or plain tables; publishing (and so suppression) stays with
-:meth:`transparency.section.Section.table` and the sentence helpers of :mod:`transparency.analysis`.
+:meth:`transparency.sections.section.Section.table` and the sentence helpers of :mod:`transparency.writing.analysis`.
 """
 
 from __future__ import annotations
@@ -13,11 +13,14 @@ from datetime import date
 
 import pandas as pd
 
-from .. import analysis, answers, charts, fmt
-from ..periods import Period, quarter_of, trailing_quarters
-from ..section import Section, write_csv
-from ..stats import poisson_change, poisson_interval
-from ..suppress import suppress_value
+from transparency.core import fmt
+from transparency.core.periods import Period, quarter_of, trailing_quarters
+from transparency.figures import answers
+from transparency.figures.stats import poisson_change, poisson_interval
+from transparency.figures.suppress import suppress_value
+from transparency.writing import analysis, charts
+
+from .section import Section, write_csv
 
 # --- Time windows longer than a quarter ------------------------------------------------------------
 
@@ -225,7 +228,7 @@ def rate_judgement(current: Rate, previous: Rate) -> str:
     A rate counts events per unit of exposure (use-of-force incidents per 1,000 arrests, pursuits per 100
     officers): the events are not a subset of the denominator's records, and one officer can be in several,
     so the Poisson test fits. A share of records (crashes out of pursuits) is compared with
-    :func:`transparency.stats.proportion_change` instead.
+    :func:`transparency.figures.stats.proportion_change` instead.
     """
     return poisson_change(current.count, previous.count, current.denominator, previous.denominator).judgement()
 

@@ -11,9 +11,12 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .. import analysis, charts, disparity, fmt
-from ..section import Section
+from transparency.core import fmt
+from transparency.figures import disparity
+from transparency.writing import analysis, charts
+
 from . import _common
+from .section import Section
 from .stops import DISTRICTS_SHOWN, bar, enough_quarters, largest, published, who_chart
 
 

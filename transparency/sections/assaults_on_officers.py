@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import analysis, charts, fmt, narrative
-from ..section import Section
-from ..suppress import suppress_value
+from transparency.core import fmt
+from transparency.figures.suppress import suppress_value
+from transparency.writing import analysis, charts, narrative
+
 from . import _common
+from .section import Section
 from .use_of_force import bar, titled
 
 NOUN = "officers assaulted"

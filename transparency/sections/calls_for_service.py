@@ -13,10 +13,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .. import analysis, charts, fmt, narrative
-from ..periods import trailing_quarters
-from ..section import Section
+from transparency.core import fmt
+from transparency.core.periods import trailing_quarters
+from transparency.writing import analysis, charts, narrative
+
 from . import _common
+from .section import Section
 from .stops import DISTRICTS_SHOWN, bar, bullets, enough_quarters, largest  # noqa: F401  (bullets: used by the notebook)
 
 NOUN = "calls for service"
@@ -479,9 +481,10 @@ def key_answer(sec: Section, published_goals: pd.DataFrame | None, published_tre
     urgent priority (its headline figure), and the share of those calls reached within the department's target
     (the published targets table) against the previous period's share, compared as shares (Fisher's exact test),
     which gives the verdict. Without priorities, the median of all calls; without targets, no verdict."""
-    from .. import answers, registry
-    from ..stats import proportion_change
-    from ..suppress import suppress_value
+    from transparency.core import registry
+    from transparency.figures import answers
+    from transparency.figures.stats import proportion_change
+    from transparency.figures.suppress import suppress_value
 
     question = "How fast do police come to emergencies?"
     points = answers.trend_points(sec.dataset, "trend", published_trend, "Median response (minutes)",

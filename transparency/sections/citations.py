@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import fmt
-from ..section import Section
+from transparency.core import fmt
+
 from . import _records
+from .section import Section
 
 # Shared with the stops section; the notebook calls some of them through this module.
 from .stops import (  # noqa: F401

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import analysis, charts, fmt
-from ..section import Section
+from transparency.core import fmt
+from transparency.writing import analysis, charts
+
 from . import _common
 from .community_surveys import fit_title
+from .section import Section
 
 SOURCE_NOTE = "Source: the department's community meeting records. Each meeting is counted once."
 # District labels that mean the whole city rather than one district: such meetings are shown, but a
@@ -124,7 +126,7 @@ def trend(sec: Section, quarters: int = 8) -> pd.DataFrame:
     table = analysis.trend(sec.data, sec.event, sec.period, quarters)
     table = table.rename(columns={"quarter": "Quarter", "label": "Months", "count": "Meetings"}).set_index("Quarter")
     if sec.recorded("attendees"):
-        from ..periods import parse_period
+        from transparency.core.periods import parse_period
 
         table["Attendees"] = [_sum(sec.in_period(parse_period(q)[0]), "attendees") for q in table.index]
     return table

@@ -4,7 +4,7 @@ Two shapes of input, told apart by the fields the agency records:
 
 * **Answers** (one row per respondent and question, ``question`` recorded): the share agreeing with
   each question, with its 95% margin of error, weighted when the file has weights (see
-  :mod:`transparency.surveys` for every formula), by district and by group of residents with a minimum
+  :mod:`transparency.figures.surveys` for every formula), by district and by group of residents with a minimum
   group size, and the change since the previous survey with a judgement of whether it is larger than
   normal variation.
 * **Published scores** (one row per measure, place and month, ``measure`` recorded, as Chicago
@@ -25,9 +25,12 @@ from dataclasses import dataclass, field
 import pandas as pd
 from matplotlib.ticker import FuncFormatter
 
-from .. import analysis, charts, fmt, registry, surveys
-from ..periods import Period, trailing_quarters
-from ..section import Section, write_csv
+from transparency.core import fmt, registry
+from transparency.core.periods import Period, trailing_quarters
+from transparency.figures import surveys
+from transparency.writing import analysis, charts
+
+from .section import Section, write_csv
 
 SOURCE_ANSWERS = ("Source: the department's resident survey. Share agreeing: answered agree or strongly agree, "
                   "out of those who answered on the five-point scale.")
@@ -739,7 +742,7 @@ def score_title(sec: Section) -> str | None:
 
 def score_details(sec: Section) -> list[str]:
     """One sentence per measure: the city's score this quarter and the change from the comparison quarters."""
-    from .. import analysis
+    from transparency.writing import analysis
 
     city = level_rows(sec, score_rows(sec), "city")
     prior_words, year_words = analysis.quarter_words(sec.period)
@@ -767,7 +770,7 @@ def score_details(sec: Section) -> list[str]:
 
 def score_results(sec: Section) -> TableSpec:
     """Each measure's city score this quarter, the previous quarter and the same quarter last year."""
-    from .. import analysis
+    from transparency.writing import analysis
 
     prior_words, year_words = analysis.quarter_words(sec.period)
     city = level_rows(sec, score_rows(sec), "city")
@@ -999,7 +1002,7 @@ def key_answer(sec: Section, published_trend: pd.DataFrame | None, published_rac
     ``minority`` and ``reference`` residents differ most, with both shares as the published table by race shows them
     and the test of the gap, which gives the verdict; without answers by race, how many answers changed since the
     previous survey. A gap beyond chance is a finding."""
-    from .. import answers
+    from transparency.figures import answers
 
     question = "What do residents think, and does it differ by race?"
     if shape(sec) != "answers":

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import analysis, charts, fmt
-from ..metrics import DECIMALS
-from ..section import Section
+from transparency.core import fmt
+from transparency.figures.metrics import DECIMALS
+from transparency.writing import analysis, charts
+
+from .section import Section
 
 SOURCE_NOTE = "Source: the department's internal affairs records. One complaint can hold several allegations."
 
@@ -172,7 +174,7 @@ def trend(sec: Section, quarters: int = 8) -> pd.DataFrame:
     received = analysis.trend(sec.data, sec.event, sec.period, quarters, "complaint_id")
     table = received.rename(columns={"quarter": "Quarter", "label": "Months", "count": "Complaints received"}).set_index("Quarter")
     if sec.recorded("closed_at"):
-        from ..periods import parse_period
+        from transparency.core.periods import parse_period
 
         table[closed_column(sec)] = [len(closed_in(sec, parse_period(q)[0])) for q in table.index]
     return table
@@ -365,7 +367,7 @@ def race_matrix(sec: Section) -> tuple[pd.DataFrame | None, str]:
     side, or when suppression would still hide more than half of the table's non-zero cells (the table
     would say little).
     """
-    from ..suppress import suppress_table
+    from transparency.figures.suppress import suppress_table
 
     if not (sec.recorded("complainant_race") and sec.recorded("officer_race")):
         return None, "The department does not record both the race of the person who complained and the race of the officer."
@@ -440,7 +442,7 @@ def closed_within_target(sec: Section) -> pd.DataFrame | None:
     """Allegations closed in each period and the share closed within the target, with the likely range."""
     if not sec.recorded("closed_at"):
         return None
-    from ..stats import wilson_interval
+    from transparency.figures.stats import wilson_interval
 
     days_target, _ = close_target(sec)
     prior_words, year_words = analysis.quarter_words(sec.period)
@@ -467,8 +469,8 @@ def target_sentences(sec: Section) -> list[str]:
     """The share closed within target against the previous period, and the open allegations already past it."""
     if not sec.recorded("closed_at"):
         return []
-    from ..stats import proportion_change
-    from ..suppress import suppress_value
+    from transparency.figures.stats import proportion_change
+    from transparency.figures.suppress import suppress_value
 
     days_target, _ = close_target(sec)
     prior_words, _ = analysis.quarter_words(sec.period)
@@ -503,8 +505,9 @@ def key_answer(sec: Section, published_trend: pd.DataFrame | None, published_tar
     days to close, and the share closed within the target against the previous period's (Fisher's exact test, as
     :func:`target_sentences` states it), which gives the verdict. ``published_target`` is the published
     :func:`closed_within_target` table."""
-    from .. import answers
-    from ..stats import proportion_change
+    from transparency.figures import answers
+    from transparency.figures.stats import proportion_change
+
     from ._common import count_answer
 
     made = count_answer(sec, "Are complaints investigated, how many are sustained, and how fast are they closed?",

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import analysis, charts, registry
-from ..metrics import HEADLINE
-from ..section import Section
+from transparency.core import registry
+from transparency.figures.metrics import HEADLINE
+from transparency.writing import analysis, charts
+
 from . import _common
+from .section import Section
 
 
 def _id_field(sec: Section) -> str | None:

@@ -24,12 +24,14 @@ import re
 
 import pandas as pd
 
-from .. import analysis, charts, fmt, registry
-from ..labels import label_series
-from ..section import Section
-from ..suppress import is_small, suppress_value
+from transparency.core import fmt, registry
+from transparency.figures.suppress import is_small, suppress_value
+from transparency.writing import analysis, charts
+from transparency.writing.labels import label_series
+
 from . import _common
 from ._common import listing
+from .section import Section
 from .use_of_force import bar, titled
 
 NOUN = "shootings by officers"

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import analysis, charts, fmt
-from ..section import Section
-from ..stats import proportion_change, wilson_interval
-from ..suppress import suppress_value
+from transparency.core import fmt
+from transparency.figures.stats import proportion_change, wilson_interval
+from transparency.figures.suppress import suppress_value
+from transparency.writing import analysis, charts
+
 from . import _common
+from .section import Section
 from .use_of_force import bar, titled
 
 NOUN = "vehicle pursuits"

@@ -4,7 +4,7 @@ with the outcome (hit-rate) test and the veil-of-darkness test.
 One row is one person stopped. Functions return raw counts and figures; the notebook publishes them
 through :func:`publish` (``Section.table`` with this section's dependent figures declared), which
 suppresses small counts, and draws charts from what was published. Rates are shown only for groups of
-at least :func:`transparency.disparity.min_base` stops (or searches).
+at least :func:`transparency.figures.disparity.min_base` stops (or searches).
 
 An agency can have millions of stops a year, so the notebook opens its Section with ``columns=FIELDS`` and
 ``window=window``: it reads only the stops and the fields the section shows; every function gives the
@@ -18,11 +18,14 @@ from datetime import date
 
 import pandas as pd
 
-from .. import analysis, charts, disparity, fmt, narrative
-from ..periods import Period, trailing_quarters
-from ..section import Section
-from ..suppress import suppress_table
+from transparency.core import fmt
+from transparency.core.periods import Period, trailing_quarters
+from transparency.figures import disparity
+from transparency.figures.suppress import suppress_table
+from transparency.writing import analysis, charts, narrative
+
 from . import _common
+from .section import Section
 
 NOUN = "stops"
 SOURCE_NOTE = "Source: the department's stop records. One stop is one person stopped."
@@ -529,7 +532,7 @@ def rate_chart(published_table: pd.DataFrame | None, rate_label: str, *, noun: s
 
 def interval_alt(kind: str, labels, values, value_texts, low_texts, high_texts, unit: str = "") -> str:
     """Alt text listing each group's value and interval, each written as the published table shows it
-    (``*_texts`` from :func:`transparency.charts.published_texts`)."""
+    (``*_texts`` from :func:`transparency.writing.charts.published_texts`)."""
     parts = []
     for label, value, text, low, high in zip(labels, values, value_texts, low_texts, high_texts):
         if value is None:
@@ -543,7 +546,7 @@ def interval_chart(labels: list[str], values: list[float | None], lows: list[flo
                    title: str, value_label: str, note: str, percent: bool = True, texts: list[str] | None = None):
     """Horizontal dot-and-line chart of rates with their intervals (the report's palette and style).
 
-    ``texts`` are the value labels as the published table shows them (default: :func:`transparency.charts.column_texts`
+    ``texts`` are the value labels as the published table shows them (default: :func:`transparency.writing.charts.column_texts`
     of ``values``)."""
     texts = charts.column_texts(values) if texts is None else texts
     height = max(2.6, 0.42 * len(labels) + 1.7)
@@ -831,10 +834,10 @@ def key_answer(sec: Section, published_trend: pd.DataFrame | None, published_sea
                darkness: disparity.VeilResult | None, minority: str = MINORITY):
     """Are stops, searches and their outcomes different by race? The search rates of ``minority`` and White people as
     the published search-rate table shows them, the gap between them with its 95% interval and test (Newcombe's
-    interval and the two-proportion test, :func:`transparency.disparity.compare_proportions`), which gives the
+    interval and the two-proportion test, :func:`transparency.figures.disparity.compare_proportions`), which gives the
     verdict, and the veil-of-darkness test's verdict. Gaps beyond chance, here and in the outcome test over twelve
     months, are findings."""
-    from .. import answers
+    from transparency.figures import answers
 
     question = "Are stops, searches and their outcomes different by race?"
     points = answers.trend_points(sec.dataset, "trend", published_trend, "Stops", "Stops per quarter")
@@ -875,7 +878,7 @@ def key_answer(sec: Section, published_trend: pd.DataFrame | None, published_sea
 def outcome_findings(sec: Section, minority: str = MINORITY) -> list:
     """The outcome test over the last twelve months as a finding, when ``minority`` people's hit rate differs from
     White people's by more than chance (the rates as the published twelve-month table shows them)."""
-    from .. import answers
+    from transparency.figures import answers
 
     if not (sec.recorded("search_conducted") and sec.recorded("contraband_found") and sec.recorded("subject_race")):
         return []

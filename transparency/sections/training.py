@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import analysis, charts, fmt
-from ..periods import Period, parse_period
-from ..section import Section
+from transparency.core import fmt
+from transparency.core.periods import Period, parse_period
+from transparency.writing import analysis, charts
+
 from . import _common
 from .community_surveys import fit_title, share_bars
+from .section import Section
 
 SOURCE_NOTE = "Source: the department's training records. One completion is one officer finishing one course."
 PERIOD_SHARE = "Share of sworn officers, this period (%)"

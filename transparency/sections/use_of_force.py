@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import analysis, charts, fmt
-from ..section import Section
+from transparency.core import fmt
+from transparency.writing import analysis, charts
+
+from .section import Section
 
 NOUN = "use-of-force incidents"
 SOURCE_NOTE = "Source: the department's use-of-force records. Incidents are counted once however many officers, people or types of force they involved."
@@ -403,8 +405,9 @@ def key_answer(sec: Section, published_trend: pd.DataFrame | None):
     summary's own Poisson test gives the verdict), then the share of incidents in which the person was injured
     against the previous period's, compared as shares (Fisher's exact test); a change in that share beyond
     normal variation is also a finding."""
-    from .. import answers
-    from ..stats import proportion_change
+    from transparency.figures import answers
+    from transparency.figures.stats import proportion_change
+
     from ._common import count_answer
 
     made = count_answer(sec, "Is force going up or down, and how often are people hurt?", NOUN, "incidents",

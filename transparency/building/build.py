@@ -1,0 +1,955 @@
+"""`transparency build`: run every dataset notebook for a period and publish the report, atomically.
+
+The build writes into a hidden staging folder beside the report and swaps it into
+``reports/<agency>/<period>/`` only when everything is written, so an interrupted build leaves the
+previous complete report as it was. One failing notebook does not stop the others.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from importlib import metadata
+from pathlib import Path
+
+from transparency import __version__
+from transparency.core import registry
+from transparency.core.config import Agency, load_agency
+from transparency.core.errors import TransparencyError, UsageError
+from transparency.core.incremental import (
+    NOTEBOOKS,
+    Keys,
+    SectionStore,
+    longest_first,
+    record_report,
+    remember_durations,
+    report_is_current,
+    section_files,
+)
+from transparency.core.periods import Period
+from transparency.figures.accounts import public_accounts
+from transparency.figures.metrics import HEADLINE, Metrics, coverage, covers
+from transparency.figures.suppress import SMALL_COUNT, suppress_value
+from transparency.reading.load import LoadResult
+from transparency.rendering import publishing
+from transparency.tables.cache import cached, is_current, read_cached
+from transparency.writing import wording
+from transparency.writing.backmatter import about, data_quality, glossary, glossary_definitions, methodology
+
+from .execute import cores
+from .export import methodology_html
+
+NOTEBOOK_TIMEOUT = 600  # seconds for one notebook, kernel start included
+RELEASED = publishing.RELEASED  # reports/<agency>/released/<period>/v<N>/: frozen versions, never touched by a build
+REPORT_SOURCE = "report-source.json"  # what the report was assembled from, so a release re-renders it as released
+
+# What the headline figure of each dataset counts, for the "At a glance" table.
+HEADLINE_WORDS = {
+    "use_of_force": "Incidents",
+    "complaints": "Complaints received",
+    "officer_involved_shootings": "Incidents",
+    "assaults_on_officers": "Officers assaulted",
+    "citations": "Citations issued",
+    "stops": "People stopped",
+    "pursuits": "Pursuits",
+    "calls_for_service": "Calls",
+    "arrests": "Arrests",
+    "community_meetings": "Meetings",
+    "community_surveys": "Residents who answered",
+    "training": "Officers trained",
+}
+
+
+# Words for figures that stand in for a dataset's usual headline.
+FIGURE_WORDS = {"respondents": "Residents who answered", "responses": "Answers", "measures": "Published scores"}
+
+
+@dataclass
+class Outcome:
+    """What happened to one dataset in one build."""
+
+    dataset: str
+    status: str = "ok"  # ok, failed, no_data
+    message: str | None = None
+    load: LoadResult | None = None
+    metrics: Metrics | None = None
+    rows_in_period: int = 0
+    seconds: float = 0.0
+    section: dict = field(default_factory=dict)
+    reused: bool = False  # the section's outputs were copied from the last build with the same section key
+
+    @property
+    def suppressed_cells(self) -> int:
+        return sum(t.get("suppressed", 0) for t in self.section.get("tables", []))
+
+
+def _versions() -> dict[str, str]:
+    names = ["pandas", "numpy", "pyarrow", "papermill", "nbconvert", "nbclient", "matplotlib", "weasyprint", "pydantic"]
+    out = {"python": platform.python_version(), "transparency": __version__}
+    for name in names:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def _git_commit() -> str | None:
+    try:
+        done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=NOTEBOOKS.parent, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if done.returncode != 0:
+        return None
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=NOTEBOOKS.parent,
+                           capture_output=True, text=True, timeout=10).stdout.strip()
+    return done.stdout.strip() + ("-modified" if dirty else "")
+
+
+def recipe(agency: Agency, datasets: list[str], notebooks: Path = NOTEBOOKS, keys: Keys | None = None) -> dict:
+    """What a build is made from besides the input files: agency.yml, the notebooks, the package.
+
+    Recorded in manifest.json; `transparency release` compares it with the current one to refuse a stale build.
+    ``keys`` (the build's own) saves hashing the package and the notebooks a second time.
+    """
+    keys = keys or Keys(agency, notebooks)
+    return {
+        "config_sha256": keys.common["config"],
+        "notebooks": {n: keys.hashes.sha256(notebooks / f"{n}.ipynb") for n in datasets if (notebooks / f"{n}.ipynb").is_file()},
+        "package": {"version": __version__, "sha256": keys.common["package"]},
+    }
+
+
+def _json(path: Path, data) -> None:
+    path.write_text(json.dumps(data, indent=1, sort_keys=True, default=str) + "\n", encoding="utf-8")
+
+
+def _restore_interrupted(reports: Path, code: str) -> None:
+    """A build stopped between its two renames leaves the old report aside: put it back."""
+    final = reports / code
+    for aside in sorted(reports.glob(f".{code}-previous-*")):
+        if not final.exists():
+            aside.rename(final)
+        else:
+            shutil.rmtree(aside, ignore_errors=True)
+    for staging in reports.glob(f".{code}-building-*"):
+        pid = staging.name.rsplit("-", 1)[-1]
+        if not pid.isdigit() or not _alive(int(pid)):
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _period_steps(
+    agency: Agency,
+    period: Period,
+    root: Path,
+    datasets: list[str] | None = None,
+    workers: int | None = None,
+    formats: tuple[str, ...] = ("html", "pdf"),
+    say: Callable[[str], None] = print,
+    notebooks: Path = NOTEBOOKS,
+    timeout: int = NOTEBOOK_TIMEOUT,
+    engine: str = "inprocess",
+    force: bool = False,
+    pdf_workers: int | None = None,
+) -> list[Outcome]:
+    """Build one period's report into ``root/reports/<agency>/<period>/``; return each dataset's outcome.
+
+    ``engine`` is how notebooks run (see :mod:`transparency.building.execute`): "inprocess" (default) or
+    "kernel". The build is incremental (see :mod:`transparency.core.incremental`): a section whose
+    notebook, inputs, configuration and package are unchanged is copied from the last build, and
+    a report with nothing changed is left as it is; ``force`` runs everything.
+
+    A generator: it yields once, after the report's PDF has started drawing in a worker process,
+    and returns the outcomes when resumed, so that a build of many periods runs the next period's
+    notebooks while this period's PDF is drawn (:func:`build`). :func:`build_period` runs it to the end.
+    """
+    from .execute import NotebookJob, run_notebooks, warm_up
+
+    if datasets:
+        missing = [n for n in datasets if not (notebooks / f"{n}.ipynb").exists()]
+        if missing:
+            raise UsageError(f"no notebook for {', '.join(missing)} in {notebooks} (add one with `transparency new-dataset`)")
+        names = list(datasets)
+    else:
+        names = [n for n in agency.dataset_names if (notebooks / f"{n}.ipynb").exists()]
+        unwritten = [n for n in agency.dataset_names if n not in names]
+        if unwritten:
+            say(f"  no section notebook yet for: {', '.join(unwritten)} (left out of the report)")
+    reports = root / "reports" / agency.slug
+    reports.mkdir(parents=True, exist_ok=True)
+    claim_reports(reports, agency)
+    _refuse_released(reports, period)
+    _restore_interrupted(reports, period.code)
+    keys = Keys(agency, notebooks)
+    report_key = keys.report(names, period.code, formats)
+    if not force and report_is_current(agency, period.code, report_key, reports / period.code):
+        keys.save()
+        say("  up to date: nothing changed since the last build (--force builds it again)")
+        return _outcomes_of(reports / period.code)
+    if engine == "inprocess":
+        warm_up()  # the notebook workers' server imports what they need while the data loads
+    made_from = recipe(agency, names, notebooks, keys)  # before the notebooks run: an edit during the build makes it stale
+    read_from = input_snapshot(agency, names, keys)  # checked again before the report is published
+    section_keys = {name: keys.section(name, period.code) for name in names}
+    keys.save()
+    kept = SectionStore(agency, period.code)
+    staging = reports / f".{period.code}-building-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    timings: dict[str, float] = {}
+    try:
+        # Load (through the Parquet cache): a dataset that cannot be loaded fails here, the rest go on.
+        # Only the rows the figures compare are read (the period, the one before, the same one a year
+        # earlier), with the first and last rows of the data, which give its span of dates.
+        # When raw files must be read first, the notebooks do not wait for that: they start at once,
+        # reading the cache (made by a worker reading the raw files meanwhile, or by the notebook
+        # itself, one process per dataset), and the datasets that turn out to fail or to have no data
+        # for the period drop their notebooks' outputs.
+        started = time.perf_counter()
+        outcomes = {name: Outcome(name) for name in names}
+        compared = (period, period.previous(), period.year_earlier())
+        window = (min(p.start for p in compared), max(p.end for p in compared))
+        stale = [n for n in names if not is_current(agency, n)]
+        loaders = _start_loading(agency, stale) if stale and (workers or cores()) > 1 else []
+        if not loaders:
+            for outcome in outcomes.values():
+                _prepare(agency, period, window, outcome)
+        timings["load"] = time.perf_counter() - started
+
+        # Execute the notebooks of the datasets that have data.
+        started = time.perf_counter()
+        public_paths = _public_paths(agency, root, notebooks, staging, period)
+        jobs = []
+        for name, outcome in outcomes.items():
+            if outcome.status != "ok":
+                continue
+            source = notebooks / f"{name}.ipynb"
+            if not source.exists():
+                outcome.status, outcome.message = "failed", f"there is no notebook {source.name} in {notebooks}"
+                continue
+            facts = None if force else kept.restore(name, section_keys[name], staging)
+            if facts is not None:
+                outcome.section, outcome.reused = facts, True
+                say(f"  {name:<28} unchanged (reused)")
+                continue
+            jobs.append(NotebookJob(
+                dataset=name, source=source, output=staging / "notebooks" / f"{name}.ipynb",
+                parameters={"agency": str(agency.folder.resolve()), "period": period.code, "output_dir": str(staging)},
+                timeout=timeout, fragment=staging / "sections" / f"{name}.html", public_paths=public_paths,
+                page={"path": str(staging / f"{name}.html"), **_page_words(agency, period, name)} if "html" in formats else None,
+            ))
+
+        def progress(dataset: str, state: str, seconds: float) -> None:
+            if state in ("done", "failed"):
+                say(f"  {dataset:<28} {state:<8} {seconds:5.1f} s")
+            elif state == "running":
+                say(f"  {dataset:<28} running")
+
+        order = {name: i for i, name in enumerate(longest_first(agency, [job.dataset for job in jobs]))}
+        jobs.sort(key=lambda job: order[job.dataset])
+        results = run_notebooks(jobs, workers=workers, progress=progress, engine=engine)
+        if loaders:
+            waited = time.perf_counter()
+            _wait_for(loaders)  # usually done already: the notebooks needed most of what it read
+            for outcome in outcomes.values():
+                _prepare(agency, period, window, outcome)
+                if outcome.status != "ok" and outcome.reused:  # its data changed since: not reusable
+                    outcome.section, outcome.reused = None, False
+                if outcome.status != "ok":
+                    for path in section_files(staging, outcome.dataset):
+                        path.unlink()
+            timings["load"] += time.perf_counter() - waited
+        remember_durations(agency, {r.dataset: r.seconds for r in results if r.ok})
+        for result in results:
+            outcome = outcomes[result.dataset]
+            outcome.seconds = result.seconds
+            if outcome.status != "ok":  # the data could not be loaded, or does not cover the period
+                continue
+            if not result.ok:
+                outcome.status, outcome.message = "failed", result.error
+                continue
+            facts = staging / "sections" / f"{result.dataset}.json"
+            if not facts.exists():
+                outcome.status, outcome.message = "failed", "the notebook did not call section.save()"
+                continue
+            outcome.section = json.loads(facts.read_text(encoding="utf-8"))
+            kept.keep(result.dataset, section_keys[result.dataset], staging)
+        for outcome in outcomes.values():
+            _section_metrics(outcome)
+            if outcome.status == "failed":  # a section that did not finish publishes no table of its own
+                for path in (staging / "tables").glob(f"{outcome.dataset}__*.csv"):
+                    path.unlink()
+        timings["execute"] = time.perf_counter() - started
+
+        pdf = _publish(agency, period, outcomes, staging, formats, timings, say, made_from,
+                       parts=None if force else kept.folder / "pdf-parts", pdf_workers=pdf_workers)
+        yield
+        try:
+            if agency.model.export is not None:  # the de-identified records beside the report (transparency.building.export)
+                from transparency.reading.load import canonical_table
+
+                from .export import FOLDER, write_export
+
+                started = time.perf_counter()
+                # The sections published: none for a dataset without data for the period, or one that failed.
+                loaded = {o.dataset: canonical_table(o.load.table) for o in outcomes.values()
+                          if o.load is not None and o.status == "ok"}
+                write_export(agency, period, staging / FOLDER, tables=loaded, datasets=list(loaded), scan=False)
+                timings["export"] = time.perf_counter() - started
+            # One figure, one value, and no hidden count worked out from the outputs together
+            # (transparency.figures.audit): checked before anything is called complete.
+            started = time.perf_counter()
+            audited = _audit(agency, outcomes, staging)
+            timings["audit"] = time.perf_counter() - started
+            # Nothing is called complete before every file it would publish is searched for personal
+            # data; the other files are searched while the PDF is being drawn in a worker process.
+            started = time.perf_counter()
+            _privacy_check(agency, [o.dataset for o in outcomes.values() if o.load is not None], staging, keys,
+                           pdf.result if pdf is not None else None, timings)
+        finally:
+            if pdf is not None:
+                pdf.cancel()
+                timings["pdf"] = pdf.seconds
+        shutil.rmtree(staging / "sections", ignore_errors=True)
+        timings["privacy_scan"] = time.perf_counter() - started - timings.get("pdf_wait", 0.0)
+        manifest_path = staging / "manifest.json"
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        for stage in ("pdf", "pdf_wait", "privacy_scan", "audit", "export"):
+            if stage in timings:
+                manifest["timings_seconds"][stage] = round(timings[stage], 3)
+        manifest["audit"] = audited.to_dict()
+        _json(manifest_path, manifest)
+
+        check_inputs_unchanged(agency, read_from, manifest)
+
+        # Swap into place: the old report moves aside, the new one in, then the old one goes.
+        final = reports / period.code
+        aside = reports / f".{period.code}-previous-{os.getpid()}"
+        if final.exists():
+            final.rename(aside)
+        staging.rename(final)
+        shutil.rmtree(aside, ignore_errors=True)
+        record_report(agency, period.code, report_key, final,
+                      complete=all(o.status != "failed" for o in outcomes.values()))
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return list(outcomes.values())
+
+
+def build_period(agency: Agency, period: Period, root: Path, *args, **kwargs) -> list[Outcome]:
+    """Build one period's report into ``root/reports/<agency>/<period>/``; return each dataset's outcome.
+
+    Takes the arguments of :func:`_period_steps` (datasets, workers, formats, say, notebooks,
+    timeout, engine, force), which it runs to the end.
+    """
+    steps = _period_steps(agency, period, root, *args, **kwargs)
+    try:
+        while True:
+            next(steps)
+    except StopIteration as done:
+        return done.value
+
+
+def _outcomes_of(folder: Path) -> list[Outcome]:
+    """The outcomes of the build already in ``folder`` (for a build that found nothing to do)."""
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    metrics = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
+    outcomes = []
+    for name in manifest["parameters"]["datasets"]:  # the build's order (the manifest's keys are sorted)
+        entry = manifest["datasets"][name]
+        rows = metrics["datasets"].get(name, {}).get("rows_in_period") or 0
+        outcomes.append(Outcome(name, status=entry["status"], message=entry.get("message"), rows_in_period=rows,
+                                seconds=0.0, reused=True))
+    return outcomes
+
+
+OWNER = ".agency-folder"  # in reports/<agency>/: the name of the agency folder whose reports these are
+
+
+def claim_reports(reports: Path, agency: Agency) -> None:
+    """``reports/<slug>/`` belongs to one agency folder: another folder with the same slug (``h07.x`` after
+    ``h07-x``) is refused rather than overwriting its reports."""
+    owner = reports / OWNER
+    name = agency.folder.resolve().name
+    try:
+        claimed = owner.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        owner.write_text(name + "\n", encoding="utf-8")
+        return
+    if claimed != name:
+        raise TransparencyError(
+            f"{reports} holds the reports of the agency folder '{claimed}', and '{name}' gives the same name "
+            f"'{agency.slug}': it would overwrite them and share their pseudonymisation key. Rename the folder "
+            f"(or, if '{claimed}' was renamed to '{name}', delete {owner}).")
+
+
+def _refuse_released(reports: Path, period: Period) -> None:
+    """A build writes only the draft folder: never through a link, never into a released version."""
+    final = reports / period.code
+    released = (reports / RELEASED).resolve()
+    if final.is_symlink() or released == final.resolve() or released in final.resolve().parents:
+        raise TransparencyError(
+            f"{final} is a link or lies inside {reports / RELEASED}: a build never writes into a released report. "
+            f"Remove the link (the released versions stay in {reports / RELEASED / period.code}) and build again."
+        )
+
+
+def _prepare(agency: Agency, period: Period, window: tuple, outcome: Outcome) -> None:
+    """Read a dataset's rows of ``window`` from the cache; set the outcome's load and status.
+
+    A dataset that cannot be loaded is failed, and one whose data does not reach the period has no
+    data; either overrides what its notebook did.
+    """
+    name = outcome.dataset
+    try:
+        outcome.load = read_cached(agency, name, start=window[0], end=window[1])
+    except TransparencyError as exc:
+        outcome.status, outcome.message = "failed", str(exc)
+        return
+    table = outcome.load.table
+    event = registry.dataset(name).event
+    outcome.rows_in_period = int(period.contains(table[event]).sum())
+    if outcome.rows_in_period == 0 and not covers(coverage(table, name), period):
+        outcome.status = "no_data"
+        outcome.message = f"The agency's {registry.dataset(name).title.lower()} data does not cover this period."
+
+
+def _section_metrics(outcome: Outcome) -> None:
+    """The section's headline figures, as its notebook computed and suppressed them (the one
+    computation: metrics.json and the at-a-glance page show what the section shows)."""
+    if outcome.status == "ok" and outcome.section and "metrics" in outcome.section:
+        public = outcome.section["metrics"]
+        outcome.metrics = Metrics(values=dict(public["values"]), suppressed=dict(public["suppressed"]))
+    else:
+        outcome.metrics = None
+
+
+def _public_paths(agency: Agency, root: Path, notebooks: Path, staging: Path, period: Period) -> dict[str, str]:
+    """The folders a published notebook names, as it names them: the report's folder
+    (``reports/<agency>/<period>``), the agency as ``--agency`` names it, the notebooks' folder."""
+    folder = agency.folder.resolve()
+    if folder.parent == (root / "data").resolve():
+        named = folder.name
+    elif folder.is_relative_to(root.resolve()):
+        named = folder.relative_to(root.resolve()).as_posix()
+    else:
+        named = folder.name
+    report = f"reports/{agency.slug}/{period.code}"
+    return {**{str(path): report for path in (staging, staging.resolve())}, str(folder): named,
+            str(notebooks.resolve()): "notebooks"}
+
+
+def _cache_all(folder: str, datasets: list[str]) -> None:
+    """Make the cache entries of ``datasets`` in turn (a worker's task), and remember the identifying
+    values of their input files for the personal-data scan (which then finds them at the end of the
+    build, when the PDF is being drawn on every core), taken from the frames the loader read; errors
+    are left to the readers."""
+    from transparency.core.keys import key_path, read_key
+    from transparency.figures.privacy import collect_needles, values_as_loaded
+
+    agency = load_agency(folder)
+    if not key_path(agency.slug).exists():
+        for dataset in datasets:
+            with contextlib.suppress(TransparencyError):
+                cached(agency, dataset)
+        return
+    keys, key = Keys(agency), read_key(agency.slug)
+    with values_as_loaded(agency) as as_loaded:
+        for dataset in datasets:
+            try:
+                cached(agency, dataset)
+                collect_needles(agency, [dataset], key, keys, as_loaded)
+            except TransparencyError:
+                pass
+            as_loaded.clear()  # one dataset's values at a time
+
+
+def _start_loading(agency: Agency, datasets: list[str], workers: int = 1) -> list:
+    """Start ``workers`` workers making the cache entries of ``datasets``; return them (``Background``).
+
+    The largest inputs go first, each to the worker with the fewest bytes so far. Workers are forked
+    from this process, so they start at once, while the notebooks' warm server is still importing.
+    """
+    from .execute import Background, deal
+
+    shares = deal(datasets, lambda dataset: _input_bytes(agency, dataset), workers)
+    return [Background.forked(_cache_all, str(agency.folder), names) for names in shares]
+
+
+def _wait_for(loaders: list) -> None:
+    for loader in loaders:
+        try:
+            loader.result()
+        except Exception:  # noqa: BLE001 - the readers load what it could not, and report why
+            pass
+
+
+def _input_bytes(agency: Agency, dataset: str) -> int:
+    try:
+        return sum(path.stat().st_size for path in agency.input_files(dataset))
+    except (TransparencyError, OSError):
+        return 0  # reading it reports what is wrong
+
+
+def _publish(agency: Agency, period: Period, outcomes: dict[str, Outcome], staging: Path,
+             formats: tuple[str, ...], timings: dict[str, float], say: Callable[[str], None],
+             made_from: dict | None = None, parts: Path | None = None, pdf_workers: int | None = None):
+    """Write the sections, report.html, metrics.json, manifest.json and report-source.json into staging.
+
+    Returns the :class:`~transparency.rendering.pdfparts.PdfJob` drawing report.pdf (None without a PDF), for
+    the caller to wait for; ``parts`` is where its drawn parts are kept between builds (None: every
+    part is drawn).
+    """
+    from transparency.rendering.render import assemble_report, notebook_section_html, section_page
+
+    started = time.perf_counter()
+    sections, rows = [], []
+    for name, outcome in outcomes.items():
+        spec = registry.dataset(name)
+        entry = {"id": name, "title": spec.title, "status": outcome.status}
+        page = staging / f"{name}.html"  # the section's own page; written by the notebook's worker
+        if outcome.status == "ok":
+            try:
+                converted = staging / "sections" / f"{name}.html"  # by the notebook's worker
+                fragment = (converted.read_text(encoding="utf-8") if converted.is_file()
+                            else notebook_section_html(staging / "notebooks" / f"{name}.ipynb", name))
+            except TransparencyError as exc:
+                outcome.status, outcome.message = "failed", str(exc)
+                entry["status"] = "failed"
+            else:
+                entry["html"] = fragment
+                if "html" in formats and not page.is_file():
+                    words = _page_words(agency, period, name)
+                    page.write_text(section_page(fragment, words["title"], context=words["context"]), encoding="utf-8")
+        if outcome.status != "ok":
+            entry["message"] = _public_message(outcome)
+            page.unlink(missing_ok=True)  # e.g. its notebook ran but did not call section.save()
+        sections.append(entry)
+        if outcome.status == "ok" and outcome.metrics is not None:
+            # The headline figure, or the first one the agency's data supports (surveys: people who
+            # answered; published survey scores: the number of scores).
+            fallbacks = {"community_surveys": ["respondents", "responses", "measures"]}
+            candidates = [HEADLINE[name], *fallbacks.get(name, [])]
+            key = next((k for k in candidates if k in outcome.metrics.values), next(iter(outcome.metrics.values)))
+            rows.append({
+                "title": spec.title, "id": name, "measure": FIGURE_WORDS.get(key, HEADLINE_WORDS.get(name, key.replace("_", " ").capitalize())),
+                "value": outcome.metrics.values.get(key), "prior": outcome.metrics.values.get(f"{key}_prior"),
+                "last_year": outcome.metrics.values.get(f"{key}_last_year"), "decimals": 1, "figure": f"{name}:{key}",
+                **_hidden_words(outcome.metrics, key, agency.min_count),
+            })
+    configured = [o.dataset for o in outcomes.values()]
+    not_published = [n for n in registry.datasets() if n not in agency.model.datasets]
+    not_covered = [n for n in agency.dataset_names if n not in outcomes]
+    last_dates = [coverage(o.load.table, o.dataset)[1] for o in outcomes.values()
+                  if o.load is not None and coverage(o.load.table, o.dataset) is not None]
+    last_day = period.end - timedelta(days=1)
+    data_through = min(max(last_dates).date(), last_day) if last_dates else last_day
+    built_on = date.today()
+    meta = {
+        "agency": agency.name, "period": period.code, "period_label": period.label(),
+        "data_through": data_through.isoformat(), "built_at": built_on.isoformat(), "status": "draft",
+    }
+    logo = publishing.logo_data_uri(agency)
+    if logo:
+        meta["logo"] = logo
+    public_url = publishing.public_url(agency)
+    front = {
+        **_key_questions(agency, period, outcomes, not_published, not_covered),
+        "rows": rows,
+        "intro": "<p>" + "This table gives one headline figure for each topic, and how it changed. "
+                 "Each figure links to its section, which explains it. “Not available” means the data "
+                 "does not go back that far; “fewer than” and “not shown” mark figures hidden to protect privacy."
+                 + "</p>",
+        "value_label": "This quarter" if period.kind in ("quarter", "fiscal_quarter") else "This period",
+        "prior_label": "Change from the previous quarter" if period.kind in ("quarter", "fiscal_quarter") else "Change from the previous period",
+        "last_year_label": "Change from the same quarter last year" if period.kind in ("quarter", "fiscal_quarter") else "Change from a year earlier",
+    }
+    back = {
+        # The portal's fetch records, and the records published as open data.
+        "methodology": methodology(agency, period, configured, sources=methodology_html(agency, configured)),
+        "data_quality": data_quality(list(outcomes.values()), agency.min_count, {name: agency.grain(name).name for name in configured}),
+        "about": about(agency, period, not_published, f"transparency {__version__}", not_covered,
+                       public_url=public_url, contact=publishing.contact(agency)),
+    }
+    # The glossary lists the terms the rest of the report uses (its order in the report is render.BACK_MATTER's).
+    used = "\n".join([*(s["html"] for s in sections if s.get("html")), front["intro"], *back.values()])
+    back["glossary"] = glossary(wording.html_text(used), glossary_definitions(agency, configured))
+    report = assemble_report(meta, sections, front, back)
+    pdf_title = f"{agency.name}: transparency report, {period.title()}"
+    if "html" in formats:
+        (staging / "report.html").write_text(report, encoding="utf-8")
+        # Private (never published): lets `transparency release` re-render this very report as released.
+        _json(staging / REPORT_SOURCE, {"meta": meta, "sections": sections, "front": front, "back": back,
+                                        "pdf": {"title": pdf_title, "page_size": agency.model.page_size,
+                                                "public_url": public_url}})
+    timings["html"] = time.perf_counter() - started
+    pdf = None
+    if "pdf" in formats:
+        from transparency.rendering.pdfparts import start_pdf
+
+        # The PDF travels alone: its table links point where the release will publish the tables (this draft's
+        # version being the next one); report.html keeps them relative, beside its own tables/ folder.
+        address = publishing.version_url(public_url, period.code, publishing.next_version(staging.parent, period.code))
+        pdf = start_pdf(publishing.absolute_table_links(report, address), staging / "report.pdf", pdf_title, page_size=agency.model.page_size, draft=True,
+                        workers=pdf_workers, store=parts)
+
+    # What the accounts of each dataset's rows may publish (counts about people follow the rule).
+    public = {name: public_accounts(o.load.files, o.load.unmapped, o.load.issues, agency.min_count)
+              for name, o in outcomes.items() if o.load is not None}
+    metrics_out = {"agency": agency.name, "period": period.code, "datasets": {}}
+    for name, outcome in outcomes.items():
+        entry = {"status": outcome.status}
+        if outcome.load is not None:
+            in_period = suppress_value(outcome.rows_in_period, agency.min_count)
+            accounts = public[name]
+            entry.update({
+                "rows_read": outcome.load.rows_read,
+                "rows_in_period": in_period,
+                "rows_excluded": accounts["rows_excluded"],
+            })
+            hidden = {f"rows_excluded.{reason}": why for reason, why in accounts["hidden"].items()
+                      if reason in accounts["rows_excluded"]}
+            if in_period is None and outcome.rows_in_period:
+                hidden["rows_in_period"] = SMALL_COUNT
+            if hidden:
+                entry["suppressed"] = hidden
+        if outcome.status == "ok" and outcome.metrics is not None:
+            entry["metrics"] = dict(sorted(outcome.metrics.values.items()))
+            entry["suppressed"] = dict(sorted({**entry.get("suppressed", {}), **outcome.metrics.suppressed}.items()))
+        metrics_out["datasets"][name] = entry
+    _json(staging / "metrics.json", metrics_out)
+
+    manifest = {
+        # The configuration's name only: an absolute path would publish the building machine's folders (a home
+        # folder names its user).
+        "agency": {"name": agency.name, "slug": agency.slug, "config": agency.config_path.name},
+        "period": period.code,
+        "parameters": {"formats": list(formats), "datasets": configured},
+        "built_at": built_on.isoformat(),
+        "versions": _versions(),
+        "git_commit": _git_commit(),
+        "recipe": made_from or {},
+        "timings_seconds": {k: round(v, 3) for k, v in timings.items()},
+        "datasets": {
+            name: {
+                "status": o.status, "message": o.message, "notebook_seconds": round(o.seconds, 3), "reused": o.reused,
+                "inputs": public[name]["inputs"] if o.load is not None else [],
+                "unmapped": public[name]["unmapped"] if o.load is not None else {},
+                "issues": public[name]["issues"] if o.load is not None else {},
+                "tables": o.section.get("tables", []),
+                "suppressed_cells": o.suppressed_cells,
+            }
+            for name, o in outcomes.items()
+        },
+    }
+    from transparency.reading.fetch import fetch_records
+
+    for entry in manifest["datasets"].values():  # the inputs fetched from a portal cite their fetch records
+        fetched = fetch_records(agency, [i["path"] for i in entry["inputs"]])
+        if fetched:
+            entry["fetched"] = fetched
+    _json(staging / "manifest.json", manifest)
+    return pdf
+
+
+def _key_questions(agency: Agency, period: Period, outcomes: dict[str, Outcome], not_published: list[str],
+                   not_covered: list[str]) -> dict:
+    """Page 2: each section's key question as its notebook answered it (``Section.answer``), in the registry's
+    order, then which datasets are missing or partial; and the findings that stand out anywhere in the report: the
+    sections' own (gaps and shares), and the counts of metrics.json that changed beyond normal variation (the test
+    review uses). The build computes no figure: it gathers the sections' answers and their published figures."""
+    import pandas as pd
+
+    from transparency.figures import answers
+    from transparency.writing.figure_words import figure_label
+
+    order = {name: number for number, name in enumerate(registry.datasets())}
+    ok = sorted((o for o in outcomes.values() if o.status == "ok" and o.section), key=lambda o: order[o.dataset])
+    questions = [{**o.section["answer"], "title": registry.dataset(o.dataset).title} for o in ok if o.section.get("answer")]
+    quarter = period.kind in ("quarter", "fiscal_quarter")
+    period_words = "this quarter" if quarter else "this period"
+    missing = [(registry.dataset(o.dataset).title, "no records for this period" if o.status == "no_data" else
+                "the section could not be produced") for o in sorted(outcomes.values(), key=lambda o: order[o.dataset])
+               if o.status != "ok"]
+    missing += [(registry.dataset(name).title, "no notebook for it yet") for name in not_covered]
+    partial = []
+    for o in ok:
+        if o.load is None:
+            continue
+        event = o.load.table[registry.dataset(o.dataset).event]
+        months = [(period.start, period.end), (period.year_earlier().start, period.year_earlier().end)]
+        counts = [_per_month(event, start, end) for start, end in months]
+        if answers.missing_months(*counts):
+            last = event[period.contains(event)].max()
+            words = "there are no records for the period" if pd.isna(last) else f"records end on {last:%B} {last.day}, {last.year}"
+            partial.append((registry.dataset(o.dataset).title, words))
+    covering = answers.coverage_answer(missing, partial, [registry.dataset(n).title for n in not_published], period_words)
+    questions.append({**covering.to_dict(), "title": "About this report"})
+    found = [f for o in ok for f in (o.section.get("answer") or {}).get("findings", [])]
+    metrics = {o.dataset: {"metrics": o.metrics.values} for o in ok if o.metrics is not None}
+    counts = {o.dataset: o.section.get("metrics", {}).get("counts", []) for o in ok}
+    prior_words = "the previous quarter" if quarter else "the previous period"
+    for change in answers.unusual_changes(metrics, period.days, period.previous().days, counts):
+        # "Stops: people stopped: Black (this quarter)" -> "Stops", "people stopped (Black)".
+        title, _, words = figure_label(change["dataset"], change["name"]).removesuffix(" (this quarter)").partition(": ")
+        words = f"{words.replace(': ', ' (', 1)})" if ": " in words else words
+        found.append(answers.change_finding(change["dataset"], title, words, change["name"], change["current"],
+                                            change["prior"], prior_words, change["p_value"]).to_dict())
+    return {"questions": questions, "findings": answers.top_findings(found)}
+
+
+def _per_month(dates, start: date, end: date) -> list[int]:
+    """Records per calendar month from ``start`` to ``end`` (whole months), in order."""
+    import pandas as pd
+
+    inside = dates[(dates >= pd.Timestamp(start)) & (dates < pd.Timestamp(end))]
+    found = inside.dt.month.value_counts() if len(inside) else {}
+    months, day = [], start
+    while day < end:
+        months.append(int(found.get(day.month, 0)))
+        day = date(day.year + day.month // 12, day.month % 12 + 1, 1)
+    return months
+
+
+def _page_words(agency: Agency, period: Period, dataset: str) -> dict[str, str]:
+    """The title and the line above the heading of a section's own page (``<dataset>.html``)."""
+    return {"title": f"{registry.dataset(dataset).title}: {period.title()}, {agency.name}",
+            "context": f"{agency.name}: {period.title()}"}
+
+
+def _hidden_words(metrics: Metrics, key: str, min_count: int) -> dict[str, str]:
+    """At-a-glance words for figures hidden to protect privacy, which must not read as "not available"."""
+    words: dict[str, str] = {}
+    hidden = metrics.suppressed
+    if key in hidden:
+        words["value"] = f"Fewer than {min_count}" if hidden[key] == "small count" else "Not shown"
+    for column, suffix in (("vs_prior", "_prior"), ("vs_last_year", "_last_year")):
+        if key in hidden or key + suffix in hidden:
+            words[column] = "Not shown (small numbers)"
+    return words
+
+
+def _public_message(outcome: Outcome) -> str:
+    if outcome.status == "no_data":
+        return outcome.message or "There are no records of this kind for this period."
+    return "This section could not be produced for this period. It will be added when the problem is fixed."
+
+
+def latest_period(agency: Agency) -> Period:
+    """The last quarter that the agency's data covers whole (never one still under way): see
+    :func:`transparency.core.periods.latest_quarter`; the dataset that goes furthest decides."""
+    from transparency.tables.cache import agency_latest
+
+    _wait_for(_start_loading(agency, [n for n in agency.dataset_names if not is_current(agency, n)], cores()))
+    return agency_latest(agency)
+
+
+def summary_table(period: Period, outcomes: list[Outcome]) -> str:
+    """The terminal summary: one line per dataset."""
+    lines = [f"{period.code}: {'dataset':<28} {'status':<8} {'rows':>8} {'seconds':>8}  note"]
+    for o in outcomes:
+        note = (o.message or "").splitlines()[0][:100] if o.status != "ok" else ("reused" if o.reused else "")
+        lines.append(f"{'':{len(period.code)}}  {o.dataset:<28} {o.status:<8} {o.rows_in_period:>8,} {o.seconds:>8.1f}  {note}")
+    return "\n".join(lines)
+
+
+class PrivacyError(TransparencyError):
+    """A published file would hold a raw value of an identifying input column: the build is refused."""
+
+
+class InputChangedError(TransparencyError):
+    """An input file changed while the report was being built: its parts may come from different versions."""
+
+
+def input_snapshot(agency: Agency, datasets: list[str], keys: Keys) -> dict[str, str]:
+    """The sha256 of every input file a build of ``datasets`` reads (with the datasets they use), by path
+    relative to ``raw_root``, as the build starts."""
+    read = {n for name in datasets for n in [name, *registry.dataset(name).uses] if n in agency.dataset_names}
+    return {path: sha256 for name in sorted(read) for path, sha256 in keys.inputs(name) if path != "missing"}
+
+
+def check_inputs_unchanged(agency: Agency, snapshot: dict[str, str], manifest: dict) -> None:
+    """Refuse to publish a report made from inputs that changed during the build.
+
+    Each input file is hashed again (its bytes, not its size and time), and compared with the hash taken as
+    the build started and with the hash of the bytes the loader read (``manifest.json``'s inputs): a file
+    replaced while the notebooks ran would give a report mixing its old and new rows.
+    """
+    from transparency.core.hashing import file_sha256
+
+    read = {i["path"]: i["sha256"] for entry in manifest.get("datasets", {}).values() for i in entry.get("inputs", [])}
+    for path, at_start in sorted(snapshot.items()):
+        file = agency.raw_root / path
+        now = file_sha256(file) if file.is_file() else "missing"
+        loaded = read.get(path, at_start)
+        if not (at_start == now == loaded):
+            raise InputChangedError(
+                f"{file}: changed while the report was being built (sha256 {at_start[:12]} at the start, "
+                f"{loaded[:12]} as loaded, {now[:12]} now), so the report could mix two versions of it. Nothing was "
+                "published; the previous report is unchanged. Build again once the files are final.")
+
+
+class AuditError(TransparencyError):
+    """The consistency audit found a figure with two values, a small count or a recoverable hidden count."""
+
+
+def _audit(agency: Agency, outcomes: dict[str, Outcome], staging: Path):
+    """Run the consistency audit on the staged publication; raise, naming every problem, when it fails."""
+    from transparency.figures.audit import audit_publication
+
+    sections = {name: o.section for name, o in outcomes.items() if o.status == "ok" and o.section}
+    result = audit_publication(staging, sections, agency.min_count)
+    if not result.passed:
+        shown = "\n  ".join(str(finding) for finding in result.findings[:20])
+        more = f"\n  ... and {len(result.findings) - 20} more" if len(result.findings) > 20 else ""
+        raise AuditError(
+            f"the consistency audit found {len(result.findings)} problem(s) in the report for {agency.name}, "
+            f"so nothing was published:\n  {shown}{more}\nEvery figure must be computed once and shown with one "
+            "value, and no hidden count may be recoverable (see the README, 'One source of truth')."
+        )
+    return result
+
+
+def _privacy_check(agency: Agency, datasets: list[str], staging: Path, keys: Keys,
+                   wait_for_pdf: Callable[[], None] | None = None, timings: dict[str, float] | None = None) -> None:
+    """Search the staged report for raw identifying values (see transparency.figures.privacy); raise on any.
+
+    Every file but the PDF is searched first; then ``wait_for_pdf`` (if given) is called and the PDF
+    is searched (its time waiting goes into ``timings["pdf_wait"]``). The PDF is read through
+    pdftotext when poppler-utils is installed; it is made from report.html, which is always searched.
+    """
+    from transparency.core.keys import key_path, read_key
+    from transparency.figures.privacy import collect_needles, collect_values, needles, scan
+
+    if key_path(agency.slug).exists():
+        # The identifying values are remembered per input file, as hashes made with the agency's key.
+        key = read_key(agency.slug)
+        found = collect_needles(agency, datasets, key, keys)
+    else:
+        import secrets
+
+        key = secrets.token_bytes(32)
+        found = needles(collect_values(agency, datasets), key)
+    pdfs = sorted(staging.rglob("*.pdf"))
+    leaks = scan(staging, found, key=key, skip=pdfs)
+    if wait_for_pdf is not None:
+        started = time.perf_counter()
+        wait_for_pdf()
+        if timings is not None:
+            timings["pdf_wait"] = time.perf_counter() - started
+    if shutil.which("pdftotext") is not None:
+        leaks += scan(staging, found, key=key, only=sorted(staging.rglob("*.pdf")))
+    if leaks:
+        shown = "\n  ".join(str(leak) for leak in leaks[:10])
+        more = f"\n  and {len(leaks) - 10} more" if len(leaks) > 10 else ""
+        raise PrivacyError(
+            f"the report was not published: {len(leaks)} published file(s) would hold personal data from the "
+            f"agency's files:\n  {shown}{more}\nRemove the column from the table or chart that shows it, or stop "
+            "mapping it in agency.yml."
+        )
+
+
+def require_key(agency: Agency, datasets: list[str] | None = None) -> None:
+    """Raise the key's ConfigError (how to create it) when a dataset to build maps a person identifier
+    (a ``pseudonym`` field) and the agency has no pseudonymisation key."""
+    from transparency.core.keys import read_key
+
+    names = datasets or agency.dataset_names
+    if any(registry.dataset(name).fields[field].type == "pseudonym"
+           for name in names for group in agency.file_groups[name] for field in group.columns):
+        read_key(agency.slug)
+
+
+def build(agency: Agency, periods: list[Period], root: Path, datasets: list[str] | None = None,
+          workers: int | None = None, formats: tuple[str, ...] = ("html", "pdf"),
+          say: Callable[[str], None] = print, engine: str = "inprocess", force: bool = False) -> int:
+    """Build every period; return the exit code (1 when any dataset failed).
+
+    Periods overlap: while one period's PDF is drawn in a worker process, the next period's data is
+    loaded and its notebooks run; each period's summary is printed when it is complete.
+
+    Raises ConfigError before anything runs when a dataset maps a person identifier and the agency has
+    no pseudonymisation key (one error, instead of one failed section per dataset).
+    """
+    require_key(agency, datasets)
+    failed = False
+    waiting: tuple | None = None  # (period, its steps, when it started), its PDF being drawn
+
+    def report(period: Period, outcomes: list[Outcome], started: float) -> None:
+        nonlocal failed
+        say(summary_table(period, outcomes))
+        out = root / "reports" / agency.slug / period.code
+        bad = [o.dataset for o in outcomes if o.status == "failed"]
+        say(f"Report: {out / 'report.pdf' if 'pdf' in formats else out / 'report.html'} ({time.perf_counter() - started:.1f} s)")
+        if bad:
+            failed = True
+            say(f"Failed: {', '.join(bad)}")
+        released = root / "reports" / agency.slug / RELEASED / period.code
+        if released.is_dir():
+            say(f"Note: {period.code} is already released ({released}); this draft does not change it. To publish it "
+                f"as a correction: transparency review, then transparency release --correction \"why\".")
+
+    def finish(period: Period, steps, started: float) -> None:
+        """Wait for the period's PDF, search, publish, and report it."""
+        nonlocal failed
+        try:
+            next(steps)
+        except StopIteration as done:
+            report(period, done.value, started)
+        except (PrivacyError, AuditError, InputChangedError) as exc:
+            say(f"error: {exc}")
+            failed = True
+        else:  # pragma: no cover - the steps yield once
+            raise RuntimeError("a period's build yielded twice")
+
+    try:
+        for period in periods:
+            say(f"Building {agency.name}, {period.title()}")
+            started = time.perf_counter()
+            # In a range, a PDF is drawn while the next quarter's notebooks run on the other cores, so
+            # its parts are drawn one after another (the same file: it does not depend on the workers);
+            # the last quarter's has every core.
+            steps = _period_steps(agency, period, root, datasets, workers, formats, say, engine=engine, force=force,
+                                  pdf_workers=1 if period != periods[-1] else None)
+            try:
+                next(steps)  # load, run the notebooks, write the HTML, start the PDF
+            except StopIteration as done:  # nothing to do: the report was up to date
+                ready = done.value
+            else:
+                ready = None
+            if waiting is not None:
+                finish(*waiting)
+                waiting = None
+            if ready is None:
+                waiting = (period, steps, started)
+            else:
+                report(period, ready, started)
+        if waiting is not None:
+            finish(*waiting)
+            waiting = None
+    finally:
+        if waiting is not None:
+            waiting[1].close()  # interrupted: remove that period's staging folder
+    return 1 if failed else 0
+
+
+__all__ = ["build", "build_period", "Outcome", "summary_table"]
