@@ -43,7 +43,7 @@ def test_cache_key_changes_with_inputs_and_config(make_agency):
 
 
 def test_two_processes_making_the_same_entry_leave_one_good_entry(make_agency):
-    from transparency.building.execute import Background
+    from transparency.core.processes import Background
 
     folder = make_agency(agency_config({"use_of_force": {"files": ["u.csv"], "columns": UOF}}), {"u.csv": TEXT})
     agency = keyed_agency(folder)

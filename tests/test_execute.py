@@ -245,7 +245,7 @@ def test_background_returns_the_value_or_the_error():
     import math
     import operator
 
-    from transparency.building.execute import Background, BackgroundError
+    from transparency.core.processes import Background, BackgroundError
 
     work = Background(math.factorial, 20)
     assert work.result() == math.factorial(20) and work.seconds >= 0
@@ -254,7 +254,7 @@ def test_background_returns_the_value_or_the_error():
 
 
 def test_background_can_be_cancelled():
-    from transparency.building.execute import Background, BackgroundError
+    from transparency.core.processes import Background, BackgroundError
 
     work = Background(time.sleep, 60)
     started = time.monotonic()
@@ -267,7 +267,7 @@ def test_background_can_be_cancelled():
 def test_a_forked_background_starts_from_this_process_unless_threads_run():
     import threading
 
-    from transparency.building.execute import Background
+    from transparency.core.processes import Background
 
     here = Background.forked(os.getppid)
     assert here.result() == os.getpid(), "forked from this process, not from the warm server"
@@ -291,7 +291,7 @@ def _frozen_objects() -> int:
 def test_forked_workers_do_not_collect_what_they_inherit():
     import gc
 
-    from transparency.building.execute import Background
+    from transparency.core.processes import Background
 
     assert gc.get_freeze_count() == 0
     assert Background.forked(_frozen_objects).result() > 0, "the child's collector leaves the parent's objects"

@@ -258,3 +258,15 @@ def test_the_stage_check_catches_an_upward_import():
     assert stage_of("transparency.cli") > stage_of("transparency.releasing.release")
     assert stage_of("transparency.sections.stops") > stage_of("transparency.writing.charts")
     assert stage_of("transparency") < stage_of("transparency.core.errors")
+
+
+def test_the_readme_layout_names_every_folder_and_module():
+    """The README's layout section is the tree as it is: every stage folder, and every module but the per-dataset
+    sections, is named there."""
+    readme = (PACKAGE.parent / "README.md").read_text(encoding="utf-8")
+    layout = readme[readme.index("## Layout"):readme.index("\n## ", readme.index("## Layout") + 1)]
+    for stage in STAGES:
+        assert f"  {stage}/" in layout, f"the README's layout section does not show transparency/{stage}/"
+    unnamed = sorted(str(path.relative_to(PACKAGE)) for path in PACKAGE.rglob("*.py")
+                     if path.name != "__init__.py" and path.parent.name != "sections" and path.name not in layout)
+    assert not unnamed, f"modules the README's layout section does not name: {unnamed}"

@@ -23,8 +23,8 @@ import pytest
 from conftest import keyed_agency, poppler, sample_project
 
 from transparency.building.build import build
-from transparency.building.execute import BackgroundError
 from transparency.core.periods import parse_period
+from transparency.core.processes import BackgroundError
 from transparency.rendering import render
 from transparency.rendering.pdfparts import PartsError, check_css, split_report, start_pdf
 

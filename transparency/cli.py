@@ -84,7 +84,7 @@ def cmd_build_many(args: argparse.Namespace) -> int:
 
     formats = _build_formats(args)
     if args.engine == "inprocess":
-        from transparency.building.execute import warm_up
+        from transparency.core.processes import warm_up
 
         warm_up()
     return build_many(args.agencies, args.period, project_root(), _periods, args.datasets, args.jobs, formats,
@@ -109,7 +109,7 @@ def cmd_build(args: argparse.Namespace) -> int:
                 print(f"Report: {out / 'report.pdf' if 'pdf' in formats else out / 'report.html'}")
             return 0
     if args.engine == "inprocess":
-        from transparency.building.execute import warm_up
+        from transparency.core.processes import warm_up
 
         warm_up()  # the notebooks' server starts importing now, while this process imports pandas
     from transparency.building.build import build

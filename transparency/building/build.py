@@ -35,6 +35,7 @@ from transparency.core.incremental import (
     section_files,
 )
 from transparency.core.periods import Period
+from transparency.core.processes import cores
 from transparency.figures.accounts import public_accounts
 from transparency.figures.metrics import HEADLINE, Metrics, coverage, covers
 from transparency.figures.suppress import SMALL_COUNT, suppress_value
@@ -44,7 +45,6 @@ from transparency.tables.cache import cached, is_current, read_cached
 from transparency.writing import wording
 from transparency.writing.backmatter import about, data_quality, glossary, glossary_definitions, methodology
 
-from .execute import cores
 from .export import methodology_html
 
 NOTEBOOK_TIMEOUT = 600  # seconds for one notebook, kernel start included
@@ -489,7 +489,7 @@ def _start_loading(agency: Agency, datasets: list[str], workers: int = 1) -> lis
     The largest inputs go first, each to the worker with the fewest bytes so far. Workers are forked
     from this process, so they start at once, while the notebooks' warm server is still importing.
     """
-    from .execute import Background, deal
+    from transparency.core.processes import Background, deal
 
     shares = deal(datasets, lambda dataset: _input_bytes(agency, dataset), workers)
     return [Background.forked(_cache_all, str(agency.folder), names) for names in shares]
