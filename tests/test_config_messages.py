@@ -131,7 +131,7 @@ def test_validate_says_not_mapped_with_the_fields_and_the_columns(tmp_path, make
     assert result.returncode == 0, result.stdout + result.stderr
     assert "not recorded by the agency" not in result.stdout
     # The registry's fields of use_of_force that UOF leaves out, in the registry's order.
-    fields = yaml.safe_load((Path(__file__).parents[1] / "transparency" / "datasets.yml").read_text())["datasets"]["use_of_force"]["fields"]
+    fields = yaml.safe_load((Path(__file__).parents[1] / "transparency" / "core" / "datasets.yml").read_text())["datasets"]["use_of_force"]["fields"]
     expected = [name for name in fields if name not in UOF]
     assert f"fields not mapped (the report leaves them out): {', '.join(expected)}" in result.stdout
     # NARRATIVE is in the file but read by nothing; OBJECTID is the row id, read for duplicates.

@@ -244,15 +244,20 @@ def test_the_methodology_links_the_records_in_plain_words(make_agency, offline_t
 
     import textstat
 
+    from transparency.building.export import methodology_html
     from transparency.writing import backmatter
+
+    def methodology(agency):  # as the build writes it: the open-data words handed to the back matter
+        return backmatter.methodology(agency, parse_period(PERIOD)[0], ["pursuits"],
+                                      sources=methodology_html(agency, ["pursuits"]))
 
     config = {"files": ["data.csv"], "columns": {"pursuit_id": "ID", "started_at": "DATE"}}
     without = load_agency(make_agency(agency_config({"pursuits": config}), {"data.csv": "ID,DATE\n"}))
-    text = backmatter.methodology(without, parse_period(PERIOD)[0], ["pursuits"])
+    text = methodology(without)
     assert "datapackage.json" not in text  # no export policy: no records published, none linked
     agency = load_agency(make_agency(agency_config({"pursuits": config}, export={"dates": "day"}),
                                      {"data.csv": "ID,DATE\n"}, name="withexport"))
-    text = backmatter.methodology(agency, parse_period(PERIOD)[0], ["pursuits"])
+    text = methodology(agency)
     assert '<a href="data/datapackage.json">a data package</a>' in text and "Dates are given to the day." in text
     words = re.sub("<[^>]+>", " ", text.split("<h3>The records behind this report</h3>")[1])
     assert textstat.flesch_kincaid_grade(words) <= 9

@@ -320,7 +320,7 @@ def test_encodings_windows_1252_bom_and_excel(generated):
 
 def test_raw_columns_are_agency_names_not_canonical_fields(generated):
     folder, _, _, _ = generated
-    registry = yaml.safe_load((REPO / "transparency" / "datasets.yml").read_text(encoding="utf-8"))
+    registry = yaml.safe_load((REPO / "transparency" / "core" / "datasets.yml").read_text(encoding="utf-8"))
     canonical = {f for spec in registry["datasets"].values() for f in spec["fields"]}
     files = [p for p in (folder / "raw").rglob("*") if p.suffix in (".csv", ".xlsx")]
     assert len(files) > 12
@@ -475,7 +475,7 @@ def test_sample_loads_through_agency_yml(generated, dataset):
     assert dict(excluded) == expected
     table = result.table
     assert len(table) > 0
-    registry = yaml.safe_load((REPO / "transparency" / "datasets.yml").read_text(encoding="utf-8"))
+    registry = yaml.safe_load((REPO / "transparency" / "core" / "datasets.yml").read_text(encoding="utf-8"))
     # Canonical fields, and beside a datetime whose time of day is sometimes not recorded, whether it is.
     fields = registry["datasets"][dataset]["fields"]
     assert set(table.columns) <= set(fields) | {f + "_time_known" for f, spec in fields.items() if spec["type"] == "datetime"}
