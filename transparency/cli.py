@@ -215,7 +215,7 @@ def cmd_sample_data(args: argparse.Namespace) -> int:
 def _sample_agency(args: argparse.Namespace) -> int:
     """`sample-data --agency NAME --seed N --scale S`: another fictional agency under data/NAME/."""
     from .keys import create_key
-    from .sample_agencies import write_agency
+    from .sample import write_agency
     from .signing import create_signing_key
 
     started = time.perf_counter()
