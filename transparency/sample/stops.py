@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -90,7 +91,28 @@ def _stops(ctx: _Ctx, stops_rows: int | None) -> None:
 
 
 def _stops_chunk(ctx, rng, writer, folder, year, day, serial, link_p, *, header: bool, first: bool) -> None:
-    cal, off = ctx.cal, ctx.officers
+    """One chunk of a year's stops (in time order) appended to that year's files. The random draws are
+    made in one fixed order, step after step, so the same arguments give the same bytes."""
+    s = _when_and_where(ctx, rng, day)
+    _people_stopped(rng, s)
+    _searches_and_outcomes(ctx, rng, s)
+    s.stop_id = _stop_ids(s.ped, year, serial)
+    s.officer = ctx.officers.draw(rng, s.n)
+    s.reason = np.where(
+        s.ped,
+        _choice(rng, [r for r, _ in PED_REASONS], s.n, [p for _, p in PED_REASONS]),
+        _choice(rng, [r for r, _ in TRAFFIC_REASONS], s.n, [p for _, p in TRAFFIC_REASONS]),
+    ).astype(object)
+    _plant_unknown_race_codes(ctx, rng, s, first)
+    _write_stop_files(ctx, rng, writer, folder, year, s, header=header, first=first)
+    _write_searches(ctx, rng, writer, folder, year, s, first)
+    extra_cite = _write_results(rng, writer, folder, year, s)
+    _keep_for_citations(ctx, rng, s, extra_cite, link_p)
+
+
+def _when_and_where(ctx, rng, day) -> SimpleNamespace:
+    """Traffic or pedestrian, the time (sorted), daylight or dark, the district and the place."""
+    cal = ctx.cal
     n = len(day)
     ped = rng.random(n) < 0.2
     sod = np.where(ped, _times_of_day(rng, n, HOURS_PED), _times_of_day(rng, n, HOURS_TRAFFIC))
@@ -101,96 +123,99 @@ def _stops_chunk(ctx, rng, writer, folder, year, day, serial, link_p, *, header:
     daylight = (sod_min >= cal.sunrise[day]) & (sod_min <= cal.sunset[day])
     district = rng.choice(6, n, p=DISTRICT_WEIGHTS)
     lat, lon = _locations(rng, district, missing_rate=0.01)
+    return SimpleNamespace(n=n, ped=ped, secs=secs, day=day, daylight=daylight, district=district, lat=lat, lon=lon)
 
+
+def _people_stopped(rng, s: SimpleNamespace) -> None:
+    """Race (as the agency codes it, with a separate ethnicity code), sex and age of each person stopped."""
+    n, ped = s.n, s.ped
     probs = np.where(ped[:, None], RACE_PED, RACE_TRAFFIC)
     # Veil of darkness: Black drivers make up a larger share of daylight stops than of stops after dark.
-    probs[:, 1] *= np.where(~ped & daylight, 1.15, 1.0)
-    race = _row_choice(rng, probs)
+    probs[:, 1] *= np.where(~ped & s.daylight, 1.15, 1.0)
+    s.race = race = _row_choice(rng, probs)
     # Raw race code plus a separate ethnicity code; Hispanic people are recorded with race W, O, B or U.
-    race_code = RACE_LETTER[race].copy()
+    s.race_code = RACE_LETTER[race].copy()
     hisp = race == 2
-    race_code[hisp] = _choice(rng, ["W", "O", "B", "U"], int(hisp.sum()), [0.55, 0.25, 0.05, 0.15])
-    ethnicity = np.where(hisp, "H", np.where(rng.random(n) < 0.03, "U", "N")).astype(object)
-    ethnicity[race == 7] = "U"
-    sex = np.where(
+    s.race_code[hisp] = _choice(rng, ["W", "O", "B", "U"], int(hisp.sum()), [0.55, 0.25, 0.05, 0.15])
+    s.ethnicity = np.where(hisp, "H", np.where(rng.random(n) < 0.03, "U", "N")).astype(object)
+    s.ethnicity[race == 7] = "U"
+    s.sex = np.where(
         ped, _choice(rng, ["M", "F", "U"], n, [0.80, 0.19, 0.01]), _choice(rng, ["M", "F", "U"], n, [0.63, 0.36, 0.01])
     ).astype(object)
     age = np.where(ped, 13 + rng.gamma(2.0, 9.0, n), 16 + rng.gamma(2.5, 9.0, n))
-    age = np.clip(age, 13, 95).astype(int)
-    age_missing = rng.random(n) < 0.01
+    s.age = np.clip(age, 13, 95).astype(int)
+    s.age_missing = rng.random(n) < 0.01
 
+
+def _searches_and_outcomes(ctx, rng, s: SimpleNamespace) -> None:
+    """Frisked, searched, contraband found (the planted disparity), and the stop's outcome (an index
+    into RESULT_LABELS)."""
+    n, ped, race = s.n, s.ped, s.race
     frisk_p = np.where(ped, 0.22 * np.array([0.8, 1.3, 1.15, 0.8, 1, 1, 1, 1])[race], 0.015 * np.where(race == 1, 1.6, 1.0))
-    frisk = rng.random(n) < frisk_p
-    search_p = np.where(ped, SEARCH_PED[race], SEARCH_TRAFFIC[race]) + 0.35 * frisk
-    searched = rng.random(n) < search_p
-    hit = searched & (rng.random(n) < HIT_RATE[race] * np.where(ped, 0.9, 1.0))
+    s.frisk = rng.random(n) < frisk_p
+    search_p = np.where(ped, SEARCH_PED[race], SEARCH_TRAFFIC[race]) + 0.35 * s.frisk
+    s.searched = rng.random(n) < search_p
+    s.hit = s.searched & (rng.random(n) < HIT_RATE[race] * np.where(ped, 0.9, 1.0))
 
     u = rng.random(n)
-    p_arrest = 0.012 + 0.42 * hit + 0.04 * (searched & ~hit) + 0.03 * ped
-    p_cite = np.where(ped, 0.10, 0.44 * np.exp(-0.03 * cal.t[day]))
+    p_arrest = 0.012 + 0.42 * s.hit + 0.04 * (s.searched & ~s.hit) + 0.03 * ped
+    p_cite = np.where(ped, 0.10, 0.44 * np.exp(-0.03 * ctx.cal.t[s.day]))
     p_warn = np.where(ped, 0.28, 0.36)
     outcome = np.where(u < p_arrest, 0, np.where(u < p_arrest + p_cite, 1, np.where(u < p_arrest + p_cite + p_warn, 2, 4)))
     outcome[(outcome == 2) & (rng.random(n) < 0.4)] = 3  # verbal rather than written warnings
+    s.outcome = outcome
 
-    # Ids, in time order, separately for traffic ("TS") and pedestrian ("PS") stops.
+
+def _stop_ids(ped: np.ndarray, year: int, serial: dict) -> np.ndarray:
+    """Ids, in time order, separately for traffic ("TS") and pedestrian ("PS") stops; ``serial`` goes on."""
     yy = f"{year % 100:02d}"
-    stop_id = np.empty(n, dtype=object)
+    stop_id = np.empty(len(ped), dtype=object)
     for kind, mask in (("T", ~ped), ("P", ped)):
         k = int(mask.sum())
         stop_id[mask] = _zfill(f"{kind}S{yy}-", np.arange(serial[kind] + 1, serial[kind] + k + 1), 7)
         serial[kind] += k
-    officer = off.draw(rng, n)
-    when = _format(secs, "%Y-%m-%d", "%H:%M:%S")
-    age_cell = pd.array(np.where(age_missing, 0, age), dtype="Int64")
-    age_cell[age_missing] = pd.NA
-    reason = np.where(
-        ped,
-        _choice(rng, [r for r, _ in PED_REASONS], n, [p for _, p in PED_REASONS]),
-        _choice(rng, [r for r, _ in TRAFFIC_REASONS], n, [p for _, p in TRAFFIC_REASONS]),
-    ).astype(object)
+    return stop_id
 
-    # Planted: race codes the agency's code table does not have, on traffic stops.
-    free = np.ones(n, dtype=bool)
-    free[ped] = False
-    bad = _pick(rng, free, _n_defects(0.001, n) if first else int(rng.binomial(n, 0.001)))
-    race_code = race_code.copy()
-    race_code[bad] = "X"
+
+def _plant_unknown_race_codes(ctx, rng, s: SimpleNamespace, first: bool) -> None:
+    """Planted: race codes the agency's code table does not have, on traffic stops."""
+    free = np.ones(s.n, dtype=bool)
+    free[s.ped] = False
+    bad = _pick(rng, free, _n_defects(0.001, s.n) if first else int(rng.binomial(s.n, 0.001)))
+    s.race_code = s.race_code.copy()
+    s.race_code[bad] = "X"
     ctx.plant("stops", "unknown_race_code", len(bad))
 
+
+def _write_stop_files(ctx, rng, writer, folder, year, s: SimpleNamespace, *, header: bool, first: bool) -> None:
+    """The traffic and the pedestrian stops file of the year (each its own column names), with their defects."""
+    off = ctx.officers
+    age_cell = pd.array(np.where(s.age_missing, 0, s.age), dtype="Int64")
+    age_cell[s.age_missing] = pd.NA
     common = {
-        "STOP_NUM": stop_id,
-        "STOP_DATETIME": when,
-        "PATROL_DISTRICT": np.asarray(DISTRICT_CODES, object)[district],
+        "STOP_NUM": s.stop_id,
+        "STOP_DATETIME": _format(s.secs, "%Y-%m-%d", "%H:%M:%S"),
+        "PATROL_DISTRICT": np.asarray(DISTRICT_CODES, object)[s.district],
     }
-    t = ~ped
-    traffic = pd.DataFrame(
-        {
-            **{k: v[t] for k, v in common.items()},
-            "REASON_FOR_STOP": reason[t],
-            "DRIVER_RACE": race_code[t],
-            "DRIVER_ETHNICITY": ethnicity[t],
-            "DRIVER_SEX": sex[t],
-            "DRIVER_AGE": age_cell[t],
-            "FRISK": _yes_no(frisk[t]),
-            "OFFICER_BADGE": off.badge[officer[t]],
-            "LATITUDE": lat[t],
-            "LONGITUDE": lon[t],
-        }
-    )
-    pedestrian = pd.DataFrame(
-        {
-            **{k: v[ped] for k, v in common.items()},
-            "STOP_REASON": reason[ped],
-            "SUBJ_RACE": race_code[ped],
-            "SUBJ_ETHNICITY": ethnicity[ped],
-            "SUBJ_SEX": sex[ped],
-            "SUBJ_AGE": age_cell[ped],
-            "FRISKED": _yes_no(frisk[ped]),
-            "OFFICER_BADGE": off.badge[officer[ped]],
-            "LATITUDE": lat[ped],
-            "LONGITUDE": lon[ped],
-        }
-    )
+
+    def frame(rows: np.ndarray, reason: str, person: str, frisked: str) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                **{k: v[rows] for k, v in common.items()},
+                reason: s.reason[rows],
+                f"{person}_RACE": s.race_code[rows],
+                f"{person}_ETHNICITY": s.ethnicity[rows],
+                f"{person}_SEX": s.sex[rows],
+                f"{person}_AGE": age_cell[rows],
+                frisked: _yes_no(s.frisk[rows]),
+                "OFFICER_BADGE": off.badge[s.officer[rows]],
+                "LATITUDE": s.lat[rows],
+                "LONGITUDE": s.lon[rows],
+            }
+        )
+
+    traffic = frame(~s.ped, "REASON_FOR_STOP", "DRIVER", "FRISK")
+    pedestrian = frame(s.ped, "STOP_REASON", "SUBJ", "FRISKED")
     avoid = np.zeros(len(traffic), dtype=bool)
     avoid[np.isin(traffic["DRIVER_RACE"].to_numpy(), ["X"])] = True
     nt = len(traffic)
@@ -201,28 +226,30 @@ def _stops_chunk(ctx, rng, writer, folder, year, day, serial, link_p, *, header:
     )
     writer.write(folder / f"pedestrian_stops_{year}.csv", pedestrian, "stops", headers=1 if header else 0)
 
-    # Searches: one row per thing searched (1-3 per searched stop).
-    s_idx = np.flatnonzero(searched)
+
+def _write_searches(ctx, rng, writer, folder, year, s: SimpleNamespace, first: bool) -> None:
+    """Searches: one row per thing searched (1-3 per searched stop); the first chunk plants orphans."""
+    s_idx = np.flatnonzero(s.searched)
     k = 1 + (rng.random(len(s_idx)) > 0.55) + (rng.random(len(s_idx)) > 0.90)
     r_stop = np.repeat(s_idx, k)
     r_seq = _seq_in_group(r_stop)
-    r_ped = ped[r_stop]
+    r_ped = s.ped[r_stop]
     first_row = r_seq == 1
-    found = np.where(first_row, hit[r_stop], hit[r_stop] & (rng.random(len(r_stop)) < 0.3))
+    found = np.where(first_row, s.hit[r_stop], s.hit[r_stop] & (rng.random(len(r_stop)) < 0.3))
     search_of = np.where(
         r_ped,
         np.where(first_row, "Person", "Property"),
         np.asarray(["Driver", "Vehicle", "Passenger"], object)[np.minimum(r_seq - 1, 2)],
     ).astype(object)
     basis = np.where(
-        frisk[r_stop] & first_row, "Terry Frisk",
+        s.frisk[r_stop] & first_row, "Terry Frisk",
         _choice(rng, ["Consent", "Probable Cause", "Incident to Arrest", "Inventory", "Plain View"], len(r_stop),
                 [0.35, 0.30, 0.20, 0.10, 0.05]),
     ).astype(object)
     contraband = np.where(found, _choice(rng, [c for c, _ in CONTRABAND], len(r_stop), [p for _, p in CONTRABAND]), "")
     searches = pd.DataFrame(
         {
-            "STOP_NUM": stop_id[r_stop],
+            "STOP_NUM": s.stop_id[r_stop],
             "SEARCH_SEQ": _str(r_seq),
             "SEARCH_OF": search_of,
             "SEARCH_BASIS": basis,
@@ -232,6 +259,7 @@ def _stops_chunk(ctx, rng, writer, folder, year, day, serial, link_p, *, header:
     )
     if first:
         # Planted: search rows whose stop is not in the stop files (the stop record was deleted).
+        yy = f"{year % 100:02d}"
         ghosts = pd.DataFrame(
             {"STOP_NUM": [f"TS{yy}-9{i:06d}" for i in range(2)], "SEARCH_SEQ": ["1", "1"],
              "SEARCH_OF": ["Vehicle", "Driver"], "SEARCH_BASIS": ["Consent", "Probable Cause"],
@@ -241,7 +269,11 @@ def _stops_chunk(ctx, rng, writer, folder, year, day, serial, link_p, *, header:
         ctx.plant("stops", "orphan_related_row", len(ghosts))
     writer.write(folder / f"stop_searches_{year}.csv", searches, None)
 
-    # Results: one row per result of the stop; an arrest often comes with a citation too.
+
+def _write_results(rng, writer, folder, year, s: SimpleNamespace) -> np.ndarray:
+    """Results: one row per result of the stop; an arrest often comes with a citation too. Returns True on
+    the stops with a citation beside their main result."""
+    n, outcome = s.n, s.outcome
     extra_cite = ((outcome == 0) & (rng.random(n) < 0.35)) | ((outcome == 1) & (rng.random(n) < 0.15))
     extra_warn = (outcome == 1) & (rng.random(n) < 0.10)
     res_stop = np.r_[np.arange(n), np.flatnonzero(extra_cite), np.flatnonzero(extra_warn)]
@@ -250,20 +282,23 @@ def _stops_chunk(ctx, rng, writer, folder, year, day, serial, link_p, *, header:
     res_stop, res_code = res_stop[order], res_code[order]
     results = pd.DataFrame(
         {
-            "STOP_NUM": stop_id[res_stop],
+            "STOP_NUM": s.stop_id[res_stop],
             "RESULT_SEQ": _str(_seq_in_group(res_stop)),
             "RESULT": _vary_case(rng, RESULT_LABELS[res_code], 0.03),
         }
     )
     writer.write(folder / f"stop_results_{year}.csv", results, None)
+    return extra_cite
 
-    # Keep some citation stops for the citations file (same person, time and place).
-    cited = np.flatnonzero(~ped & ((outcome == 1) | extra_cite) & (rng.random(n) < link_p))
+
+def _keep_for_citations(ctx, rng, s: SimpleNamespace, extra_cite: np.ndarray, link_p: float) -> None:
+    """Keep some citation stops for the citations file (same person, time and place)."""
+    cited = np.flatnonzero(~s.ped & ((s.outcome == 1) | extra_cite) & (rng.random(s.n) < link_p))
     if len(cited):
         ctx.linked_stops.append(
             {
-                "stop_id": stop_id[cited], "secs": secs[cited], "race": race[cited], "sex": sex[cited],
-                "age": np.where(age_missing[cited], -1, age[cited]), "district": district[cited],
-                "officer": officer[cited], "reason": reason[cited],
+                "stop_id": s.stop_id[cited], "secs": s.secs[cited], "race": s.race[cited], "sex": s.sex[cited],
+                "age": np.where(s.age_missing[cited], -1, s.age[cited]), "district": s.district[cited],
+                "officer": s.officer[cited], "reason": s.reason[cited],
             }
         )

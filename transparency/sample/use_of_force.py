@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 
@@ -48,7 +50,22 @@ UOF_REASON_P = (0.32, 0.16, 0.14, 0.12, 0.06, 0.20)
 
 
 def _use_of_force(ctx: _Ctx) -> None:
-    rng, cal, off = ctx.rng("use_of_force"), ctx.cal, ctx.officers
+    """Incidents, their subjects, and one row per officer and subject with the force used; defects
+    planted; one file per year in the schema of its year. The random draws are made in one fixed order."""
+    rng = ctx.rng("use_of_force")
+    inc = _incidents(ctx, rng)
+    subj = _subjects(rng, inc.n)
+    rows = _officer_rows(ctx, rng, subj)
+    _injuries(rng, subj, rows)
+    legacy_years = set(ctx.cal.years[: max(1, min(2, len(ctx.cal.years) - 1))])  # both schemas whenever 2+ years
+    df, year = _frame(ctx, inc, subj, rows, legacy_years)
+    free = _plant_cell_defects(ctx, rng, df)
+    _write_by_schema(ctx, rng, df, year, legacy_years, free)
+
+
+def _incidents(ctx: _Ctx, rng) -> SimpleNamespace:
+    """The incidents, in time order: time, id, district, the call and the reason force was used."""
+    cal = ctx.cal
     counts = _daily_counts(rng, cal, 200 * ctx.scale, season=0.15, trend=-0.06, weekday=WEEK_NIGHTLIFE, minimum=8)
     inc_day = np.repeat(np.arange(cal.n), counts)
     inc_secs = np.sort(_event_secs(rng, cal, inc_day, HOURS_FORCE, seconds=False))
@@ -60,41 +77,63 @@ def _use_of_force(ctx: _Ctx) -> None:
     inc_district = rng.choice(6, n_inc, p=DISTRICT_WEIGHTS)
     inc_call = _choice(rng, [c for c, _ in UOF_CALLS], n_inc, [p for _, p in UOF_CALLS])
     inc_reason = _choice(rng, list(UOF_REASONS), n_inc, UOF_REASON_P)
+    return SimpleNamespace(n=n_inc, secs=inc_secs, year=inc_year, id=inc_id, district=inc_district,
+                           call=inc_call, reason=inc_reason)
 
+
+def _subjects(rng, n_inc: int) -> SimpleNamespace:
+    """One subject per incident, sometimes two: their incident, number in it, race, sex and age."""
     n_subj = 1 + (rng.random(n_inc) < 0.1)
     s_inc = np.repeat(np.arange(n_inc), n_subj)
     ns = len(s_inc)
-    s_no = _seq_in_group(s_inc)
-    s_race = rng.choice(8, ns, p=_norm([0.30, 0.48, 0.15, 0.02, 0.005, 0.002, 0.013, 0.03]))
-    s_sex = _choice(rng, ["M", "F", "U"], ns, [0.84, 0.15, 0.01])
-    s_age = np.clip(16 + rng.gamma(2.2, 6.5, ns), 14, 80).astype(int)
-    s_age_missing = rng.random(ns) < 0.03
+    return SimpleNamespace(
+        n=ns,
+        inc=s_inc,
+        no=_seq_in_group(s_inc),
+        race=rng.choice(8, ns, p=_norm([0.30, 0.48, 0.15, 0.02, 0.005, 0.002, 0.013, 0.03])),
+        sex=_choice(rng, ["M", "F", "U"], ns, [0.84, 0.15, 0.01]),
+        age=np.clip(16 + rng.gamma(2.2, 6.5, ns), 14, 80).astype(int),
+        age_missing=rng.random(ns) < 0.03,
+    )
 
-    n_off = 1 + np.minimum(rng.poisson(0.45, ns), 3)
-    r_subj = np.repeat(np.arange(ns), n_off)
+
+def _officer_rows(ctx: _Ctx, rng, subj: SimpleNamespace) -> SimpleNamespace:
+    """One row per subject and officer (officers distinct within a subject), with the force types used."""
+    off = ctx.officers
+    n_off = 1 + np.minimum(rng.poisson(0.45, subj.n), 3)
+    r_subj = np.repeat(np.arange(subj.n), n_off)
     nr = len(r_subj)
     r_off = off.distinct_per_group(rng, r_subj, off.draw(rng, nr))
     flags = rng.random((nr, len(UOF_FLAGS))) < np.array([p for _, _, p in UOF_FLAGS])
     flags[~flags.any(axis=1), 5] = True  # every row records at least hands-on control
-    starts = np.flatnonzero(np.r_[True, r_subj[1:] != r_subj[:-1]])
-    used = np.maximum.reduceat(flags.astype(np.int8), starts, axis=0)
-    p_injured = 0.18 + 0.15 * used[:, 0] + 0.30 * used[:, 3] + 0.12 * used[:, 2] + 0.06 * used[:, 4]
-    s_injured = rng.random(ns) < p_injured
-    s_hospital = s_injured & (rng.random(ns) < 0.3)
-    s_arrested = rng.random(ns) < 0.87
-    r_off_injured = rng.random(nr) < 0.07
+    return SimpleNamespace(n=nr, subj=r_subj, off=r_off, flags=flags)
 
-    r_inc = s_inc[r_subj]
-    year = inc_year[r_inc]
-    secs = inc_secs[r_inc]
-    legacy_years = set(cal.years[: max(1, min(2, len(cal.years) - 1))])  # both schemas whenever 2+ years
+
+def _injuries(rng, subj: SimpleNamespace, rows: SimpleNamespace) -> None:
+    """Subjects injured (more often the harder the force used on them), hospitalised, arrested; officers injured."""
+    starts = np.flatnonzero(np.r_[True, rows.subj[1:] != rows.subj[:-1]])
+    used = np.maximum.reduceat(rows.flags.astype(np.int8), starts, axis=0)
+    p_injured = 0.18 + 0.15 * used[:, 0] + 0.30 * used[:, 3] + 0.12 * used[:, 2] + 0.06 * used[:, 4]
+    subj.injured = rng.random(subj.n) < p_injured
+    subj.hospital = subj.injured & (rng.random(subj.n) < 0.3)
+    subj.arrested = rng.random(subj.n) < 0.87
+    rows.off_injured = rng.random(rows.n) < 0.07
+
+
+def _frame(ctx: _Ctx, inc: SimpleNamespace, subj: SimpleNamespace, rows: SimpleNamespace, legacy_years: set):
+    """The rows as the agency's columns (district codes in the old RMS, names in the new), and each row's year."""
+    off = ctx.officers
+    r_subj, r_off, flags = rows.subj, rows.off, rows.flags
+    r_inc = subj.inc[r_subj]
+    year = inc.year[r_inc]
+    secs = inc.secs[r_inc]
     legacy = np.isin(year, list(legacy_years))
     district = np.where(
-        legacy, np.asarray(DISTRICT_CODES, object)[inc_district[r_inc]],
-        np.asarray([d.upper() for d in DISTRICTS], object)[inc_district[r_inc]],
+        legacy, np.asarray(DISTRICT_CODES, object)[inc.district[r_inc]],
+        np.asarray([d.upper() for d in DISTRICTS], object)[inc.district[r_inc]],
     )
-    call = inc_call[r_inc]
-    reason = inc_reason[r_inc]
+    call = inc.call[r_inc]
+    reason = inc.reason[r_inc]
     surname = off.surname[r_off]
     force_words = [
         ", ".join(UOF_FLAGS[j][1].lower() for j in np.flatnonzero(row)) for row in flags
@@ -107,29 +146,34 @@ def _use_of_force(ctx: _Ctx) -> None:
     )
     df = pd.DataFrame(
         {
-            "FILE_NO": inc_id[r_inc],
+            "FILE_NO": inc.id[r_inc],
             "OCC_DATE": _format(secs, "%m/%d/%Y"),
             "OCC_TIME": _format_seconds(secs % 86400, "%H:%M"),
             "DIST": district,
             "SERVICE_TYPE": call,
             "UOF_REASON": reason,
-            "SUBJ_NO": _str(s_no[r_subj]),
-            "SUBJ_RACE": RACE_LETTER[s_race[r_subj]],
-            "SUBJ_SEX": s_sex[r_subj],
-            "SUBJ_AGE": _str(s_age[r_subj], s_age_missing[r_subj]),
-            "SUBJ_INJURED": _yes_no(s_injured[r_subj]),
-            "SUBJ_HOSPITALIZED": _yes_no(s_hospital[r_subj]),
-            "SUBJ_ARRESTED": _yes_no(s_arrested[r_subj]),
+            "SUBJ_NO": _str(subj.no[r_subj]),
+            "SUBJ_RACE": RACE_LETTER[subj.race[r_subj]],
+            "SUBJ_SEX": subj.sex[r_subj],
+            "SUBJ_AGE": _str(subj.age[r_subj], subj.age_missing[r_subj]),
+            "SUBJ_INJURED": _yes_no(subj.injured[r_subj]),
+            "SUBJ_HOSPITALIZED": _yes_no(subj.hospital[r_subj]),
+            "SUBJ_ARRESTED": _yes_no(subj.arrested[r_subj]),
             "OFF_BADGE": off.badge[r_off],
             "OFFICER_NAME": surname + ", " + off.initial[r_off] + ".",
             "OFF_RACE": RACE_LETTER[off.race[r_off]],
             "OFF_SEX": off.sex[r_off],
-            "OFF_INJURED": _yes_no(r_off_injured),
+            "OFF_INJURED": _yes_no(rows.off_injured),
             **{name: _yes_no(flags[:, j]) for j, (name, _, _) in enumerate(UOF_FLAGS)},
             "NARRATIVE": narrative,
         }
     )
-    # Planted cell defects, each on its own row.
+    return df, year
+
+
+def _plant_cell_defects(ctx: _Ctx, rng, df: pd.DataFrame) -> np.ndarray:
+    """Planted cell defects, each on its own row; returns True on the rows still free of one."""
+    nr = len(df)
     free = np.ones(nr, dtype=bool)
     bad = _pick(rng, free, _n_defects(0.002, nr))
     df.loc[bad, "OCC_DATE"] = "00/00/0000"
@@ -144,7 +188,13 @@ def _use_of_force(ctx: _Ctx) -> None:
     for name, _, _ in UOF_FLAGS:
         df.loc[bad, name] = "N"
     ctx.plant("use_of_force", "no_force_flag", len(bad))
+    return free
 
+
+def _write_by_schema(ctx: _Ctx, rng, df: pd.DataFrame, year: np.ndarray, legacy_years: set, free: np.ndarray) -> None:
+    """One file per year: the old RMS's (uof_YYYY.csv), then the new one's, whose badge column was renamed
+    and moved; duplicates and a stray header planted."""
+    cal = ctx.cal
     legacy_columns = list(df.columns)
     new_columns = [c for c in legacy_columns if c not in ("OFF_BADGE", "OFFICER_NAME")]
     new_columns[new_columns.index("OFF_RACE"):new_columns.index("OFF_RACE")] = ["OFFICER_NAME", "OFF_BADGE"]
@@ -156,6 +206,6 @@ def _use_of_force(ctx: _Ctx) -> None:
         else:
             paths[y] = ((folder / f"UseOfForce_{y}.csv", {"OFF_BADGE": "OFFICER_BADGE_NO"}), new_columns)
     _write_by_file(
-        ctx, "use_of_force", rng, df, year, paths, duplicates=_n_defects(0.003, nr),
+        ctx, "use_of_force", rng, df, year, paths, duplicates=_n_defects(0.003, len(df)),
         header_in=cal.years[len(cal.years) // 2], avoid=~free,
     )
