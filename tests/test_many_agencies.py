@@ -11,8 +11,7 @@ import pytest
 import yaml
 
 from transparency import cli
-from transparency.sample import generate
-from transparency.sample_agencies import CORE, write_agency
+from transparency.sample import CORE, generate, write_agency
 from transparency.tables.validate import check_agency
 
 THROUGH = "2026Q3"

@@ -218,7 +218,7 @@ def _sample_agency(args: argparse.Namespace) -> int:
     from transparency.core.keys import create_key
     from transparency.releasing.signing import create_signing_key
 
-    from .sample_agencies import write_agency
+    from .sample import write_agency
 
     started = time.perf_counter()
     seed = 1 if args.seed is None else args.seed

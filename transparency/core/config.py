@@ -804,181 +804,224 @@ def _check_dataset(path: Path, name: str, ds: DatasetConfig, problems: _Problems
 
 
 def _check_dataset_into(path: Path, name: str, ds: DatasetConfig, problems: _Problems) -> list[FileGroup]:
-    base = f"datasets.{name}"
     try:
         spec = registry.dataset(name)
     except KeyError as exc:
-        problems.add(ConfigError(str(path), base, str(exc.args[0])))
+        problems.add(ConfigError(str(path), f"datasets.{name}", str(exc.args[0])))
         return []
-    fields = spec.fields
-    grain = None
-    if ds.grain is not None:
+    check = _DatasetCheck(path, name, ds, problems, spec)
+    grain = check.grain()
+    check.publish_events()
+    base_columns = check.sources(ds.columns, f"{check.base}.columns")
+    made_elsewhere = check.unpivot() | check.related()
+    check.values()
+    check.labels()
+    check.scope()
+    return [check.file_group(i, entry, base_columns, made_elsewhere, grain) for i, entry in enumerate(ds.files)]
+
+
+class _DatasetCheck:
+    """The checks a schema cannot make of one dataset, one method a part of its entry; each notes its
+    problems in ``problems`` and goes on. Fields whose recipe is wrong are reported once (``broken``), and
+    treated as mapped by the later checks."""
+
+    def __init__(self, path: Path, name: str, ds: DatasetConfig, problems: _Problems, spec: registry.Dataset):
+        self.path, self.name, self.ds, self.problems, self.spec = path, name, ds, problems, spec
+        self.fields = spec.fields
+        self.base = f"datasets.{name}"
+        self.broken: set[str] = set()
+
+    def error(self, key: str, message: str) -> ConfigError:
+        return ConfigError(str(self.path), key, message)
+
+    def grain(self) -> str | None:
+        if self.ds.grain is None:
+            return None
         try:
-            grain = spec.grain(ds.grain).name
+            return self.spec.grain(self.ds.grain).name
         except KeyError as exc:
-            problems.add(ConfigError(str(path), f"{base}.grain", str(exc.args[0])))
-    if ds.publish_events and not spec.public_events:
-        problems.add(ConfigError(str(path), f"{base}.publish_events",
-                     f"the events of {name} are not public (public_events in datasets.yml), so they cannot be published one by one; "
-                     "only `publish_events: false` may be set, for a dataset whose events are"))
-    # Fields whose recipe is wrong are reported once, and treated as mapped by the later checks.
-    broken: set[str] = set()
+            self.problems.add(self.error(f"{self.base}.grain", str(exc.args[0])))
+            return None
 
-    def check_field(key: str, field_name: str) -> None:
-        if field_name not in fields:
-            raise ConfigError(
-                str(path), key, f"'{field_name}' is not a field of {name}; expected one of {', '.join(fields)}"
-            )
+    def publish_events(self) -> None:
+        if self.ds.publish_events and not self.spec.public_events:
+            self.problems.add(self.error(
+                f"{self.base}.publish_events",
+                f"the events of {self.name} are not public (public_events in datasets.yml), so they cannot be published one by one; "
+                "only `publish_events: false` may be set, for a dataset whose events are"))
 
-    def source_of(field_name: str, raw: Any, key: str) -> FieldSource:
-        check_field(f"{key}.{field_name}", field_name)
+    def check_field(self, key: str, field_name: str) -> None:
+        if field_name not in self.fields:
+            raise self.error(key, f"'{field_name}' is not a field of {self.name}; expected one of {', '.join(self.fields)}")
+
+    def check_enum_value(self, key: str, f, value: Any) -> None:
+        if f.type == "enum" and str(value) not in f.enum.values:
+            raise self.error(key, f"'{value}' is not a canonical {f.enum.name} value; expected one of {', '.join(f.enum.values)}")
+
+    def source_of(self, field_name: str, raw: Any, key: str) -> FieldSource:
+        self.check_field(f"{key}.{field_name}", field_name)
         try:
             src = parse_field_source(raw, f"{key}.{field_name}")
         except ValueError as exc:
             where, _, message = str(exc).partition(": ")
-            raise ConfigError(str(path), where, message) from None
-        if src.kind == "datetime_parts" and fields[field_name].type != "datetime":
-            raise ConfigError(str(path), f"{key}.{field_name}", "date/time parts only make a datetime field")
-        if src.kind == "race_ethnicity" and not (fields[field_name].enum and fields[field_name].enum.name == "race"):
-            raise ConfigError(str(path), f"{key}.{field_name}", "race/ethnicity only makes a race field")
-        if src.kind == "year_of_birth" and fields[field_name].type != "age":
-            raise ConfigError(str(path), f"{key}.{field_name}", "year_of_birth only makes an age field")
-        if src.kind == "any_of" and fields[field_name].type != "bool":
-            raise ConfigError(str(path), f"{key}.{field_name}", f"any_of makes a yes/no field; '{field_name}' is a "
-                              f"{fields[field_name].type} field")
-        if src.kind == "const" and fields[field_name].type == "enum":
-            # A constant is read like a cell: a canonical value (any case) or a value recoded in `values`;
-            # anything else would make every row the fallback.
-            enum = fields[field_name].enum
-            known = {_folded(v) for v in enum.values} | {_folded(v) for v in (ds.values.get(field_name) or {})}
-            if _folded(src.const) not in known:
-                raise ConfigError(str(path), f"{key}.{field_name}.const", f"'{src.const}' is not a canonical {enum.name} "
-                                  f"value nor recoded in values.{field_name}; expected one of {', '.join(enum.values)}")
+            raise ConfigError(str(self.path), where, message) from None
+        field_spec = self.fields[field_name]
+        if src.kind == "datetime_parts" and field_spec.type != "datetime":
+            raise self.error(f"{key}.{field_name}", "date/time parts only make a datetime field")
+        if src.kind == "race_ethnicity" and not (field_spec.enum and field_spec.enum.name == "race"):
+            raise self.error(f"{key}.{field_name}", "race/ethnicity only makes a race field")
+        if src.kind == "year_of_birth" and field_spec.type != "age":
+            raise self.error(f"{key}.{field_name}", "year_of_birth only makes an age field")
+        if src.kind == "any_of" and field_spec.type != "bool":
+            raise self.error(f"{key}.{field_name}", f"any_of makes a yes/no field; '{field_name}' is a "
+                             f"{field_spec.type} field")
+        if src.kind == "const" and field_spec.type == "enum":
+            self.check_constant(f"{key}.{field_name}.const", field_name, src.const)
         return src
 
-    def sources(columns: dict[str, Any], key: str) -> dict[str, FieldSource]:
+    def check_constant(self, key: str, field_name: str, const: Any) -> None:
+        # A constant is read like a cell: a canonical value (any case) or a value recoded in `values`;
+        # anything else would make every row the fallback.
+        enum = self.fields[field_name].enum
+        known = {_folded(v) for v in enum.values} | {_folded(v) for v in (self.ds.values.get(field_name) or {})}
+        if _folded(const) not in known:
+            raise self.error(key, f"'{const}' is not a canonical {enum.name} "
+                             f"value nor recoded in values.{field_name}; expected one of {', '.join(enum.values)}")
+
+    def sources(self, columns: dict[str, Any], key: str) -> dict[str, FieldSource]:
         out = {}
         for field_name, raw in columns.items():
             done = False
-            with problems.each():
-                out[field_name] = source_of(field_name, raw, key)
+            with self.problems.each():
+                out[field_name] = self.source_of(field_name, raw, key)
                 done = True
             if not done:
-                broken.add(field_name)
+                self.broken.add(field_name)
         return out
 
-    base_columns = sources(ds.columns, f"{base}.columns")
-    made_elsewhere: set[str] = set()
-    if ds.unpivot:
-        with problems.each():
-            made_elsewhere.add(ds.unpivot.field)
-            check_field(f"{base}.unpivot.field", ds.unpivot.field)
+    def unpivot(self) -> set[str]:
+        """The fields the flag columns make (not mapped to a column, yet mapped)."""
+        ds, base, made = self.ds, self.base, set()
+        if not ds.unpivot:
+            return made
+        with self.problems.each():
+            made.add(ds.unpivot.field)
+            self.check_field(f"{base}.unpivot.field", ds.unpivot.field)
             if ds.unpivot.field in ds.columns:
-                raise ConfigError(str(path), f"{base}.unpivot.field", f"'{ds.unpivot.field}' is also in columns")
+                raise self.error(f"{base}.unpivot.field", f"'{ds.unpivot.field}' is also in columns")
             if ds.unpivot.otherwise is not None:
-                if ds.unpivot.value:
-                    raise ConfigError(str(path), f"{base}.unpivot.otherwise",
-                                      "is for flag columns: with `value`, an empty cell gives no row")
-                if not ds.unpivot.otherwise.strip():
-                    raise ConfigError(str(path), f"{base}.unpivot.otherwise", "expected a label, such as \"Not recorded\"")
-                field_spec = fields[ds.unpivot.field]
-                if field_spec.type == "enum" and ds.unpivot.otherwise not in field_spec.enum.values:
-                    raise ConfigError(str(path), f"{base}.unpivot.otherwise", f"'{ds.unpivot.otherwise}' is not a canonical "
-                                      f"{field_spec.enum.name} value; expected one of {', '.join(field_spec.enum.values)}")
+                self.check_otherwise()
         if ds.unpivot.value:
-            with problems.each():
-                made_elsewhere.add(ds.unpivot.value)
-                check_field(f"{base}.unpivot.value", ds.unpivot.value)
+            with self.problems.each():
+                made.add(ds.unpivot.value)
+                self.check_field(f"{base}.unpivot.value", ds.unpivot.value)
                 if ds.unpivot.value in ds.columns:
-                    raise ConfigError(str(path), f"{base}.unpivot.value", f"'{ds.unpivot.value}' is also in columns")
-    for i, rel in enumerate(ds.related):
-        for pattern in rel.files:
-            with problems.each():
-                _check_glob(path, f"{base}.related.{i}.files", pattern)
-        for column, values in rel.where.items():
-            if not values or any(not str(v).strip() for v in values):
-                problems.add(ConfigError(str(path), f"{base}.related.{i}.where.{column}",
-                                         "expected a non-empty list of the values whose rows are kept"))
-        for field_name in rel.fields:
-            made_elsewhere.add(field_name)
-            with problems.each():
-                check_field(f"{base}.related.{i}.fields.{field_name}", field_name)
+                    raise self.error(f"{base}.unpivot.value", f"'{ds.unpivot.value}' is also in columns")
+        return made
 
-    def check_enum_value(key: str, f, value: Any) -> None:
-        if f.type == "enum" and str(value) not in f.enum.values:
-            raise ConfigError(
-                str(path), key, f"'{value}' is not a canonical {f.enum.name} value; expected one of {', '.join(f.enum.values)}",
-            )
+    def check_otherwise(self) -> None:
+        unpivot, key = self.ds.unpivot, f"{self.base}.unpivot.otherwise"
+        if unpivot.value:
+            raise self.error(key, "is for flag columns: with `value`, an empty cell gives no row")
+        if not unpivot.otherwise.strip():
+            raise self.error(key, "expected a label, such as \"Not recorded\"")
+        field_spec = self.fields[unpivot.field]
+        if field_spec.type == "enum" and unpivot.otherwise not in field_spec.enum.values:
+            raise self.error(key, f"'{unpivot.otherwise}' is not a canonical "
+                             f"{field_spec.enum.name} value; expected one of {', '.join(field_spec.enum.values)}")
 
-    for field_name, recodes in ds.values.items():
-        key = f"{base}.values.{field_name}"
-        if field_name not in fields:
-            with problems.each():
-                check_field(key, field_name)
-            continue
-        f = fields[field_name]
-        for source_value, target in recodes.items():
-            with problems.each():
-                check_enum_value(f"{key}.{source_value}", f, target)
-                if f.type == "bool" and not (isinstance(target, bool) or target is None or str(target).lower() in ("true", "false", "unknown")):
-                    raise ConfigError(str(path), f"{key}.{source_value}", f"'{target}' is not true, false or unknown")
+    def related(self) -> set[str]:
+        """The fields the related tables make."""
+        made = set()
+        for i, rel in enumerate(self.ds.related):
+            key = f"{self.base}.related.{i}"
+            for pattern in rel.files:
+                with self.problems.each():
+                    _check_glob(self.path, f"{key}.files", pattern)
+            for column, values in rel.where.items():
+                if not values or any(not str(v).strip() for v in values):
+                    self.problems.add(self.error(f"{key}.where.{column}",
+                                                 "expected a non-empty list of the values whose rows are kept"))
+            for field_name in rel.fields:
+                made.add(field_name)
+                with self.problems.each():
+                    self.check_field(f"{key}.fields.{field_name}", field_name)
+        return made
 
-    for field_name, labels in ds.labels.items():
-        with problems.each():
-            _check_labels(path, f"{base}.labels.{field_name}", field_name, labels, check_field, fields)
+    def values(self) -> None:
+        for field_name, recodes in self.ds.values.items():
+            key = f"{self.base}.values.{field_name}"
+            if field_name not in self.fields:
+                with self.problems.each():
+                    self.check_field(key, field_name)
+                continue
+            f = self.fields[field_name]
+            for source_value, target in recodes.items():
+                with self.problems.each():
+                    self.check_enum_value(f"{key}.{source_value}", f, target)
+                    if f.type == "bool" and not (isinstance(target, bool) or target is None or str(target).lower() in ("true", "false", "unknown")):
+                        raise self.error(f"{key}.{source_value}", f"'{target}' is not true, false or unknown")
 
-    for field_name, allowed in ds.scope.items():
-        key = f"{base}.scope.{field_name}"
-        with problems.each():
-            check_field(key, field_name)
-            f = fields[field_name]
-            if f.type not in ("category", "enum"):
-                raise ConfigError(str(path), key, f"a scope is a list of values of a category or enum field; "
-                                  f"'{field_name}' is a {f.type} field")
-            if not allowed or any(not value.strip() for value in allowed):
-                raise ConfigError(str(path), key, "expected a non-empty list of the values whose rows are kept")
-            for value in allowed:
-                check_enum_value(key, f, value)
+    def labels(self) -> None:
+        for field_name, labels in self.ds.labels.items():
+            with self.problems.each():
+                _check_labels(self.path, f"{self.base}.labels.{field_name}", field_name, labels, self.check_field, self.fields)
 
-    groups = []
-    for i, entry in enumerate(ds.files):
+    def scope(self) -> None:
+        for field_name, allowed in self.ds.scope.items():
+            key = f"{self.base}.scope.{field_name}"
+            with self.problems.each():
+                self.check_field(key, field_name)
+                f = self.fields[field_name]
+                if f.type not in ("category", "enum"):
+                    raise self.error(key, f"a scope is a list of values of a category or enum field; "
+                                     f"'{field_name}' is a {f.type} field")
+                if not allowed or any(not value.strip() for value in allowed):
+                    raise self.error(key, "expected a non-empty list of the values whose rows are kept")
+                for value in allowed:
+                    self.check_enum_value(key, f, value)
+
+    def file_group(self, i: int, entry, base_columns: dict[str, FieldSource], made_elsewhere: set[str],
+                   grain: str | None) -> FileGroup:
+        """One ``files`` entry: its columns (the dataset's, then its own), checked for what must be mapped."""
+        ds, base = self.ds, self.base
         spec_entry = FileSpec(glob=entry) if isinstance(entry, str) else entry
-        with problems.each():
-            _check_glob(path, f"{base}.files.{i}", spec_entry.glob)
+        with self.problems.each():
+            _check_glob(self.path, f"{base}.files.{i}", spec_entry.glob)
         columns = dict(base_columns)
-        columns.update(sources(spec_entry.columns, f"{base}.files.{i}.columns"))
-        mapped = set(columns) | made_elsewhere | broken
-        missing = [f for f in spec.required_at(grain) if f not in mapped]
-        if missing:
-            problems.add(ConfigError(
-                str(path), f"{base}.columns",
-                f"required field(s) {', '.join(missing)} of {name} are not mapped to a source column",
-            ))
-        for group in spec.one_of_required:
-            if not any(g in mapped for g in group):
-                problems.add(ConfigError(str(path), f"{base}.columns", f"one of {' or '.join(group)} must be mapped"))
-        for field_name in ds.scope:
-            if field_name in fields and field_name not in mapped:
-                problems.add(ConfigError(str(path), f"{base}.scope.{field_name}",
-                             f"'{field_name}' is not mapped to a source column (files entry {i}), so no row could be kept"))
+        columns.update(self.sources(spec_entry.columns, f"{base}.files.{i}.columns"))
+        self.check_mapped(i, set(columns) | made_elsewhere | self.broken, grain)
         fmt = spec_entry.datetime_format or ds.datetime_format
         for value in _as_tuple(fmt):
             problem = format_problem(value)
             if problem:
                 where = f"{base}.files.{i}.datetime_format" if spec_entry.datetime_format else f"{base}.datetime_format"
-                problems.add(ConfigError(str(path), where, problem))
-        groups.append(
-            FileGroup(
-                glob=spec_entry.glob,
-                columns=columns,
-                datetime_format=_as_tuple(fmt),
-                encoding=spec_entry.encoding or ds.encoding,
-                sheet=spec_entry.sheet if spec_entry.sheet is not None else ds.sheet,
-                missing_values=missing_tokens(spec_entry.missing_values, ds.missing_values),
-                delimiter=spec_entry.delimiter or ds.delimiter,
-            )
+                self.problems.add(self.error(where, problem))
+        return FileGroup(
+            glob=spec_entry.glob,
+            columns=columns,
+            datetime_format=_as_tuple(fmt),
+            encoding=spec_entry.encoding or ds.encoding,
+            sheet=spec_entry.sheet if spec_entry.sheet is not None else ds.sheet,
+            missing_values=missing_tokens(spec_entry.missing_values, ds.missing_values),
+            delimiter=spec_entry.delimiter or ds.delimiter,
         )
-    return groups
+
+    def check_mapped(self, i: int, mapped: set[str], grain: str | None) -> None:
+        """The required fields, one of each one-of group, and the scope's fields mapped in files entry ``i``."""
+        base = self.base
+        missing = [f for f in self.spec.required_at(grain) if f not in mapped]
+        if missing:
+            self.problems.add(self.error(
+                f"{base}.columns", f"required field(s) {', '.join(missing)} of {self.name} are not mapped to a source column"))
+        for group in self.spec.one_of_required:
+            if not any(g in mapped for g in group):
+                self.problems.add(self.error(f"{base}.columns", f"one of {' or '.join(group)} must be mapped"))
+        for field_name in self.ds.scope:
+            if field_name in self.fields and field_name not in mapped:
+                self.problems.add(self.error(
+                    f"{base}.scope.{field_name}",
+                    f"'{field_name}' is not mapped to a source column (files entry {i}), so no row could be kept"))
 
 
 def _folded(value: Any) -> str:

@@ -21,86 +21,97 @@ from .values import _Context, _convert, _first_present, _norm_key, _text_field
 
 def _extract(ctx: _Context) -> tuple[pd.DataFrame, pd.Series]:
     """Canonical columns for one file's kept rows, and each row's exclusion reason (or NA)."""
-    spec, agency = ctx.spec, ctx.agency
-    n = len(ctx.frame)
+    sources, event = ctx.group.columns, ctx.spec.event
+    excluded = _Exclusions(len(ctx.frame))
     out: dict[str, pd.Series] = {}
-    reasons: list[str] = []  # each row's first reason: 0 none, i the reason reasons[i - 1]
-    reason_codes = np.zeros(n, dtype=np.int16)
-    sources = ctx.group.columns
-    event = spec.event
-
-    def exclude(mask: pd.Series, why: str) -> None:
-        rows = np.asarray(mask, dtype=bool) & (reason_codes == 0)
-        if rows.any():
-            if why not in reasons:
-                reasons.append(why)
-            reason_codes[rows] = reasons.index(why) + 1
-
     # The event date first: other fields (age from year of birth) depend on it.
-    ordered = [event] + [f for f in sources if f != event]
-    for field_name in ordered:
-        if field_name not in sources:
-            continue
-        source = sources[field_name]
-        fspec = spec.fields[field_name]
-        if source.kind == "const":
-            out[field_name] = _constant_field(ctx, field_name, source)
-            continue
-        if source.kind == "synthetic":
-            out[field_name] = _synthetic_id(ctx, field_name, source)
-            continue
-        if fspec.type == "datetime":
-            parsed, bad, col = _datetime_field(ctx, field_name, source)
-            if field_name == event:
-                _require_some(ctx, parsed.mask(bad, pd.Timestamp(0)), col, field_name)
-                exclude(parsed.isna() & ~bad, f"missing_{field_name}")
-                exclude(bad, f"unparseable_{field_name}")
-                readable = parsed.notna().sum()
-                if len(parsed) and bad.sum() > readable:
-                    first = int(np.flatnonzero(bad.to_numpy())[0])
-                    raise DataError(
-                        str(ctx.path),
-                        f"most dates cannot be read (for example '{ctx.frame[col].iloc[first]}'); "
-                        f"set {'date_format for ' + field_name if source.kind == 'datetime_parts' else 'datetime_format'} in agency.yml",
-                        row=int(ctx.row_numbers[first]), column=col,
-                    )
-                ctx.event_dates = parsed
-            elif bad.any():
-                ctx.count_issue(f"{field_name}: unreadable date", bad)
-            out[field_name] = parsed
-            continue
-        if source.kind == "race_ethnicity":
-            out[field_name] = _race_with_ethnicity(ctx, field_name, source)
-            continue
-        if source.kind == "first_of":
-            out[field_name] = _first_of_label(ctx, field_name, source)
-            continue
-        if source.kind == "any_of":
-            out[field_name] = _any_flag(ctx, field_name, source)
-            continue
-        if source.kind == "year_of_birth":
-            out[field_name] = _age_from_year_of_birth(ctx, field_name, source)
-            continue
-        text, col = _text_field(ctx, field_name, source)
-        values = _convert(ctx, field_name, text, col)
-        out[field_name] = values
-        if fspec.required:
-            _require_some(ctx, values, col, field_name)
-            exclude(values.isna(), f"missing_{field_name}")
-
+    for field_name in [event] + [f for f in sources if f != event]:
+        if field_name in sources:
+            out[field_name] = _field_values(ctx, field_name, sources[field_name], excluded)
     for field_name, known in ctx.time_known.items():  # whether each datetime's clock time was recorded
         out[time_known_column(field_name)] = pd.Series(known, index=ctx.frame.index)
     table = pd.DataFrame(out, index=ctx.frame.index)
-    # Out-of-range event dates (placeholders such as 1900-01-01, or a year typed as 2202).
     if event in table:
-        dates = table[event]
-        low = pd.Timestamp(agency.model.valid_dates.from_)
-        exclude(dates.notna() & (dates < low), f"out_of_range_{event}")
-        # Nothing can have happened after today (in the agency's time zone): a typed 2202 for 2022.
-        today = pd.Timestamp(dt.datetime.now(zoneinfo.ZoneInfo(agency.timezone)).date())
-        exclude(dates.notna() & (dates >= today + pd.Timedelta(days=1)), f"out_of_range_{event}")
-    reason = pd.Categorical.from_codes(reason_codes.astype(np.int64) - 1, categories=pd.Index(reasons, dtype="string"), validate=False)
-    return table, pd.Series(reason, index=ctx.frame.index).astype("string")
+        _exclude_out_of_range_events(ctx, table[event], excluded)
+    return table, excluded.reasons(ctx.frame.index)
+
+
+class _Exclusions:
+    """Each row's first reason for exclusion: 0 none, i the reason ``names[i - 1]``."""
+
+    def __init__(self, rows: int):
+        self.names: list[str] = []
+        self.codes = np.zeros(rows, dtype=np.int16)
+
+    def exclude(self, mask: pd.Series, why: str) -> None:
+        rows = np.asarray(mask, dtype=bool) & (self.codes == 0)
+        if rows.any():
+            if why not in self.names:
+                self.names.append(why)
+            self.codes[rows] = self.names.index(why) + 1
+
+    def reasons(self, index: pd.Index) -> pd.Series:
+        reason = pd.Categorical.from_codes(self.codes.astype(np.int64) - 1, categories=pd.Index(self.names, dtype="string"),
+                                           validate=False)
+        return pd.Series(reason, index=index).astype("string")
+
+
+def _field_values(ctx: _Context, field_name: str, source: FieldSource, excluded: _Exclusions) -> pd.Series:
+    """One canonical field's values, made as its source says; rows missing a required field are excluded."""
+    if source.kind == "const":
+        return _constant_field(ctx, field_name, source)
+    if source.kind == "synthetic":
+        return _synthetic_id(ctx, field_name, source)
+    if ctx.spec.fields[field_name].type == "datetime":
+        return _datetime_values(ctx, field_name, source, excluded)
+    if source.kind == "race_ethnicity":
+        return _race_with_ethnicity(ctx, field_name, source)
+    if source.kind == "first_of":
+        return _first_of_label(ctx, field_name, source)
+    if source.kind == "any_of":
+        return _any_flag(ctx, field_name, source)
+    if source.kind == "year_of_birth":
+        return _age_from_year_of_birth(ctx, field_name, source)
+    text, col = _text_field(ctx, field_name, source)
+    values = _convert(ctx, field_name, text, col)
+    if ctx.spec.fields[field_name].required:
+        _require_some(ctx, values, col, field_name)
+        excluded.exclude(values.isna(), f"missing_{field_name}")
+    return values
+
+
+def _datetime_values(ctx: _Context, field_name: str, source: FieldSource, excluded: _Exclusions) -> pd.Series:
+    """A datetime field. The event date: rows without one, or with one unreadable, are excluded, and a file
+    whose dates mostly cannot be read is refused. Another date: unreadable ones are counted."""
+    parsed, bad, col = _datetime_field(ctx, field_name, source)
+    if field_name != ctx.spec.event:
+        if bad.any():
+            ctx.count_issue(f"{field_name}: unreadable date", bad)
+        return parsed
+    _require_some(ctx, parsed.mask(bad, pd.Timestamp(0)), col, field_name)
+    excluded.exclude(parsed.isna() & ~bad, f"missing_{field_name}")
+    excluded.exclude(bad, f"unparseable_{field_name}")
+    readable = parsed.notna().sum()
+    if len(parsed) and bad.sum() > readable:
+        first = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataError(
+            str(ctx.path),
+            f"most dates cannot be read (for example '{ctx.frame[col].iloc[first]}'); "
+            f"set {'date_format for ' + field_name if source.kind == 'datetime_parts' else 'datetime_format'} in agency.yml",
+            row=int(ctx.row_numbers[first]), column=col,
+        )
+    ctx.event_dates = parsed
+    return parsed
+
+
+def _exclude_out_of_range_events(ctx: _Context, dates: pd.Series, excluded: _Exclusions) -> None:
+    """Out-of-range event dates (placeholders such as 1900-01-01, or a year typed as 2202)."""
+    agency, event = ctx.agency, ctx.spec.event
+    low = pd.Timestamp(agency.model.valid_dates.from_)
+    excluded.exclude(dates.notna() & (dates < low), f"out_of_range_{event}")
+    # Nothing can have happened after today (in the agency's time zone): a typed 2202 for 2022.
+    today = pd.Timestamp(dt.datetime.now(zoneinfo.ZoneInfo(agency.timezone)).date())
+    excluded.exclude(dates.notna() & (dates >= today + pd.Timedelta(days=1)), f"out_of_range_{event}")
 
 
 def _constant_field(ctx: _Context, field_name: str, source: FieldSource) -> pd.Series:

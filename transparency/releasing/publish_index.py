@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -209,61 +210,83 @@ def catalog(agency: Agency, entries: list[Released], log: dict | None = None) ->
     """The Project Open Data (DCAT-US v1.1) catalogue of the released reports and tables; with ``log``
     (:func:`release_log`), a ``releaseLog`` entry: the chain head and the public key that check them."""
     base = public_url(agency)
+    common = functools.partial(_dcat_dataset, _dcat_head(agency), base)
+    datasets = (_report_datasets(agency, entries, common, base) + _table_datasets(agency, entries, common, base)
+                + _record_datasets(agency, entries, common, base))
+    out: dict[str, Any] = {"@context": POD_CONTEXT, "@type": "dcat:Catalog", "conformsTo": POD_SCHEMA,
+                           "describedBy": POD_CATALOG_SCHEMA, "dataset": datasets}
+    if base:
+        out["@id"] = base + "data.json"
+    if log:
+        out["releaseLog"] = log
+    return out
+
+
+def _dcat_head(agency: Agency) -> dict:
+    """What every dataset of the catalogue says alike: its publisher, contact point and periodicity."""
     email = contact_email(agency)
-    publisher = {"@type": "org:Organization", "name": agency.name}
     contact = {"@type": "vcard:Contact", "fn": agency.name}
     if email:
         contact["hasEmail"] = f"mailto:{email}"
-    periodicity = CADENCE.get(agency.model.report.cadence, "irregular")
-    min_count = agency.min_count
+    return {"publisher": {"@type": "org:Organization", "name": agency.name}, "contactPoint": contact,
+            "accrualPeriodicity": CADENCE.get(agency.model.report.cadence, "irregular")}
 
-    def common(identifier: str, title: str, description: str, keywords: list[str], covered: list[Released]) -> dict:
-        first = min(covered, key=lambda e: e.period.start).period
-        last = max(covered, key=lambda e: e.period.end).period
-        issued = min(v.released_on for e in covered for v in e.versions)
-        modified = max(v.released_on for e in covered for v in e.versions)
-        out = {
-            "@type": "dcat:Dataset",
-            "identifier": identifier,
-            "title": title,
-            "description": description,
-            "keyword": keywords,
-            "issued": issued,
-            "modified": modified,
-            "publisher": publisher,
-            "contactPoint": contact,
-            "accessLevel": "public",
-            "accrualPeriodicity": periodicity,
-            "temporal": f"{first.start.isoformat()}/{(last.end - timedelta(days=1)).isoformat()}",
-            "language": ["en-US"],
-            "theme": ["Public Safety"],
-        }
-        if base:
-            out["landingPage"] = base + "index.html"
-        return out
 
-    datasets = []
-    if entries:
-        report = common(
-            f"{agency.slug}/report", f"{agency.name}: quarterly transparency report",
-            f"The {agency.name}'s quarterly public report on its work: use of force, complaints and other records, "
-            "with charts, definitions, methods and data quality. One PDF and one web page per period, and a "
-            "machine-readable file of the headline figures.",
-            ["police", "transparency", "quarterly report", "public safety"], entries)
-        report["distribution"] = []
-        for entry in entries:
-            current = entry.current
-            name = f"{entry.period.title()}, version {current.number}"
-            report["distribution"] += [
-                {"@type": "dcat:Distribution", "title": f"{name}: report (PDF)", "format": "PDF",
-                 "mediaType": "application/pdf", "downloadURL": _url(base, _href(current, "report.pdf"))},
-                {"@type": "dcat:Distribution", "title": f"{name}: report (web page)", "format": "HTML",
-                 "mediaType": "text/html", "downloadURL": _url(base, _href(current, "report.html"))},
-                {"@type": "dcat:Distribution", "title": f"{name}: headline figures", "format": "JSON",
-                 "mediaType": "application/json", "downloadURL": _url(base, _href(current, "metrics.json"))},
-            ]
-        datasets.append(report)
+def _dcat_dataset(head: dict, base: str | None, identifier: str, title: str, description: str, keywords: list[str],
+                  covered: list[Released]) -> dict:
+    """One dataset of the catalogue, covering the periods of ``covered`` (its distributions added by the caller)."""
+    first = min(covered, key=lambda e: e.period.start).period
+    last = max(covered, key=lambda e: e.period.end).period
+    issued = min(v.released_on for e in covered for v in e.versions)
+    modified = max(v.released_on for e in covered for v in e.versions)
+    out = {
+        "@type": "dcat:Dataset",
+        "identifier": identifier,
+        "title": title,
+        "description": description,
+        "keyword": keywords,
+        "issued": issued,
+        "modified": modified,
+        "publisher": head["publisher"],
+        "contactPoint": head["contactPoint"],
+        "accessLevel": "public",
+        "accrualPeriodicity": head["accrualPeriodicity"],
+        "temporal": f"{first.start.isoformat()}/{(last.end - timedelta(days=1)).isoformat()}",
+        "language": ["en-US"],
+        "theme": ["Public Safety"],
+    }
+    if base:
+        out["landingPage"] = base + "index.html"
+    return out
 
+
+def _report_datasets(agency: Agency, entries: list[Released], common: Callable, base: str | None) -> list[dict]:
+    """The report itself: its PDF, web page and headline figures of each period (none before a release)."""
+    if not entries:
+        return []
+    report = common(
+        f"{agency.slug}/report", f"{agency.name}: quarterly transparency report",
+        f"The {agency.name}'s quarterly public report on its work: use of force, complaints and other records, "
+        "with charts, definitions, methods and data quality. One PDF and one web page per period, and a "
+        "machine-readable file of the headline figures.",
+        ["police", "transparency", "quarterly report", "public safety"], entries)
+    report["distribution"] = []
+    for entry in entries:
+        current = entry.current
+        name = f"{entry.period.title()}, version {current.number}"
+        report["distribution"] += [
+            {"@type": "dcat:Distribution", "title": f"{name}: report (PDF)", "format": "PDF",
+             "mediaType": "application/pdf", "downloadURL": _url(base, _href(current, "report.pdf"))},
+            {"@type": "dcat:Distribution", "title": f"{name}: report (web page)", "format": "HTML",
+             "mediaType": "text/html", "downloadURL": _url(base, _href(current, "report.html"))},
+            {"@type": "dcat:Distribution", "title": f"{name}: headline figures", "format": "JSON",
+             "mediaType": "application/json", "downloadURL": _url(base, _href(current, "metrics.json"))},
+        ]
+    return [report]
+
+
+def _table_datasets(agency: Agency, entries: list[Released], common: Callable, base: str | None) -> list[dict]:
+    """One series per published table, one CSV file per period."""
     series: dict[str, dict] = {}
     for entry in entries:  # newest first: the newest caption names the series
         for group in _tables(entry.current):
@@ -271,12 +294,13 @@ def catalog(agency: Agency, entries: list[Released], log: dict | None = None) ->
                 item = series.setdefault(table["name"], {"caption": table["caption"], "dataset": group["dataset"],
                                                          "title": group["title"], "entries": []})
                 item["entries"].append((entry, table))
+    datasets = []
     for name, item in series.items():
         covered = [e for e, _ in item["entries"]]
         dataset = common(
             f"{agency.slug}/{name}", f"{agency.name}: {item['caption']}",
             f"{item['caption']}, one CSV file per period, as published in the {agency.name}'s quarterly transparency "
-            f"report ({item['title'].lower()} section). Counts from 1 to {min_count - 1} are left blank to protect "
+            f"report ({item['title'].lower()} section). Counts from 1 to {agency.min_count - 1} are left blank to protect "
             "privacy, and so are the cells that would reveal them.",
             ["police", "transparency", item["title"].lower(), "quarterly report"], covered)
         dataset["distribution"] = [
@@ -284,18 +308,23 @@ def catalog(agency: Agency, entries: list[Released], log: dict | None = None) ->
              "format": "CSV", "mediaType": "text/csv", "downloadURL": _url(base, _href(e.current, t["file"]))}
             for e, t in item["entries"]]
         datasets.append(dataset)
+    return datasets
 
+
+def _record_datasets(agency: Agency, entries: list[Released], common: Callable, base: str | None) -> list[dict]:
+    """The de-identified records of each dataset, one series per dataset, one CSV (and Parquet) per period."""
     records: dict[str, list] = {}
-    for entry in entries:  # the de-identified records of each dataset, one series per dataset
+    for entry in entries:
         for item in _records(entry.current):
             records.setdefault(item["dataset"], []).append((entry, item))
+    datasets = []
     for name, items in records.items():
         title = items[0][1]["title"]
         dataset = common(
             f"{agency.slug}/records/{name}", f"{agency.name}: {title} records (de-identified)",
             f"{title}: one row per record behind the {agency.name}'s quarterly transparency report, one file per "
             "period, de-identified (no names or free text, identifiers as codes, coarsened dates, rare combinations "
-            f"of race, sex, age group, district and month generalised or withheld; fewer than {min_count} people "
+            f"of race, sex, age group, district and month generalised or withheld; fewer than {agency.min_count} people "
             "never share a published combination). Described by a Frictionless Data Package (datapackage.json).",
             ["police", "transparency", title.lower(), "open data", "records"], [e for e, _ in items])
         dataset["distribution"] = []
@@ -312,14 +341,7 @@ def catalog(agency: Agency, entries: list[Released], log: dict | None = None) ->
                      "mediaType": "application/vnd.apache.parquet",
                      "downloadURL": _url(base, _href(e.current, item["parquet"]))})
         datasets.append(dataset)
-
-    out: dict[str, Any] = {"@context": POD_CONTEXT, "@type": "dcat:Catalog", "conformsTo": POD_SCHEMA,
-                           "describedBy": POD_CATALOG_SCHEMA, "dataset": datasets}
-    if base:
-        out["@id"] = base + "data.json"
-    if log:
-        out["releaseLog"] = log
-    return out
+    return datasets
 
 
 def _write(path: Path, text: str) -> None:

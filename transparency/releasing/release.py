@@ -513,16 +513,7 @@ def release(agency: Agency, period: Period, root: Path, correction: str | None =
     if final.exists():
         raise ReleaseRefused(period, [f"{final} already exists: a release never writes into an existing version"])
 
-    changes: list[dict] = []
-    corrections = list(done[-1].record.get("corrections", [])) if done else []
-    correction_record = None
-    if correction is not None:
-        previous_metrics = json.loads((done[-1].folder / "metrics.json").read_text(encoding="utf-8"))
-        changes = figure_changes(previous_metrics, check.metrics, period)
-        corrections.append({"version": number, "date": released_on.isoformat(), "reason": correction.strip()})
-        correction_record = {"reason": correction.strip(), "corrects_version": done[-1].number,
-                             "changed_figures": changes}
-    manifest = check.manifest
+    changes, correction_record, corrections = _correction_of(period, check, done, correction, number, released_on)
     record = {
         "agency": {"name": agency.name, "slug": agency.slug},
         "period": period.code,
@@ -533,43 +524,11 @@ def release(agency: Agency, period: Period, root: Path, correction: str | None =
         "released_by": released_by,
         "correction": correction_record,
         "corrections": corrections,
-        "build": {key: manifest.get(key) for key in ("built_at", "git_commit", "versions", "recipe", "parameters")},
-        "inputs": _inputs_record(manifest),
+        "build": {key: check.manifest.get(key) for key in ("built_at", "git_commit", "versions", "recipe", "parameters")},
+        "inputs": _inputs_record(check.manifest),
         "signing_key": signer.public,
     }
-
-    staging = Path(tempfile.mkdtemp(prefix=f".v{number}-staging-{os.getpid()}-", dir=base))
-    try:
-        for path in _public_files(check.folder):
-            target = staging / path.relative_to(check.folder)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, target)
-        source = json.loads((check.folder / REPORT_SOURCE).read_text(encoding="utf-8"))
-        copied = [json.loads((staging / name).read_text(encoding="utf-8")) for name in ("manifest.json", "metrics.json")]
-        if copied != [check.manifest, check.metrics]:  # a build swapped the draft in while this one copied it
-            raise ReleaseRefused(period, ["the draft build changed while it was being released: review it again, "
-                                          "then release"])
-        render_released(source, record, staging, changes)
-        if agency.model.export is not None and not (staging / "data" / "datapackage.json").is_file():
-            from transparency.building.export import write_export  # a draft built before the agency set `export:`
-
-            write_export(agency, period, staging / "data")
-        record["files"] = file_hashes(staging)
-        record["signature"] = signer.sign(RELEASE_CONTEXT, record)
-        (staging / RELEASE_FILE).write_text(json.dumps(record, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-        _freeze(staging)
-        if final.exists():  # another release got there first
-            raise ReleaseRefused(period, [f"{final} appeared during the release: nothing was changed"])
-        staging.chmod(0o755)  # renaming a folder to a new parent may need it writable; frozen again below
-        try:
-            os.rename(staging, final)  # fails if another release created the version meanwhile (never merges)
-        except OSError as exc:
-            raise ReleaseRefused(period, [f"{final} could not be created ({exc.strerror}): another release may have "
-                                          "made it meanwhile; nothing was changed"]) from None
-        final.chmod(0o555)
-    except BaseException:
-        _remove(staging)
-        raise
+    _write_version(agency, period, check, base, final, record, changes, signer)
     _log(agency_reports(root, agency) / RELEASED, period.code, number, moment, _sha256(final / RELEASE_FILE), signer)
     version = Version(number, final, record)
     say(f"Released {agency.name}, {period.title()} as version {number} ({released_on:%B} {released_on.day}, "
@@ -580,6 +539,73 @@ def release(agency: Agency, period: Period, root: Path, correction: str | None =
     index, catalog = write_index(agency, root)
     say(f"Index: {index} (catalogue: {catalog.name})")
     return version
+
+
+def _correction_of(period: Period, check, done: list[Version], correction: str | None, number: int,
+                   released_on) -> tuple[list[dict], dict | None, list[dict]]:
+    """For a correction: the published figures that changed from the last version, the correction's record,
+    and the list of every correction so far (this one last); for a first release, no change and no record."""
+    corrections = list(done[-1].record.get("corrections", [])) if done else []
+    if correction is None:
+        return [], None, corrections
+    previous_metrics = json.loads((done[-1].folder / "metrics.json").read_text(encoding="utf-8"))
+    changes = figure_changes(previous_metrics, check.metrics, period)
+    corrections.append({"version": number, "date": released_on.isoformat(), "reason": correction.strip()})
+    correction_record = {"reason": correction.strip(), "corrects_version": done[-1].number,
+                         "changed_figures": changes}
+    return changes, correction_record, corrections
+
+
+def _write_version(agency: Agency, period: Period, check, base: Path, final: Path, record: dict,
+                   changes: list[dict], signer) -> None:
+    """The version's folder, made in a staging folder beside it and renamed into place once complete and
+    frozen (never merged into a folder another release made meanwhile); ``record`` gets the files' hashes
+    and the signature."""
+    staging = Path(tempfile.mkdtemp(prefix=f".v{record['version']}-staging-{os.getpid()}-", dir=base))
+    try:
+        _copy_public_files(check, staging)
+        source = json.loads((check.folder / REPORT_SOURCE).read_text(encoding="utf-8"))
+        _refuse_if_the_draft_changed(period, check, staging)
+        render_released(source, record, staging, changes)
+        if agency.model.export is not None and not (staging / "data" / "datapackage.json").is_file():
+            from transparency.building.export import write_export  # a draft built before the agency set `export:`
+
+            write_export(agency, period, staging / "data")
+        record["files"] = file_hashes(staging)
+        record["signature"] = signer.sign(RELEASE_CONTEXT, record)
+        (staging / RELEASE_FILE).write_text(json.dumps(record, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        _freeze(staging)
+        _rename_into_place(period, staging, final)
+    except BaseException:
+        _remove(staging)
+        raise
+
+
+def _copy_public_files(check, staging: Path) -> None:
+    for path in _public_files(check.folder):
+        target = staging / path.relative_to(check.folder)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+
+
+def _refuse_if_the_draft_changed(period: Period, check, staging: Path) -> None:
+    """Refused when the copies' figures are not those reviewed: a build swapped the draft in meanwhile."""
+    copied = [json.loads((staging / name).read_text(encoding="utf-8")) for name in ("manifest.json", "metrics.json")]
+    if copied != [check.manifest, check.metrics]:  # a build swapped the draft in while this one copied it
+        raise ReleaseRefused(period, ["the draft build changed while it was being released: review it again, "
+                                      "then release"])
+
+
+def _rename_into_place(period: Period, staging: Path, final: Path) -> None:
+    if final.exists():  # another release got there first
+        raise ReleaseRefused(period, [f"{final} appeared during the release: nothing was changed"])
+    staging.chmod(0o755)  # renaming a folder to a new parent may need it writable; frozen again below
+    try:
+        os.rename(staging, final)  # fails if another release created the version meanwhile (never merges)
+    except OSError as exc:
+        raise ReleaseRefused(period, [f"{final} could not be created ({exc.strerror}): another release may have "
+                                      "made it meanwhile; nothing was changed"]) from None
+    final.chmod(0o555)
 
 
 def _remove_abandoned(base: Path) -> None:

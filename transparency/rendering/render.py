@@ -585,80 +585,16 @@ def assemble_report(
     """
     front = dict(front or {})
     back = dict(back or {})
-    for key in ("agency", "period", "period_label", "data_through"):
-        if not meta.get(key):
-            raise ValueError(f"meta.{key} is required")
-    unknown = sorted(set(back) - set(BACK_MATTER))
-    if unknown:
-        raise ValueError(f"unknown back matter {unknown}; expected some of {list(BACK_MATTER)}")
-    status = meta.get("status", "draft")
-    if status not in ("draft", "released"):
-        raise ValueError(f"meta.status must be 'draft' or 'released', not {status!r}")
-    released = status == "released"
-    released_on = None
-    if released:
-        if not meta.get("released_on"):
-            raise ValueError("meta.released_on is required when meta.status is 'released'")
-        released_on = _date_words(_as_date(meta["released_on"], "released_on"))
+    _check_required_meta(meta, back)
+    released, released_on = _release_status(meta)
     built = _as_date(meta.get("built_at") or date.today(), "built_at")
     logo = meta.get("logo")
     if logo is not None and not str(logo).startswith("data:image/"):
         raise ValueError("meta.logo must be a data:image/ URI (the report carries its logo with it)")
     title = str(meta.get("title") or "Quarterly police transparency report")
     period_text = f"{meta['period_label']} ({meta['period']})"
-
-    reserved = {"cover", "contents", "at-a-glance", *(_slug(k) for k in BACK_MATTER)}
-    prepared, anchors = [], {}
-    for number, section in enumerate(sections):
-        for key in ("id", "title"):
-            if not section.get(key):
-                raise ValueError(f"sections[{number}] needs '{key}'")
-        anchor = _slug(section["id"])
-        if anchor in anchors.values() or anchor in reserved:
-            raise ValueError(f"sections[{number}]: id {section['id']!r} is used twice")
-        anchors[section["id"]] = anchor
-        html = section.get("html")
-        state = section.get("status") or ("ok" if html else "failed")
-        if state == "ok" and not html:
-            raise ValueError(f"sections[{number}] ({section['id']}) is ok but has no html")
-        if state == "ok" and re.search(r"<h1[\s>]", html):
-            soup = _soup(html)  # the cover has the only h1
-            _shift_headings(soup, 2)
-            html = str(soup)
-        if state == "ok" and not re.search(r"<h2[\s>]", html):
-            from markupsafe import escape
-
-            html = f"<h2>{escape(section['title'])}</h2>\n{html}"
-        prepared.append({
-            "id": str(section["id"]),
-            "anchor": anchor,
-            "title": str(section["title"]),
-            "status": state,
-            "html": _safe(html) if state == "ok" else None,
-            "message": str(section.get("message") or _DEFAULT_MESSAGES.get(state, "")),
-        })
-
-    back_parts = []
-    for key, heading in BACK_MATTER.items():
-        fragment = back.get(key)
-        if not fragment:
-            continue
-        soup = _soup(clean_html(fragment))
-        headings = _headings(soup)
-        if headings and min(int(h.name[1]) for h in headings) < 3:
-            _shift_headings(soup, 3)
-        _prefix_ids(soup, _slug(key))
-        back_parts.append({"anchor": _slug(key), "title": heading, "html": _safe(str(soup))})
-
-    front_view = {
-        "intro": _safe(clean_html(front["intro"])) if front.get("intro") else None,
-        "caption": str(front.get("caption") or f"Headline figures, {period_text}"),
-        "note": front.get("note"),
-        "value_label": str(front.get("value_label") or "This quarter"),
-        "prior_label": str(front.get("prior_label") or "Change from the previous quarter"),
-        "last_year_label": str(front.get("last_year_label")
-                               or "Change from the same quarter last year"),
-    }
+    prepared, anchors = _prepared_sections(sections)
+    back_parts = _back_parts(back)
     corrections = [
         {"date": _date_words(_as_date(item["date"], "corrections.date")),
          "reason": str(item["reason"])}
@@ -677,7 +613,7 @@ def assemble_report(
         created=built.isoformat(),
         data_through=_date_words(_as_date(meta["data_through"], "data_through")),
         corrections=corrections,
-        front=front_view,
+        front=_front_view(front, period_text),
         glance=_glance_rows(front.get("rows") or [], anchors),
         questions=_question_views(front.get("questions") or [], anchors),
         findings=_finding_views(front.get("findings") or [], anchors),
@@ -685,6 +621,96 @@ def assemble_report(
         back=back_parts,
         css=_safe(_css("report.css")),
     )
+
+
+def _check_required_meta(meta: Mapping[str, Any], back: Mapping[str, Any]) -> None:
+    for key in ("agency", "period", "period_label", "data_through"):
+        if not meta.get(key):
+            raise ValueError(f"meta.{key} is required")
+    unknown = sorted(set(back) - set(BACK_MATTER))
+    if unknown:
+        raise ValueError(f"unknown back matter {unknown}; expected some of {list(BACK_MATTER)}")
+
+
+def _release_status(meta: Mapping[str, Any]) -> tuple[bool, str | None]:
+    """Whether the report is released, and the date in words when it is."""
+    status = meta.get("status", "draft")
+    if status not in ("draft", "released"):
+        raise ValueError(f"meta.status must be 'draft' or 'released', not {status!r}")
+    if status != "released":
+        return False, None
+    if not meta.get("released_on"):
+        raise ValueError("meta.released_on is required when meta.status is 'released'")
+    return True, _date_words(_as_date(meta["released_on"], "released_on"))
+
+
+def _prepared_sections(sections: Sequence[Mapping[str, Any]]) -> tuple[list[dict], dict[str, str]]:
+    """Each section as the template draws it, and each section id's anchor (ids must be unique)."""
+    reserved = {"cover", "contents", "at-a-glance", *(_slug(k) for k in BACK_MATTER)}
+    prepared, anchors = [], {}
+    for number, section in enumerate(sections):
+        for key in ("id", "title"):
+            if not section.get(key):
+                raise ValueError(f"sections[{number}] needs '{key}'")
+        anchor = _slug(section["id"])
+        if anchor in anchors.values() or anchor in reserved:
+            raise ValueError(f"sections[{number}]: id {section['id']!r} is used twice")
+        anchors[section["id"]] = anchor
+        prepared.append(_prepared_section(number, section, anchor))
+    return prepared, anchors
+
+
+def _prepared_section(number: int, section: Mapping[str, Any], anchor: str) -> dict:
+    """One section: its headings from ``h2`` down (an ``h2`` of its title added when it has none)."""
+    html = section.get("html")
+    state = section.get("status") or ("ok" if html else "failed")
+    if state == "ok" and not html:
+        raise ValueError(f"sections[{number}] ({section['id']}) is ok but has no html")
+    if state == "ok" and re.search(r"<h1[\s>]", html):
+        soup = _soup(html)  # the cover has the only h1
+        _shift_headings(soup, 2)
+        html = str(soup)
+    if state == "ok" and not re.search(r"<h2[\s>]", html):
+        from markupsafe import escape
+
+        html = f"<h2>{escape(section['title'])}</h2>\n{html}"
+    return {
+        "id": str(section["id"]),
+        "anchor": anchor,
+        "title": str(section["title"]),
+        "status": state,
+        "html": _safe(html) if state == "ok" else None,
+        "message": str(section.get("message") or _DEFAULT_MESSAGES.get(state, "")),
+    }
+
+
+def _back_parts(back: Mapping[str, Any]) -> list[dict]:
+    """The back matter present, in :data:`BACK_MATTER`'s order: sanitized, headings from ``h3``, ids prefixed."""
+    back_parts = []
+    for key, heading in BACK_MATTER.items():
+        fragment = back.get(key)
+        if not fragment:
+            continue
+        soup = _soup(clean_html(fragment))
+        headings = _headings(soup)
+        if headings and min(int(h.name[1]) for h in headings) < 3:
+            _shift_headings(soup, 3)
+        _prefix_ids(soup, _slug(key))
+        back_parts.append({"anchor": _slug(key), "title": heading, "html": _safe(str(soup))})
+    return back_parts
+
+
+def _front_view(front: Mapping[str, Any], period_text: str) -> dict:
+    """The at-a-glance page's words: its intro (sanitized), caption, note and column labels."""
+    return {
+        "intro": _safe(clean_html(front["intro"])) if front.get("intro") else None,
+        "caption": str(front.get("caption") or f"Headline figures, {period_text}"),
+        "note": front.get("note"),
+        "value_label": str(front.get("value_label") or "This quarter"),
+        "prior_label": str(front.get("prior_label") or "Change from the previous quarter"),
+        "last_year_label": str(front.get("last_year_label")
+                               or "Change from the same quarter last year"),
+    }
 
 
 # ----------------------------------------------------------------------------------------------

@@ -27,13 +27,17 @@ import yaml
 
 from transparency.core.errors import UsageError
 
-from .sample import DATASETS, MARKER, generate
+from .city import DATASETS, MARKER
+from .generator import generate
 
 #: Always generated: use of force reads arrests and calls for service as denominators.
 CORE = ("use_of_force", "complaints", "calls_for_service", "arrests")
 KEEP_OTHER = 0.6  # the chance that each other dataset is part of an agency's mix
 SAMPLE_POPULATION = 250_000
 SAMPLE_OFFICERS = 420
+# The first line of every generated agency.yml, and how a folder this module may replace is known: kept as it
+# was when this module was transparency/sample_agencies.py, so that folders generated then are still known
+# (and the same arguments still give the same bytes).
 GENERATED_BY = "# Written by `transparency sample-data --agency` (transparency/sample_agencies.py): a fictional agency."
 
 
@@ -56,7 +60,7 @@ class Profile:
 
 def sample_template() -> Path:
     """The sample agency's hand-written agency.yml, the template of every generated agency's."""
-    return Path(__file__).resolve().parents[1] / "data" / "sample" / "agency.yml"
+    return Path(__file__).resolve().parents[2] / "data" / "sample" / "agency.yml"
 
 
 def check_name(name: str) -> None:
