@@ -211,3 +211,65 @@ def test_no_hidden_count_is_in_any_published_figure(tmp_path):
     (tmp_path / "metrics.json").write_text(json.dumps(metrics))
     kinds = {f.kind for f in audit_statewide(tmp_path, state).findings}
     assert {"recoverable", "small count"} <= kinds
+
+
+# The build ----------------------------------------------------------------------------------------------------
+
+DATASETS = "arrests,calls_for_service,complaints,use_of_force"
+
+
+@pytest.fixture
+def towns(tmp_path, monkeypatch):
+    """Three small generated agencies of different sizes under tmp_path/data, the project root there."""
+    from transparency.keys import create_key
+
+    monkeypatch.setenv("TRANSPARENCY_ROOT", str(tmp_path))
+    for slug, seed, scale in (("town-a", 1, 0.05), ("town-b", 2, 0.1), ("town-c", 3, 0.2)):
+        write_agency(tmp_path, slug, seed, scale, through=THROUGH, years=2)
+        create_key(slug)
+    return tmp_path
+
+
+def test_a_build_of_several_agencies_writes_the_statewide_report(towns, capsys):
+    assert cli.main(["build", "--agencies", "town-*", "--period", THROUGH, "--datasets", DATASETS, "--jobs", "2"]) == 0
+    out = capsys.readouterr().out
+    folder = towns / "reports" / "statewide" / THROUGH
+    assert f"Statewide report: {folder / 'report.pdf'}" in out
+    assert {p.name for p in folder.iterdir()} >= {"report.html", "report.pdf", "metrics.json", "manifest.json", "tables",
+                                                   "notebooks"}
+    assert not (folder / "sections").exists() and not list((towns / "reports" / "statewide").glob(".*-building-*"))
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["audit"]["passed"] and set(manifest["agencies"]) == {"town-a", "town-b", "town-c"}
+    assert (folder / "report.pdf").read_bytes().startswith(b"%PDF")
+    page = (folder / "report.html").read_text()
+    assert "Police agencies compared" in page and "Funnel plot of" in page
+    # Every agency's count as its own metrics.json publishes it (or hidden), and the state's total their sum.
+    published = json.loads((folder / "metrics.json").read_text())
+    for dataset in DATASETS.split(","):
+        entry = published["datasets"][dataset]
+        total = 0
+        for slug in ("town-a", "town-b", "town-c"):
+            own = json.loads((towns / "reports" / slug / THROUGH / "metrics.json").read_text())["datasets"][dataset]
+            figure = own["metrics"][sw.COMPARED[dataset]]
+            expected = figure if figure is not None and not 1 <= figure < 5 else None
+            assert entry["agencies"][slug]["count"] == expected
+            total += expected or 0
+        assert entry["state"]["count"] == total
+    # The notebook as published names no folder of the machine.
+    assert str(towns) not in (folder / "notebooks" / "statewide.ipynb").read_text()
+    # Again, nothing changed: the agencies are up to date, and so is the statewide report.
+    assert cli.main(["build", "--agencies", "town-*", "--period", THROUGH, "--datasets", DATASETS, "--jobs", "2"]) == 0
+    assert f"Statewide report, {THROUGH}: up to date" in capsys.readouterr().out
+    # Built alone from the published reports, with --force: the same figures.
+    before = (folder / "metrics.json").read_bytes()
+    assert cli.main(["statewide", "--agencies", "town-*", "--period", THROUGH, "--formats", "html", "--force"]) == 0
+    assert (folder / "metrics.json").read_bytes() == before and not (folder / "report.pdf").exists()
+
+
+def test_a_one_agency_build_writes_no_statewide_report(towns, capsys):
+    assert cli.main(["build", "--agencies", "town-a", "--period", THROUGH, "--datasets", "arrests", "--formats", "html",
+                     "--jobs", "2"]) == 0
+    assert not (towns / "reports" / "statewide").exists()
+    assert "Statewide" not in capsys.readouterr().out
+    assert cli.main(["statewide", "--agencies", "town-a", "--period", THROUGH]) == 2
+    assert "compares two or more" in capsys.readouterr().err
