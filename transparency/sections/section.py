@@ -98,6 +98,16 @@ def resolve_period(text: str, agency: Agency) -> Period:
     return periods[0]
 
 
+#: Words after a number that make it a span of time ("the last 12 months"), never a count of records.
+_TIME_UNITS = r" (?:months?|quarters?|years?|weeks?|days?|hours?|minutes?)\b"
+
+
+def shows_number(text: str, shown: str) -> bool:
+    """Whether a sentence shows the number ``shown`` (as :func:`transparency.fmt.count` writes it) as a
+    number of its own: not inside a larger number, and not as a span of time ("the last 12 months")."""
+    return re.search(rf"(?<![\d.,]){re.escape(shown)}(?![\d,]|\.\d|{_TIME_UNITS})", text) is not None
+
+
 def _read_hidden(path: Path) -> list[str]:
     try:
         return list(json.loads(path.read_text(encoding="utf-8")))
@@ -510,9 +520,8 @@ class Section:
             if reason != "complementary" or "__" in name or figure is None or figure.value != figure.basis:
                 continue
             shown = fmt.count(int(figure.value), None)
-            pattern = re.compile(rf"(?<![\d.,]){re.escape(shown)}(?![\d,]|\.\d)")
             for text in self.said:
-                if pattern.search(text):
+                if shows_number(text, shown):
                     raise ValueError(
                         f"a sentence shows {shown}, the value of {name}, which this section hides to protect a "
                         f"smaller count (see Section.save): say it with section.value({name!r}), which is None "
