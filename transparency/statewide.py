@@ -87,6 +87,7 @@ ABOVE_998, ABOVE_95, WITHIN, BELOW_95, BELOW_998 = (
 #: The words for an agency's dataset that has no count to compare.
 NOT_PUBLISHED = "Does not publish"
 NO_REPORT = "No report for the period"
+NOT_IN_REPORT = "Not in the agency's report"  # configured, but the build left it out (--datasets)
 NO_DATA = "No data for the period"
 FAILED = "Failed to build"
 HIDDEN = "Not shown (small count)"
@@ -149,7 +150,7 @@ def status(agency: AgencyFigures, dataset: str) -> str:
         return NO_REPORT
     entry = agency.published.get(dataset)
     if entry is None:
-        return NO_REPORT
+        return NOT_IN_REPORT
     if entry.get("status") == "failed":
         return FAILED
     if entry.get("status") != "ok" or "metrics" not in entry:
@@ -344,7 +345,9 @@ def peer_groups(state: State, dataset: str) -> pd.DataFrame | None:
         row = {GROUP: name, "Agencies reporting": len(members), "Agencies shown": total.agencies,
                WORDS[dataset].capitalize() + " (agencies shown)": total.count, "Residents (agencies shown)": total.population,
                "Per 1,000 residents": None, "Likely range, low": None, "Likely range, high": None}
-        if total.population:
+        if not total.agencies:  # no count shown: nothing to add up (a 0 would read as none happened)
+            row[WORDS[dataset].capitalize() + " (agencies shown)"] = row["Residents (agencies shown)"] = None
+        elif total.population:
             row["Per 1,000 residents"], row["Likely range, low"], row["Likely range, high"] = rate(total.count, total.population, 1000)
         rows.append(row)
     if not rows:
@@ -359,9 +362,11 @@ def peer_groups(state: State, dataset: str) -> pd.DataFrame | None:
 
 def reporting(state: State) -> pd.DataFrame:
     """Per agency, the compared topics by what it reported: :data:`REPORTED` (count shown), :data:`HIDDEN`,
-    :data:`NO_DATA` or :data:`FAILED`, :data:`NO_REPORT`, :data:`NOT_PUBLISHED` (one column each, topics listed)."""
-    columns = {REPORTED: "Count shown", HIDDEN: "Count not shown (small)", NO_DATA: "No data or failed",
-               FAILED: "No data or failed", NO_REPORT: "No report for the period", NOT_PUBLISHED: "Does not publish"}
+    :data:`NO_DATA`, :data:`FAILED` or :data:`NOT_IN_REPORT`, :data:`NO_REPORT`, :data:`NOT_PUBLISHED` (one column
+    each, topics listed)."""
+    columns = {REPORTED: "Count shown", HIDDEN: "Count not shown (small)", NO_DATA: "No data, failed or left out",
+               FAILED: "No data, failed or left out", NOT_IN_REPORT: "No data, failed or left out",
+               NO_REPORT: "No report for the period", NOT_PUBLISHED: "Does not publish"}
     rows = []
     for agency in state.agencies:
         row = {AGENCY: agency.name, **{column: [] for column in dict.fromkeys(columns.values())}}

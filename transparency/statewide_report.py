@@ -90,7 +90,8 @@ class StatewideReport:
         table = sw.reporting(state)
         self.table(table, "reporting", f"Which agencies reported which topics, {state.period.code}",
                    note="“Does not publish”: the agency does not publish that kind of record. “Count not shown”: its count "
-                        f"was below {state.min_count}, or hidden in its own report, to protect privacy.")
+                        f"was below {state.min_count}, or hidden in its own report, to protect privacy. “Left out”: the "
+                        "agency's report for the period does not have that topic.")
 
     def dataset_part(self, dataset: str) -> None:
         """One compared dataset: sentences, the side-by-side table, the funnel, peer groups and changes."""
@@ -114,7 +115,7 @@ class StatewideReport:
                 "to protect privacy.")
         self.table(sw.comparison(state, dataset), f"{dataset}__residents",
                    f"{words.capitalize()} per 1,000 residents by agency, {state.period.code}",
-                   counts=[words.capitalize()], dataset=dataset, note=note)
+                   counts=[words.capitalize()], dataset=dataset, note=note, decimals=2)
         missing = sw.without_population(state, dataset)
         if missing:
             self.say(f"No number of residents, so no rate per 1,000 residents and no place in the funnel: {', '.join(missing)}.")
@@ -129,7 +130,7 @@ class StatewideReport:
             self.say(f"No number of sworn officers, so no rate per 100 officers: {', '.join(missing)}.")
         self.table(sw.peer_groups(state, dataset), f"{dataset}__peer_groups",
                    f"{words.capitalize()} per 1,000 residents by peer group (agencies of similar size), {state.period.code}",
-                   counts=[f"{words.capitalize()} (agencies shown)"], dataset=dataset)
+                   counts=[f"{words.capitalize()} (agencies shown)"], dataset=dataset, decimals=2)
         changed = sw.changes(state, dataset)
         self.table(changed, f"{dataset}__changes",
                    f"{words.capitalize()}: change from {state.period.previous().code} to {state.period.code}, by agency",
@@ -222,7 +223,7 @@ def funnel_chart(state: sw.State, dataset: str):
     ax.xaxis.set_minor_locator(NullLocator())
     ax.set_xlim(span[0], span[-1])
     ax.set_xlabel("Residents (log scale)")
-    ax.set_ylabel(f"{words.capitalize()} per 1,000 residents")
+    ax.set_ylabel("Per 1,000 residents")
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     alt = (f"Funnel plot of {words} per 1,000 residents against residents for {len(points)} agencies in "
            f"{state.period.code}. State rate {fmt.number(centre, 2)} per 1,000. ")
