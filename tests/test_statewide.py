@@ -7,7 +7,7 @@ import json
 import pytest
 
 from transparency import cli
-from transparency.sample_agencies import write_agency
+from transparency.sample import write_agency
 
 THROUGH = "2026Q3"
 
@@ -22,7 +22,7 @@ def test_a_small_generated_agencys_complaints_pass_the_audit(tmp_path, monkeypat
     # three quarters. The trend now protects that column with both sums known.
     # Seed 12 at 0.15 once failed its notebook: 12 allegations closed the previous quarter, hidden as a
     # complement, were taken to be shown by a sentence about "the last 12 months".
-    from transparency.keys import create_key
+    from transparency.core.keys import create_key
 
     monkeypatch.setenv("TRANSPARENCY_ROOT", str(tmp_path))
     write_agency(tmp_path, "oakdale", seed, scale, through=THROUGH)
@@ -45,7 +45,7 @@ def test_a_small_generated_agencys_complaints_pass_the_audit(tmp_path, monkeypat
     ("12 complaints in 3 months.", "12", True),
 ])
 def test_a_sentence_shows_a_number_not_a_span_of_time(text, shown, expected):
-    from transparency.section import shows_number
+    from transparency.sections.section import shows_number
 
     assert shows_number(text, shown) is expected
 
@@ -54,7 +54,7 @@ def test_a_sentence_shows_a_number_not_a_span_of_time(text, shown, expected):
 
 from scipy import stats as scipy_stats  # noqa: E402
 
-from transparency import statewide as sw  # noqa: E402
+from transparency.figures import statewide as sw  # noqa: E402
 
 
 def test_a_rate_per_1000_and_its_exact_interval():
@@ -182,8 +182,8 @@ def test_no_hidden_count_is_in_any_published_figure(tmp_path):
     """Disclosure across agencies: dale's count (3, hidden in its own report) and elm's (3, published by elm
     under its own threshold of 3) are never shown, and no statewide total or rate includes them, so no
     subtraction of published figures gives them back. The audit says so, and catches a total that does."""
-    from transparency.statewide_build import audit_statewide
-    from transparency.statewide_report import StatewideReport
+    from transparency.building.statewide import audit_statewide
+    from transparency.sections.statewide_report import StatewideReport
 
     agencies = [_agency("alden", 12_000, 30, count=60, prior=40), _agency("brook", 48_000, 100, count=120, prior=118),
                 _agency("dale", 20_000, 25, count=None, prior=12, hidden=("arrests",)),
@@ -238,7 +238,7 @@ DATASETS = "arrests,calls_for_service,complaints,use_of_force"
 @pytest.fixture
 def towns(tmp_path, monkeypatch):
     """Three small generated agencies of different sizes under tmp_path/data, the project root there."""
-    from transparency.keys import create_key
+    from transparency.core.keys import create_key
 
     monkeypatch.setenv("TRANSPARENCY_ROOT", str(tmp_path))
     for slug, seed, scale in (("town-a", 1, 0.05), ("town-b", 2, 0.1), ("town-c", 3, 0.2)):

@@ -624,7 +624,7 @@ def _determined_by(equations: list[list[int]], cells: list, unknown: set) -> set
     [5, 5, 5, 1, 5, 5, 1, 5],
 ])
 def test_known_sums_leave_no_hidden_count_recoverable_with_the_block_sum(column):
-    from transparency.suppress import suppress_with_known_sums
+    from transparency.figures.suppress import suppress_with_known_sums
 
     quarters = [f"Q{i}" for i in range(len(column))]
     block = ["Q3", "Q6", "Q7"]  # this quarter, the previous one, a year earlier: their sum is published elsewhere

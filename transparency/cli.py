@@ -93,9 +93,9 @@ def cmd_build_many(args: argparse.Namespace) -> int:
 
 def cmd_statewide(args: argparse.Namespace) -> int:
     """`statewide --agencies GLOB --period P`: the statewide comparison from the agencies' published reports."""
-    from .many import find_agencies
-    from .periods import parse_period
-    from .statewide_build import StatewideError, build_statewide
+    from transparency.building.many import find_agencies
+    from transparency.building.statewide import StatewideError, build_statewide
+    from transparency.core.periods import parse_period
 
     formats = _build_formats(args)
     folders = find_agencies(args.agencies, project_root())

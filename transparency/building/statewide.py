@@ -1,7 +1,7 @@
 """Build the statewide comparison report into ``reports/statewide/<period>/``, as an agency's report is built.
 
-The same pipeline: the notebook ``notebooks/statewide.ipynb`` run by papermill (:mod:`transparency.execute`),
-its page rendered by :mod:`transparency.render` (HTML, then a tagged PDF), an audit of what it publishes
+The same pipeline: the notebook ``notebooks/statewide.ipynb`` run by papermill (:mod:`transparency.building.execute`),
+its page rendered by :mod:`transparency.rendering.render` (HTML, then a tagged PDF), an audit of what it publishes
 (:func:`audit_statewide`), the personal-data scan of every agency compared, then a staging folder swapped
 into place. A build of more than one agency (``build --agencies``) ends with it; ``transparency statewide``
 builds it alone from the agencies' published reports.
@@ -18,10 +18,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from . import __version__
-from . import statewide as sw
-from .audit import Audit, Finding
-from .errors import TransparencyError
+from transparency import __version__
+from transparency.core.errors import TransparencyError
+from transparency.figures import statewide as sw
+from transparency.figures.audit import Audit, Finding
 
 FOLDER = "statewide"  # reports/statewide/<period>/
 MARK = ".statewide"  # reports/statewide/.statewide: the folder belongs to the statewide report, not an agency
@@ -36,8 +36,8 @@ class StatewideError(TransparencyError):
 def gather(folders: list[Path], period_code: str, root: Path) -> sw.State:
     """Each agency's configuration (residents, sworn officers, threshold, datasets) and its published
     metrics.json for the period; an agency whose agency.yml does not load is kept with no report."""
-    from .config import load_agency
-    from .periods import parse_period
+    from transparency.core.config import load_agency
+    from transparency.core.periods import parse_period
 
     state = sw.State(parse_period(period_code)[0])
     for folder in folders:
@@ -57,7 +57,7 @@ def gather(folders: list[Path], period_code: str, root: Path) -> sw.State:
 
 
 def _key(state: sw.State, notebook: Path, formats: tuple[str, ...]) -> str:
-    from .incremental import package_sha256
+    from transparency.core.incremental import package_sha256
 
     return hashlib.sha256(json.dumps({"inputs": state.to_dict(), "notebook": hashlib.sha256(notebook.read_bytes()).hexdigest(),
                                       "package": package_sha256(), "formats": sorted(formats)},
@@ -66,13 +66,13 @@ def _key(state: sw.State, notebook: Path, formats: tuple[str, ...]) -> str:
 
 def _claim(reports: Path) -> None:
     """reports/statewide/ is the statewide report's, never an agency's whose folder is named statewide."""
-    from .build import OWNER
+    from transparency.building.build import OWNER
 
     if (reports / OWNER).is_file():
         raise StatewideError(f"{reports} holds the reports of an agency named '{FOLDER}', so the statewide report "
                              "cannot be written there; rename that agency's folder")
     reports.mkdir(parents=True, exist_ok=True)
-    (reports / MARK).write_text("the statewide comparison report (transparency.statewide_build)\n", encoding="utf-8")
+    (reports / MARK).write_text("the statewide comparison report (transparency.building.statewide)\n", encoding="utf-8")
 
 
 def build_statewide(folders: list[Path], period_code: str, root: Path, formats: tuple[str, ...] = ("html", "pdf"),
@@ -82,8 +82,8 @@ def build_statewide(folders: list[Path], period_code: str, root: Path, formats: 
     Raises StatewideError (nothing published, the previous report left as it was) when the notebook
     fails, the audit finds a problem or the personal-data scan finds a value from an agency's files.
     """
-    from .execute import NotebookJob, run_notebooks
-    from .incremental import NOTEBOOKS
+    from transparency.building.execute import NotebookJob, run_notebooks
+    from transparency.core.incremental import NOTEBOOKS
 
     notebook = (notebooks or NOTEBOOKS) / NOTEBOOK
     started = time.perf_counter()
@@ -115,7 +115,7 @@ def build_statewide(folders: list[Path], period_code: str, root: Path, formats: 
         (result,) = run_notebooks([job], workers=1)
         if not result.ok:
             raise StatewideError(f"the statewide report's notebook failed: {result.error}")
-        from .render import html_to_pdf, section_page
+        from transparency.rendering.render import html_to_pdf, section_page
 
         fragment = (staging / "sections" / "statewide.html").read_text(encoding="utf-8")
         page = section_page(fragment, title, context=f"Statewide comparison: {state.period.label()}")
@@ -130,7 +130,7 @@ def build_statewide(folders: list[Path], period_code: str, root: Path, formats: 
                                  f"was published:\n  {shown}")
         _scan(folders, state, staging)
         shutil.rmtree(staging / "sections", ignore_errors=True)
-        from .build import _git_commit, _versions
+        from transparency.building.build import _git_commit, _versions
 
         manifest = {"report": "statewide", "period": period_code, "key": key,
                     "agencies": {a.slug: {"name": a.name, "report": a.published is not None,
@@ -154,9 +154,9 @@ def build_statewide(folders: list[Path], period_code: str, root: Path, formats: 
 
 def _scan(folders: list[Path], state: sw.State, staging: Path) -> None:
     """The personal-data scan of every agency compared, over the statewide report's files."""
-    from .build import PrivacyError, _privacy_check
-    from .config import load_agency
-    from .incremental import Keys
+    from transparency.building.build import PrivacyError, _privacy_check
+    from transparency.core.config import load_agency
+    from transparency.core.incremental import Keys
 
     for folder in folders:
         try:
@@ -206,7 +206,7 @@ def audit_statewide(folder: Path, state: sw.State) -> Audit:
     - **recoverable**: a count shown that the agency's own report hides;
     - **small count**: a count from 1 to ``min_count - 1`` shown (counts of public events excepted).
     """
-    from . import registry
+    from transparency.core import registry
 
     result = Audit()
     metrics = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))

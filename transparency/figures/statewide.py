@@ -15,7 +15,7 @@ What it computes, per compared dataset (:data:`COMPARED`: each dataset's headlin
   the state beyond normal variation (:func:`funnel_position`);
 - peer groups by residents (:data:`PEER_GROUPS`);
 - each agency's change from the previous period, by the exact conditional test of two Poisson counts
-  (:func:`transparency.stats.poisson_change`, the agency report's own test);
+  (:func:`transparency.figures.stats.poisson_change`, the agency report's own test);
 - which agencies did not report which datasets (:func:`reporting`).
 
 Disclosure, the same rule across agencies: a count is shown as the agency published it, or not at all;
@@ -33,9 +33,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import registry
-from .periods import Period, parse_period
-from .stats import ALPHA, poisson_change, poisson_interval
+from transparency.core import registry
+from transparency.core.periods import Period, parse_period
+from transparency.figures.stats import ALPHA, poisson_change, poisson_interval
 
 #: The datasets compared, and the count compared: each one's headline figure (metrics.HEADLINE), except
 #: surveys (answers are not events) and training (officers trained is a share of the force, not a rate of events).
@@ -135,7 +135,7 @@ class State:
 
 
 def read_state(path: str | Path) -> State:
-    """The inputs a build wrote for the statewide notebook (:func:`transparency.statewide_build.gather`)."""
+    """The inputs a build wrote for the statewide notebook (:func:`transparency.building.statewide.gather`)."""
     return State.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
 
 
@@ -188,7 +188,7 @@ def hidden(state: State, agency: AgencyFigures, dataset: str) -> bool:
 def rate(n: int, denominator: float, per: float) -> tuple[float, float, float]:
     """``n`` per ``per`` of ``denominator`` (per 1,000 residents: ``per=1000``), with its exact 95% interval.
 
-    The interval is the Garwood interval of the count (:func:`transparency.stats.poisson_interval`), scaled.
+    The interval is the Garwood interval of the count (:func:`transparency.figures.stats.poisson_interval`), scaled.
     """
     if denominator <= 0:
         raise ValueError(f"a rate needs a denominator above 0, got {denominator!r}")

@@ -1,7 +1,7 @@
 """What the statewide notebook calls: sentences, tables (shown and written as CSV), funnel charts, metrics.json.
 
 The notebook opens a :class:`StatewideReport` on the inputs the build gathered (published figures only,
-:mod:`transparency.statewide`), shows one part per compared dataset (:meth:`StatewideReport.dataset_part`),
+:mod:`transparency.figures.statewide`), shows one part per compared dataset (:meth:`StatewideReport.dataset_part`),
 and saves (:meth:`StatewideReport.save`): ``metrics.json`` with every figure shown, and the facts the
 build's audit reads (which tables were written, and which of their columns are counts of events).
 """
@@ -15,9 +15,10 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.ticker import NullLocator
 
-from . import charts, fmt, registry
-from . import statewide as sw
-from .section import write_csv
+from transparency.core import fmt, registry
+from transparency.figures import statewide as sw
+from transparency.sections.section import write_csv
+from transparency.writing import charts
 
 
 class StatewideReport:
