@@ -596,3 +596,59 @@ def test_nothing_hidden_without_a_small_count(case):
     small_totals = [t for t in [*raw.sum(axis=1), *raw.sum(axis=0), raw.sum()] if 1 <= t < min_count]
     if not small_totals:
         assert result.n_suppressed == 0
+
+
+# A trend beside a table that publishes the sum of some of its rows ---------------------------------------
+
+
+def _determined_by(equations: list[list[int]], cells: list, unknown: set) -> set:
+    """The unknown cells whose value follows from equations (each a list of cell positions adding up to a known sum)."""
+    names = sorted(unknown)
+    if not names:
+        return set()
+    matrix = np.array([[1.0 if name in eq else 0.0 for name in names] for eq in equations] or [[0.0] * len(names)])
+    rank = np.linalg.matrix_rank(matrix)
+    found = set()
+    for k, name in enumerate(names):
+        unit = np.zeros(len(names))
+        unit[k] = 1.0
+        if np.linalg.matrix_rank(np.vstack([matrix, unit])) == rank:
+            found.add(name)
+    return found
+
+
+@pytest.mark.parametrize("column", [
+    [0, 0, 0, 4, 0, 4, 3, 0],    # the oakdale case: one small quarter outside the three another table shows
+    [9, 7, 2, 8, 6, 3, 1, 12],
+    [0, 0, 0, 0, 0, 2, 0, 0],
+    [5, 5, 5, 1, 5, 5, 1, 5],
+])
+def test_known_sums_leave_no_hidden_count_recoverable_with_the_block_sum(column):
+    from transparency.figures.suppress import suppress_with_known_sums
+
+    quarters = [f"Q{i}" for i in range(len(column))]
+    block = ["Q3", "Q6", "Q7"]  # this quarter, the previous one, a year earlier: their sum is published elsewhere
+    frame = pd.DataFrame({"Closed": column, "Received": [10] * len(column)}, index=quarters)
+    result = suppress_with_known_sums(frame, {"Closed": block}, min_count=5)
+    hidden = {q for q in quarters if result.mask.loc[q, "Closed"]}
+    small = {q for q, n in zip(quarters, column) if 1 <= n < 5}
+    assert small <= hidden
+    assert not result.mask["Received"].any()
+    # What a reader knows: the column's total, and the block's sum (from the other table).
+    equations = [quarters, block]
+    assert _determined_by(equations, quarters, hidden) & small == set()
+    for q in quarters:
+        if q not in hidden:
+            assert result.table.loc[q, "Closed"] == frame.loc[q, "Closed"]
+    assert {(e["row"], e["column"]) for e in result.log} == {(q, "Closed") for q in hidden}
+
+
+def test_without_known_sums_the_trend_column_gives_the_small_quarter_away():
+    # Why suppress_with_known_sums exists: protecting the column on its total alone leaves the one small
+    # quarter outside the block recoverable by subtracting the block's published sum.
+    quarters = [f"Q{i}" for i in range(8)]
+    column = [0, 0, 0, 4, 0, 4, 3, 0]
+    frame = pd.DataFrame({"Closed": column}, index=quarters)
+    plain = suppress_table(frame, min_count=5, rows_add_up=False)
+    hidden = {q for q in quarters if plain.mask.loc[q, "Closed"]}
+    assert "Q5" in _determined_by([quarters, ["Q3", "Q6", "Q7"]], quarters, hidden)

@@ -91,6 +91,30 @@ def cmd_build_many(args: argparse.Namespace) -> int:
                       engine=args.engine, force=args.force, say=lambda line: print(line, flush=True))
 
 
+def cmd_statewide(args: argparse.Namespace) -> int:
+    """`statewide --agencies GLOB --period P`: the statewide comparison from the agencies' published reports."""
+    from transparency.building.many import find_agencies
+    from transparency.building.statewide import StatewideError, build_statewide
+    from transparency.core.periods import parse_period
+
+    formats = _build_formats(args)
+    folders = find_agencies(args.agencies, project_root())
+    if len(folders) < 2:
+        raise UsageError(f"--agencies {args.agencies!r} matches one agency; the statewide report compares two or more")
+    try:
+        codes = [p.code for p in parse_period(args.period)]
+    except ValueError as exc:
+        raise UsageError(f"--period: {exc}") from None
+    failed = 0
+    for code in codes:
+        try:
+            build_statewide(folders, code, project_root(), formats, say=lambda line: print(line, flush=True), force=args.force)
+        except StatewideError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            failed = 1
+    return failed
+
+
 def cmd_build(args: argparse.Namespace) -> int:
     if getattr(args, "agencies", None):
         return cmd_build_many(args)
@@ -314,6 +338,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true",
                    help="run every notebook again, even when nothing changed since the last build")
     p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("statewide", help="build the statewide comparison of many agencies from their published reports "
+                                         "into reports/statewide/<period>/")
+    p.add_argument("--agencies", metavar="GLOB", required=True,
+                   help="the agencies compared: a name pattern under data/ (county-*), or a path pattern (with a /)")
+    p.add_argument("--period", required=True, help="a quarter (2026Q3), a year or a range of quarters")
+    p.add_argument("--formats", default="html,pdf", help="html, pdf, or html,pdf (default)")
+    p.add_argument("--force", action="store_true", help="build it again even when no agency's report changed")
+    p.set_defaults(func=cmd_statewide, jobs=None)
 
     p = sub.add_parser("review", help="the page to read before releasing a period: failures, exclusions, "
                                       "suppression, unusual changes, what blocks the release (exit 1 when blocked)")

@@ -164,7 +164,11 @@ def build_many(patterns: str, period_text: str, root: Path, resolve_periods: Cal
         runs.append(build_agency(folder, period_text, root, resolve_periods, datasets_text, workers, formats, engine,
                                  force, say))
     say(summary_table(runs))
-    return 1 if any(r.status == "failed" for r in runs) else 0
+    # The statewide comparison, when more than one agency was built.
+    from transparency.building.statewide import build_after_many
+
+    statewide = build_after_many(folders, sorted({code for r in runs for code in r.periods}), root, formats, say, force)
+    return 1 if any(r.status == "failed" for r in runs) or statewide else 0
 
 
 __all__ = ["AgencyRun", "build_agency", "build_many", "find_agencies", "summary_table"]

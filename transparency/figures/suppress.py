@@ -56,6 +56,7 @@ __all__ = [
     "suppress_dependent",
     "suppress_table",
     "suppress_value",
+    "suppress_with_known_sums",
 ]
 
 SMALL_COUNT = "small count"
@@ -287,7 +288,8 @@ class _Grid:
     equation: its cells add up to its total.
     """
 
-    def __init__(self, counts: np.ndarray, min_count: int, row_total: bool, col_total: bool, rows_add_up: bool = True):
+    def __init__(self, counts: np.ndarray, min_count: int, row_total: bool, col_total: bool, rows_add_up: bool = True,
+                 totals_known: bool = False):
         m, n = counts.shape
         self.rows_add_up = rows_add_up
         self.m, self.n = m, n
@@ -308,7 +310,8 @@ class _Grid:
         covers[:m, n] = n
         covers[m, :n] = m
         covers[m, n] = m * n
-        self.assumed_known = ~printed & ~small & (covers >= 2)
+        # A small total is assumed hidden everywhere, unless the reader can work it out from larger ones.
+        self.assumed_known = ~printed & (~small | totals_known) & (covers >= 2)
         self.hidden = printed & small
         self.reason = np.where(self.hidden, SMALL_COUNT, "").astype(object)
         self.kept = np.zeros_like(value, dtype=bool)  # hidden as complements last (see suppress_table's keep)
@@ -481,6 +484,7 @@ def suppress_table(
     hide: pd.DataFrame | None = None,
     keep: pd.DataFrame | None = None,
     rows_add_up: bool = True,
+    totals_known: bool = False,
 ) -> Suppressed:
     """Hide small counts in a table, and enough other cells that none can be worked out.
 
@@ -513,6 +517,9 @@ def suppress_table(
         False when the count columns are different measures of each row (a trend: officers
         assaulted, incidents, officers injured per quarter): a row's cells then add up to nothing a
         reader knows, so only each column's total is assumed known, and no row total may be printed.
+    totals_known : bool, default False
+        True when the reader knows the unprinted totals even where they are small counts, because they
+        follow from larger published totals (:func:`suppress_with_known_sums`: a part of a column).
 
     Returns
     -------
@@ -575,7 +582,7 @@ def suppress_table(
 
     if row_total is not None and not rows_add_up:
         raise ValueError("a row total means nothing when the columns are different measures (rows_add_up=False)")
-    grid = _Grid(counts, min_count, row_total is not None, col_total is not None, rows_add_up)
+    grid = _Grid(counts, min_count, row_total is not None, col_total is not None, rows_add_up, totals_known)
     if hide is not None:
         forced = hide.reindex(index=df.index, columns=count_columns, fill_value=False).fillna(False).to_numpy(dtype=bool)
         grid.force(forced)
@@ -637,5 +644,76 @@ def _publish(
                     "totals and the zeros beside it; merge categories or do not publish this table"
                 )
     for column in columns:
+        table[column] = table[column].mask(mask[column])
+    return Suppressed(table=table, mask=mask, log=log, min_count=min_count, warnings=warnings)
+
+
+def suppress_with_known_sums(
+    df: pd.DataFrame,
+    known_sums: dict[Hashable, Sequence[Hashable]],
+    count_columns: Sequence[Hashable] | None = None,
+    min_count: int = 5,
+    hide: pd.DataFrame | None = None,
+    keep: pd.DataFrame | None = None,
+) -> Suppressed:
+    """Hide small counts in a table of measures (a trend) where another output publishes the sum of some rows.
+
+    A trend's column is protected on its own total (:func:`suppress_table` with ``rows_add_up=False``). When
+    another published table shows some of the same cells (this quarter, the previous one and the same one a
+    year earlier) and so, by the rule's assumption, their sum, a reader also knows the sum of the column's
+    other rows: one hidden cell among those would be recoverable by subtraction although the column as a
+    whole hides two. So each column named in ``known_sums`` is protected as two lines, the rows listed and
+    the other rows, each with its own known total; the other count columns are protected as before.
+
+    Parameters
+    ----------
+    df, count_columns, min_count, hide, keep
+        As for :func:`suppress_table`; the columns are different measures of each row (``rows_add_up=False``).
+    known_sums : dict
+        Count column -> the row labels whose sum another output publishes (labels not in ``df`` are ignored).
+
+    Returns
+    -------
+    Suppressed
+        As :func:`suppress_table` returns it, its log in table order.
+    """
+    if count_columns is None:
+        count_columns = [c for c in df.columns
+                         if pd.api.types.is_integer_dtype(df[c].dtype) and not pd.api.types.is_bool_dtype(df[c].dtype)]
+    count_columns = list(count_columns)
+    unknown = [c for c in known_sums if c not in count_columns]
+    if unknown:
+        raise ValueError(f"known_sums names {unknown!r}, which are not count columns of the table")
+    split = [c for c in count_columns if c in known_sums]
+    pieces: list[tuple[pd.Index, list, Suppressed]] = []
+    plain = [c for c in count_columns if c not in split]
+    if plain:
+        pieces.append((df.index, plain, suppress_table(df, count_columns=plain, min_count=min_count, hide=hide,
+                                                       keep=keep, rows_add_up=False)))
+    for column in split:
+        listed = set(known_sums[column])
+        for rows in (df.index[[label in listed for label in df.index]], df.index[[label not in listed for label in df.index]]):
+            if len(rows):
+                part = df.loc[rows, [column]]
+                # Each part's total is the column's total, or that less the other part's: known even when small.
+                pieces.append((rows, [column], suppress_table(
+                    part, count_columns=[column], min_count=min_count, rows_add_up=False, totals_known=True,
+                    hide=None if hide is None else hide.reindex(index=rows, columns=[column]),
+                    keep=None if keep is None else keep.reindex(index=rows, columns=[column]))))
+    table = df.copy()
+    mask = pd.DataFrame(False, index=df.index, columns=df.columns)
+    for column in count_columns:
+        table[column] = pd.array(df[column].to_numpy(), dtype="Int64")
+    warnings: list[str] = []
+    for rows, columns, result in pieces:
+        for column in columns:
+            table.loc[rows, column] = result.table.loc[rows, column]
+            mask.loc[rows, column] = result.mask.loc[rows, column]
+        warnings += result.warnings
+    position = {label: k for k, label in enumerate(df.index)}
+    order = {column: k for k, column in enumerate(df.columns)}
+    log = sorted((entry for _, _, result in pieces for entry in result.log),
+                 key=lambda e: (position[e["row"]], order[e["column"]]))
+    for column in count_columns:
         table[column] = table[column].mask(mask[column])
     return Suppressed(table=table, mask=mask, log=log, min_count=min_count, warnings=warnings)

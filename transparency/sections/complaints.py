@@ -169,6 +169,18 @@ def trend_figures(sec: Section) -> dict[str, str]:
     return {"Complaints received": "complaints_received", closed_column(sec): "allegations_closed"}
 
 
+def trend_known_sums(sec: Section) -> dict[str, list[str]]:
+    """The trend's rows whose sum another table publishes (``Section.table(known_sums=)``).
+
+    The time-to-close table shows the allegations closed this quarter, the previous one and a year earlier,
+    so a reader knows their sum, and with the trend column's total, the sum of the other quarters: one hidden
+    quarter among those could be worked out. The trend's closed column is protected with both sums known.
+    """
+    if not sec.recorded("closed_at"):
+        return {}
+    return {closed_column(sec): [period.code for _, period in _compared(sec) if sec.covers(period)]}
+
+
 def trend(sec: Section, quarters: int = 8) -> pd.DataFrame:
     """Complaints received and allegations (at ``grain: complaint``, complaints) closed per quarter."""
     received = analysis.trend(sec.data, sec.event, sec.period, quarters, "complaint_id")

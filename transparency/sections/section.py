@@ -33,7 +33,7 @@ from transparency.core.config import Agency, find_agency, load_agency
 from transparency.core.errors import UsageError
 from transparency.core.periods import Period, parse_period
 from transparency.figures.metrics import Metrics, compute, coverage, covers
-from transparency.figures.suppress import Suppressed, suppress_table
+from transparency.figures.suppress import Suppressed, suppress_table, suppress_with_known_sums
 from transparency.tables.cache import load_cached
 from transparency.writing import charts, labels
 
@@ -96,6 +96,16 @@ def resolve_period(text: str, agency: Agency) -> Period:
     if len(periods) != 1:
         raise UsageError(f"a notebook takes one period, not the range '{text}'")
     return periods[0]
+
+
+#: Words after a number that make it a span of time ("the last 12 months"), never a count of records.
+_TIME_UNITS = r" (?:months?|quarters?|years?|weeks?|days?|hours?|minutes?)\b"
+
+
+def shows_number(text: str, shown: str) -> bool:
+    """Whether a sentence shows the number ``shown`` (as :func:`transparency.fmt.count` writes it) as a
+    number of its own: not inside a larger number, and not as a span of time ("the last 12 months")."""
+    return re.search(rf"(?<![\d.,]){re.escape(shown)}(?![\d,]|\.\d|{_TIME_UNITS})", text) is not None
 
 
 def _read_hidden(path: Path) -> list[str]:
@@ -313,6 +323,7 @@ class Section:
         missing: str | None = None,
         figures: dict | None = None,
         measures: bool = False,
+        known_sums: dict[str, list] | None = None,
     ) -> pd.DataFrame | None:
         """Publish a table: suppress small counts, write the CSV, show it. Returns what was published.
 
@@ -342,6 +353,11 @@ class Section:
         decimals : int, default 1
             Decimals shown of figures that are not whole numbers; they are published rounded to these
             (:func:`transparency.writing.charts.round_table`), in the CSV too.
+        known_sums : dict, optional
+            With ``measures=True``: count column -> the rows whose sum another table of the section
+            publishes (a trend's this quarter, previous quarter and a year earlier, which a comparison table
+            shows too); the column is then protected so that subtracting that sum recovers nothing
+            (:func:`transparency.figures.suppress.suppress_with_known_sums`).
         """
         from IPython.display import display
 
@@ -354,7 +370,7 @@ class Section:
             return None
         if not name.replace("_", "").isalnum():
             raise ValueError(f"table name '{name}' must be letters, digits and underscores")
-        published, linked = self._suppressed(frame, name, count_columns, rates, figures, measures)
+        published, linked = self._suppressed(frame, name, count_columns, rates, figures, measures, known_sums)
         # Rounded once, as shown: the CSV, the HTML, and the charts and sentences drawn from the returned table agree.
         table = charts.round_table(published.table, decimals)
         self.suppression_log.extend({"table": name, **entry} for entry in published.log)
@@ -384,7 +400,7 @@ class Section:
 
     def _suppressed(self, frame: pd.DataFrame, name: str, count_columns: list[str] | None,
                     rates: dict[str, str | list[str]] | None, figures: dict | None,
-                    measures: bool = False) -> tuple[Suppressed, dict]:
+                    measures: bool = False, known_sums: dict[str, list] | None = None) -> tuple[Suppressed, dict]:
         """Disclosure control of one table: small counts, complements, the cells of headline figures
         hidden elsewhere, and rates built on hidden counts. Returns the result and the linked cells."""
         links: dict[tuple, str] = {}
@@ -408,8 +424,14 @@ class Section:
                 for (row, column), figure in links.items():
                     hide.loc[row, column] = figure in self.metrics.suppressed
                     keep.loc[row, column] = figure not in self.metrics.suppressed
-            published = suppress_table(frame, count_columns=count_columns, min_count=self.min_count, hide=hide,
-                                       keep=keep, rows_add_up=not measures)
+            if known_sums:
+                if not measures:
+                    raise ValueError(f"table '{name}': known_sums= is for a table of measures (measures=True)")
+                published = suppress_with_known_sums(frame, known_sums, count_columns=count_columns,
+                                                     min_count=self.min_count, hide=hide, keep=keep)
+            else:
+                published = suppress_table(frame, count_columns=count_columns, min_count=self.min_count, hide=hide,
+                                           keep=keep, rows_add_up=not measures)
             for (row, column), figure in links.items():
                 if bool(published.mask.loc[row, column]) and figure not in self.metrics.suppressed:
                     self._hidden_here.add(figure)
@@ -498,9 +520,8 @@ class Section:
             if reason != "complementary" or "__" in name or figure is None or figure.value != figure.basis:
                 continue
             shown = fmt.count(int(figure.value), None)
-            pattern = re.compile(rf"(?<![\d.,]){re.escape(shown)}(?![\d,]|\.\d)")
             for text in self.said:
-                if pattern.search(text):
+                if shows_number(text, shown):
                     raise ValueError(
                         f"a sentence shows {shown}, the value of {name}, which this section hides to protect a "
                         f"smaller count (see Section.save): say it with section.value({name!r}), which is None "
