@@ -104,9 +104,9 @@ class StatewideReport:
                      f"{state.min_count}, hidden in the agency's own report to protect privacy, or not recorded for the period.")
             return
         overall = sw.state_rate(state, dataset)
-        if overall.per_1000 is not None:
+        if overall.per_1000 is not None:  # per 1,000, as the tables below give it (to two decimals)
             self.say(f"Across the {_agencies(overall.agencies)} whose count is shown, there were "
-                     f"{fmt.number(overall.per_1000 * 100, 1)} {words} per 100,000 residents in {state.period.label()} "
+                     f"{fmt.number(overall.per_1000, 2)} {words} per 1,000 residents in {state.period.label()} "
                      f"({overall.count:,} in all).")
         if overall.left_out:
             self.say(f"{_agencies(overall.left_out).capitalize()} reporting {words} "
