@@ -500,7 +500,8 @@ def _render_all(jobs: list[dict], workers: int, kept: _PartStore | None = None, 
             drawn = {result["index"]: result for future in futures for result in future.result()}
         finally:
             for future in futures:
-                future.cancel()
+                if not future.done():
+                    future.cancel()
         for item in jobs:
             kept.put(item, drawn[item["index"]])
         return found | drawn
