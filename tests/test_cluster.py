@@ -1,0 +1,195 @@
+"""`build --agencies GLOB --scheduler ADDRESS`: the build on a real Dask distributed cluster (issue 20, items 2 and 5).
+
+The cluster is real: a `dask scheduler` and two `dask worker` processes started here as separate processes,
+talking TCP on localhost (random free ports, one thread each). Nothing is mocked: the notebooks and the PDF
+parts of three generated agencies run on those workers, one worker is killed mid-build, and every report
+must still be published, the same bytes as a build of the same agencies on this machine alone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from transparency import cli
+from transparency.sample_agencies import write_agency
+
+REPO = Path(__file__).resolve().parents[1]
+THROUGH = "2026Q3"
+DATASETS = "arrests,calls_for_service,citations"
+TOWNS = (("town-a", 1), ("town-b", 4), ("town-c", 3))
+
+
+def _wait_for(predicate, seconds: float, what: str):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = predicate()
+        if found:
+            return found
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {seconds} s waiting for {what}")
+
+
+class LocalhostCluster:
+    """A scheduler and workers as separate processes (each its own process group), ended by :meth:`close`."""
+
+    def __init__(self, folder: Path, workers: int):
+        self.folder = folder
+        self.env = {**os.environ, "PYTHONPATH": str(REPO), "DASK_DISTRIBUTED__LOGGING__DISTRIBUTED": "error"}
+        self.processes: list[subprocess.Popen] = []
+        scheduler_file = folder / "scheduler.json"
+        self.scheduler = self._start(["scheduler", "--host", "127.0.0.1", "--port", "0", "--dashboard-address", ":0",
+                                      "--scheduler-file", str(scheduler_file)], "scheduler")
+        self.address = _wait_for(lambda: scheduler_file.is_file() and json.loads(scheduler_file.read_text() or "{}")
+                                 .get("address"), 60, "the scheduler's address")
+        self.workers = [self._start(["worker", self.address, "--nthreads", "1", "--nworkers", "1", "--host", "127.0.0.1",
+                                     "--no-dashboard", "--death-timeout", "60", "--name", f"worker-{i}"], f"worker-{i}")
+                        for i in range(workers)]
+        from distributed import Client
+
+        with Client(self.address, timeout="30s") as client:
+            client.wait_for_workers(workers, timeout=60)
+
+    def _start(self, arguments: list[str], name: str) -> subprocess.Popen:
+        log = open(self.folder / f"{name}.log", "w")  # noqa: SIM115 - closed with the process's end
+        process = subprocess.Popen([sys.executable, "-m", "dask", *arguments], env=self.env, cwd=self.folder,
+                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.processes.append(process)
+        return process
+
+    def close(self) -> None:
+        for process in reversed(self.processes):
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in reversed(self.processes):
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(5)
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    folder = tmp_path / "cluster"
+    folder.mkdir()
+    started = LocalhostCluster(folder, workers=2)
+    yield started
+    started.close()
+
+
+def _generate(root: Path) -> None:
+    from transparency.keys import create_key
+
+    for slug, seed in TOWNS:
+        write_agency(root, slug, seed, 0.1, through=THROUGH, years=2)
+        create_key(slug)
+
+
+def _use(monkeypatch, root: Path, keys: Path) -> None:
+    monkeypatch.setenv("TRANSPARENCY_ROOT", str(root))
+    monkeypatch.setenv("TRANSPARENCY_CACHE_DIR", str(root / "cache"))
+    monkeypatch.setenv("TRANSPARENCY_KEYS_DIR", str(keys))
+
+
+def _build(*extra: str) -> int:
+    return cli.main(["build", "--agencies", "town-*", "--period", THROUGH, "--datasets", DATASETS, *extra])
+
+
+def _published(report: Path) -> dict[str, bytes]:
+    """Every published file's bytes, but what differs between any two runs on one machine too: manifest.json's
+    timings, and in the executed notebooks papermill's clock times and the id it gives its injected cell."""
+    files = {p.relative_to(report).as_posix(): p.read_bytes() for p in sorted(report.rglob("*")) if p.is_file()}
+    manifest = json.loads(files.pop("manifest.json"))
+    for entry in manifest.get("datasets", {}).values():
+        entry.pop("notebook_seconds", None)
+    manifest.pop("timings_seconds", None)
+    files["manifest.json"] = json.dumps(manifest, sort_keys=True).encode()
+    for name in [n for n in files if n.endswith(".ipynb")]:
+        notebook = json.loads(files[name])
+        for record in [notebook["metadata"], *(cell["metadata"] for cell in notebook["cells"])]:
+            for clock in ("start_time", "end_time", "duration"):
+                record.get("papermill", {}).pop(clock, None)
+        for cell in notebook["cells"]:
+            if "injected-parameters" in cell["metadata"].get("tags", []):
+                cell.pop("id", None)
+        files[name] = json.dumps(notebook, sort_keys=True).encode()
+    return files
+
+
+def _kill_a_busy_worker_once_a_task_finished(root: Path, cluster: LocalhostCluster, record: dict) -> None:
+    """Wait until a notebook of the build has finished (its section's HTML is written), then kill (SIGKILL)
+    the worker running a notebook now, nanny and worker process, as a machine that is lost."""
+    _wait_for(lambda: list((root / "reports").glob(f"*/.{THROUGH}-building-*/sections/*.html")), 240,
+              "the first finished notebook")
+    trees = {worker: psutil.Process(worker.pid).children(recursive=True) for worker in cluster.workers}
+    busy = max(cluster.workers, key=lambda w: len(trees[w]))  # the one with a notebook process under it
+    record["descendants"] = [p for p in trees[busy] if p.is_running()]
+    for process in [psutil.Process(busy.pid), *psutil.Process(busy.pid).children()]:  # nanny and worker only
+        process.kill()
+    record["killed"] = busy
+    record["at"] = time.monotonic()
+
+
+def test_build_on_two_workers_survives_a_lost_worker_and_matches_one_machine(tmp_path, monkeypatch, cluster, capsys):
+    """Three agencies through a real scheduler and two real workers (TCP on localhost); one worker is killed
+    once the first notebook has finished; every report is still published, file for file the same bytes as a
+    build of the same agencies on this machine alone; the lost worker leaves no notebook process behind; and
+    the build, run again, sends no task at all (every agency is up to date)."""
+    keys = tmp_path / "keys"
+    single, distributed = tmp_path / "single", tmp_path / "distributed"
+    monkeypatch.setenv("TRANSPARENCY_KEYS_DIR", str(keys))
+    _generate(single)
+    shutil.copytree(single / "data", distributed / "data")  # the same agencies (and keys) built twice
+
+    _use(monkeypatch, single, keys)
+    assert _build("--jobs", "2") == 0
+    capsys.readouterr()
+
+    _use(monkeypatch, distributed, keys)
+    record: dict = {}
+    killer = threading.Thread(target=_kill_a_busy_worker_once_a_task_finished, args=(distributed, cluster, record),
+                              daemon=True)
+    killer.start()
+    started = time.monotonic()
+    assert _build("--scheduler", cluster.address) == 0
+    finished = time.monotonic()
+    killer.join(5)
+    out = capsys.readouterr().out
+
+    assert record.get("killed") is not None and started < record["at"] < finished, "the worker was not killed mid-build"
+    assert record["killed"].wait(10) is not None
+    # A notebook process that the lost worker had started ends with it (it would write beside the retried one).
+    _wait_for(lambda: not [p for p in record["descendants"] if p.is_running() and p.status() != psutil.STATUS_ZOMBIE],
+              20, "the lost worker's processes to end")
+    assert f"Dask scheduler {cluster.address}: 2 workers" in out
+    for slug, _seed in TOWNS:
+        assert f"{slug}: ok" in out  # the per-agency progress line
+        one, many = single / "reports" / slug / THROUGH, distributed / "reports" / slug / THROUGH
+        assert (many / "report.pdf").is_file() and (many / "report.html").is_file()
+        mine, theirs = _published(many), _published(one)
+        assert sorted(mine) == sorted(theirs)
+        assert [name for name in mine if mine[name] != theirs[name]] == []
+    assert "3 agencies: 3 built, up to date or skipped, 0 failed" in out
+    assert not list((distributed / "reports").rglob(".*-building-*"))
+
+    # Run again with nothing changed: every agency is skipped before any task is sent.
+    from transparency.cluster import Cluster
+
+    sent = []
+    submit = Cluster.submit
+    monkeypatch.setattr(Cluster, "submit", lambda self, *args, **kw: sent.append(kw.get("name")) or submit(self, *args, **kw))
+    assert _build("--scheduler", cluster.address) == 0
+    out = capsys.readouterr().out
+    assert all(f"{slug}: up_to_date" in out for slug, _ in TOWNS)
+    assert sent == []
