@@ -256,7 +256,13 @@ def _period_steps(
                 page={"path": str(staging / f"{name}.html"), **_page_words(agency, period, name)} if "html" in formats else None,
             ))
 
+        kept_early: set[str] = set()
+
         def progress(dataset: str, state: str, seconds: float) -> None:
+            if state == "done" and (staging / "sections" / f"{dataset}.json").is_file():
+                # Kept at once, not when every notebook has ended: a build interrupted now resumes with it.
+                kept.keep(dataset, section_keys[dataset], staging)
+                kept_early.add(dataset)
             if state in ("done", "failed"):
                 say(f"  {dataset:<28} {state:<8} {seconds:5.1f} s")
             elif state == "running":
@@ -295,7 +301,8 @@ def _period_steps(
                 outcome.status, outcome.message = "failed", "the notebook did not call section.save()"
                 continue
             outcome.section = json.loads(facts.read_text(encoding="utf-8"))
-            kept.keep(result.dataset, section_keys[result.dataset], staging)
+            if result.dataset not in kept_early:
+                kept.keep(result.dataset, section_keys[result.dataset], staging)
         for outcome in outcomes.values():
             _section_metrics(outcome)
             if outcome.status == "failed":  # a section that did not finish publishes no table of its own
