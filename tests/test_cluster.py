@@ -193,3 +193,70 @@ def test_build_on_two_workers_survives_a_lost_worker_and_matches_one_machine(tmp
     out = capsys.readouterr().out
     assert all(f"{slug}: up_to_date" in out for slug, _ in TOWNS)
     assert sent == []
+
+
+def _die_with_parent_then_sleep() -> None:  # the grandchild of test_a_notebook_process_dies_with_its_parent
+    from transparency.execute import _die_with_parent
+
+    _die_with_parent()
+    time.sleep(120)
+
+
+def test_a_notebook_process_dies_with_its_parent(tmp_path):
+    """A notebook process started by a task asks to die with the process that started it (on a lost worker, the
+    fork server): a process in the middle is killed, and its child, which would sleep two minutes, ends."""
+    script = tmp_path / "middle.py"
+    script.write_text(
+        "import multiprocessing, sys, time\n"
+        f"sys.path.insert(0, {str(REPO)!r}); sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+        "from test_cluster import _die_with_parent_then_sleep\n"
+        "if __name__ == '__main__':\n"
+        "    child = multiprocessing.get_context('fork').Process(target=_die_with_parent_then_sleep)\n"
+        "    child.start()\n"
+        "    print(child.pid, flush=True)\n"
+        "    time.sleep(120)\n", encoding="utf-8")
+    middle = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        child = psutil.Process(int(middle.stdout.readline()))
+        time.sleep(0.5)  # the child has made its request
+        assert child.is_running()
+        middle.kill()
+        middle.wait(10)
+        _wait_for(lambda: not child.is_running() or child.status() == psutil.STATUS_ZOMBIE, 10, "the child to end")
+    finally:
+        if middle.poll() is None:
+            middle.kill()
+
+
+def test_unreachable_scheduler_is_a_usage_error_naming_it(tmp_path, monkeypatch, capsys):
+    import socket
+
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    monkeypatch.setenv("TRANSPARENCY_ROOT", str(tmp_path))
+    write_agency(tmp_path, "town-a", 1, 0.05, through=THROUGH, years=1)
+    monkeypatch.setattr("transparency.cluster.CONNECT_TIMEOUT", "2s")
+    code = cli.main(["build", "--agencies", "town-*", "--period", THROUGH, "--scheduler", f"tcp://127.0.0.1:{port}"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"tcp://127.0.0.1:{port}" in err and "cannot reach the Dask scheduler" in err and "Traceback" not in err
+    assert not (tmp_path / "reports").exists()
+
+
+def test_tasks_name_absolute_paths_and_agencies_at_once():
+    from transparency.cluster import check_absolute
+    from transparency.execute import NotebookJob
+    from transparency.many import agencies_at_once
+
+    good = NotebookJob("arrests", Path("/n/arrests.ipynb"), Path("/r/x/notebooks/arrests.ipynb"),
+                       {"agency": "/d/town-a", "output_dir": "/r/x"}, fragment=Path("/r/x/sections/arrests.html"))
+    check_absolute(good)
+    bad = NotebookJob("arrests", Path("/n/arrests.ipynb"), Path("reports/x/notebooks/arrests.ipynb"),
+                      {"agency": "data/town-a", "output_dir": "/r/x"})
+    with pytest.raises(ValueError, match="reports/x/notebooks/arrests.ipynb, data/town-a"):
+        check_absolute(bad)
+    assert agencies_at_once(threads=2, agencies=50) == 2
+    assert agencies_at_once(threads=16, agencies=50) == 16
+    assert agencies_at_once(threads=16, agencies=3) == 3
+    assert agencies_at_once(threads=1, agencies=1) == 1

@@ -54,6 +54,8 @@ FORWARDED = ("TRANSPARENCY_ROOT", "TRANSPARENCY_CACHE_DIR", "TRANSPARENCY_KEYS_D
 DIE_WITH_PARENT = "TRANSPARENCY_DIE_WITH_PARENT"
 #: ``--scheduler local``: a LocalCluster on this machine.
 LOCAL = "local"
+#: How long to try to reach a scheduler.
+CONNECT_TIMEOUT = "20s"
 
 
 @dataclass
@@ -104,9 +106,9 @@ def connect(address: str, workers: int | None = None, say: Callable[[str], None]
                                  dashboard_address=":0")
             client = Client(local)
         elif Path(address).is_file():
-            client = Client(scheduler_file=address, timeout="20s")
+            client = Client(scheduler_file=address, timeout=CONNECT_TIMEOUT)
         else:
-            client = Client(address, timeout="20s")
+            client = Client(address, timeout=CONNECT_TIMEOUT)
     except (OSError, TimeoutError) as exc:
         if local is not None:
             local.close()
