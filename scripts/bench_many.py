@@ -155,6 +155,18 @@ def start_cluster(folder: Path, workers: int, env: dict[str, str]) -> tuple[str,
     return address, processes
 
 
+def task_round_trip(address: str, tasks: int = 500) -> float:
+    """Milliseconds per task for ``tasks`` empty tasks (``abs``, which every worker has) sent at once to the cluster at ``address`` (the
+    scheduler's and the network's own cost per task, which a notebook's task adds to its notebook)."""
+    from distributed import Client
+
+    with Client(address, timeout="30s") as client:
+        client.gather(client.map(abs, range(20), pure=False))  # warm
+        started = time.perf_counter()
+        client.gather(client.map(abs, range(tasks), pure=False))
+        return round((time.perf_counter() - started) / tasks * 1000, 2)
+
+
 def compare(args: argparse.Namespace, modes: list[str]) -> int:
     """The same cold build of the same generated agencies, once per mode, side by side."""
     import shutil
@@ -185,6 +197,8 @@ def compare(args: argparse.Namespace, modes: list[str]) -> int:
                 build += ["--scheduler", address]
             try:
                 measured = run(build, env, root, [p.pid for p in cluster])
+                if mode == "workers":
+                    result["task_round_trip_ms"] = task_round_trip(address)
             finally:
                 for process in cluster:
                     process.terminate()
@@ -198,7 +212,7 @@ def compare(args: argparse.Namespace, modes: list[str]) -> int:
                                      "seconds_per_agency": round(measured["seconds"] / args.agencies, 2)}
             print(mode, json.dumps(result["modes"][mode]), flush=True)
     pool = result["modes"].get("pool")
-    for mode, figures in result["modes"].items():
+    for figures in result["modes"].values():
         if pool and figures["notebooks_run"]:
             figures["overhead_per_notebook_vs_pool_s"] = round((figures["seconds"] - pool["seconds"])
                                                                / figures["notebooks_run"], 3)

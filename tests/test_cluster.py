@@ -157,6 +157,11 @@ def test_build_on_two_workers_survives_a_lost_worker_and_matches_one_machine(tmp
     capsys.readouterr()
 
     _use(monkeypatch, distributed, keys)
+    from transparency.cluster import Cluster
+
+    sent: list[str] = []
+    submit = Cluster.submit
+    monkeypatch.setattr(Cluster, "submit", lambda self, *args, **kw: sent.append(kw.get("name")) or submit(self, *args, **kw))
     record: dict = {}
     killer = threading.Thread(target=_kill_a_busy_worker_once_a_task_finished, args=(distributed, cluster, record),
                               daemon=True)
@@ -173,6 +178,11 @@ def test_build_on_two_workers_survives_a_lost_worker_and_matches_one_machine(tmp
     _wait_for(lambda: not [p for p in record["descendants"] if p.is_running() and p.status() != psutil.STATUS_ZOMBIE],
               20, "the lost worker's processes to end")
     assert f"Dask scheduler {cluster.address}: 2 workers" in out
+    # The notebooks (agency x section x quarter) and the PDFs' parts were the cluster's tasks.
+    assert sorted(n for n in sent if n.startswith("town-")) == sorted(
+        f"{slug}-{THROUGH}-{dataset}" for slug, _ in TOWNS for dataset in DATASETS.split(","))
+    # Each PDF: the front matter, the furniture, the three sections and the back matter at least.
+    assert sum(n.startswith("pdf-part-") for n in sent) >= len(TOWNS) * (len(DATASETS.split(",")) + 3)
     for slug, _seed in TOWNS:
         assert f"{slug}: ok" in out  # the per-agency progress line
         one, many = single / "reports" / slug / THROUGH, distributed / "reports" / slug / THROUGH
@@ -184,11 +194,7 @@ def test_build_on_two_workers_survives_a_lost_worker_and_matches_one_machine(tmp
     assert not list((distributed / "reports").rglob(".*-building-*"))
 
     # Run again with nothing changed: every agency is skipped before any task is sent.
-    from transparency.cluster import Cluster
-
-    sent = []
-    submit = Cluster.submit
-    monkeypatch.setattr(Cluster, "submit", lambda self, *args, **kw: sent.append(kw.get("name")) or submit(self, *args, **kw))
+    sent.clear()
     assert _build("--scheduler", cluster.address) == 0
     out = capsys.readouterr().out
     assert all(f"{slug}: up_to_date" in out for slug, _ in TOWNS)

@@ -122,9 +122,12 @@ def connect(address: str, workers: int | None = None, say: Callable[[str], None]
 
 
 def _dashboard(client: Any) -> str | None:
+    """The dashboard's address, when the scheduler serves one (it needs bokeh, which is not a requirement)."""
     try:
+        if "dashboard" not in client.scheduler_info().get("services", {}):
+            return None
         return client.dashboard_link or None
-    except Exception:  # noqa: BLE001 - no dashboard (bokeh missing, or turned off)
+    except Exception:  # noqa: BLE001 - no dashboard
         return None
 
 
