@@ -4,12 +4,17 @@ The cluster is real: a `dask scheduler` and two `dask worker` processes started 
 talking TCP on localhost (random free ports, one thread each). Nothing is mocked: the notebooks and the PDF
 parts of three generated agencies run on those workers, one worker is killed mid-build, and every report
 must still be published, the same bytes as a build of the same agencies on this machine alone.
+
+Every Dask client runs in a process of its own (the build command, a one-line waiter): a client leaves a
+thread running in its process for good (distributed's offload thread), which other tests of this process
+would see (test_execute checks that no other thread runs).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -55,10 +60,9 @@ class LocalhostCluster:
         self.workers = [self._start(["worker", self.address, "--nthreads", "1", "--nworkers", "1", "--host", "127.0.0.1",
                                      "--no-dashboard", "--death-timeout", "60", "--name", f"worker-{i}"], f"worker-{i}")
                         for i in range(workers)]
-        from distributed import Client
-
-        with Client(self.address, timeout="30s") as client:
-            client.wait_for_workers(workers, timeout=60)
+        subprocess.run([sys.executable, "-c", "import sys; from distributed import Client; "
+                        "Client(sys.argv[1], timeout='30s').wait_for_workers(int(sys.argv[2]), timeout=60)",
+                        self.address, str(workers)], env=self.env, check=True, timeout=120, capture_output=True)
 
     def _start(self, arguments: list[str], name: str) -> subprocess.Popen:
         log = open(self.folder / f"{name}.log", "w")  # noqa: SIM115 - closed with the process's end
@@ -104,6 +108,15 @@ def _use(monkeypatch, root: Path, keys: Path) -> None:
 
 def _build(*extra: str) -> int:
     return cli.main(["build", "--agencies", "town-*", "--period", THROUGH, "--datasets", DATASETS, *extra])
+
+
+def _build_on(address: str, root: Path, keys: Path) -> subprocess.CompletedProcess:
+    """`transparency build --agencies town-* --scheduler ADDRESS` as a command of its own."""
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TRANSPARENCY_ROOT": str(root), "TRANSPARENCY_KEYS_DIR": str(keys),
+           "TRANSPARENCY_CACHE_DIR": str(root / "cache")}
+    return subprocess.run([sys.executable, "-m", "transparency.cli", "build", "--agencies", "town-*", "--period", THROUGH,
+                           "--datasets", DATASETS, "--scheduler", address], env=env, cwd=root, capture_output=True,
+                          text=True, timeout=600)
 
 
 def _published(report: Path) -> dict[str, bytes]:
@@ -154,23 +167,17 @@ def test_build_on_two_workers_survives_a_lost_worker_and_matches_one_machine(tmp
 
     _use(monkeypatch, single, keys)
     assert _build("--jobs", "2") == 0
-    capsys.readouterr()
 
-    _use(monkeypatch, distributed, keys)
-    from transparency.cluster import Cluster
-
-    sent: list[str] = []
-    submit = Cluster.submit
-    monkeypatch.setattr(Cluster, "submit", lambda self, *args, **kw: sent.append(kw.get("name")) or submit(self, *args, **kw))
     record: dict = {}
     killer = threading.Thread(target=_kill_a_busy_worker_once_a_task_finished, args=(distributed, cluster, record),
                               daemon=True)
     killer.start()
     started = time.monotonic()
-    assert _build("--scheduler", cluster.address) == 0
+    done = _build_on(cluster.address, distributed, keys)
     finished = time.monotonic()
     killer.join(5)
-    out = capsys.readouterr().out
+    out = done.stdout
+    assert done.returncode == 0, out + done.stderr
 
     assert record.get("killed") is not None and started < record["at"] < finished, "the worker was not killed mid-build"
     assert record["killed"].wait(10) is not None
@@ -178,11 +185,11 @@ def test_build_on_two_workers_survives_a_lost_worker_and_matches_one_machine(tmp
     _wait_for(lambda: not [p for p in record["descendants"] if p.is_running() and p.status() != psutil.STATUS_ZOMBIE],
               20, "the lost worker's processes to end")
     assert f"Dask scheduler {cluster.address}: 2 workers" in out
-    # The notebooks (agency x section x quarter) and the PDFs' parts were the cluster's tasks.
-    assert sorted(n for n in sent if n.startswith("town-")) == sorted(
-        f"{slug}-{THROUGH}-{dataset}" for slug, _ in TOWNS for dataset in DATASETS.split(","))
-    # Each PDF: the front matter, the furniture, the three sections and the back matter at least.
-    assert sum(n.startswith("pdf-part-") for n in sent) >= len(TOWNS) * (len(DATASETS.split(",")) + 3)
+    # The notebooks (agency x section x quarter) and the PDFs' parts were the cluster's tasks: each PDF has
+    # the front matter, the furniture, the three sections and the back matter at least.
+    sent = re.search(r"Sent to the Dask cluster: (\d+) notebooks and (\d+) PDF parts", out)
+    assert sent and int(sent[1]) == len(TOWNS) * len(DATASETS.split(","))
+    assert int(sent[2]) >= len(TOWNS) * (len(DATASETS.split(",")) + 3)
     for slug, _seed in TOWNS:
         assert f"{slug}: ok" in out  # the per-agency progress line
         one, many = single / "reports" / slug / THROUGH, distributed / "reports" / slug / THROUGH
@@ -194,11 +201,10 @@ def test_build_on_two_workers_survives_a_lost_worker_and_matches_one_machine(tmp
     assert not list((distributed / "reports").rglob(".*-building-*"))
 
     # Run again with nothing changed: every agency is skipped before any task is sent.
-    sent.clear()
-    assert _build("--scheduler", cluster.address) == 0
-    out = capsys.readouterr().out
-    assert all(f"{slug}: up_to_date" in out for slug, _ in TOWNS)
-    assert sent == []
+    again = _build_on(cluster.address, distributed, keys)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert all(f"{slug}: up_to_date" in again.stdout for slug, _ in TOWNS)
+    assert "Sent to the Dask cluster: 0 notebooks and 0 PDF parts" in again.stdout
 
 
 def _die_with_parent_then_sleep() -> None:  # the grandchild of test_a_notebook_process_dies_with_its_parent
@@ -234,19 +240,25 @@ def test_a_notebook_process_dies_with_its_parent(tmp_path):
             middle.kill()
 
 
-def test_unreachable_scheduler_is_a_usage_error_naming_it(tmp_path, monkeypatch, capsys):
+def test_unreachable_scheduler_is_a_usage_error_naming_it(tmp_path):
+    """No scheduler at the address: exit 2, the address named, no traceback, nothing built. (A command of its
+    own: a client that tried to connect leaves its event loop's thread in the process.)"""
     import socket
 
     with socket.socket() as free:
         free.bind(("127.0.0.1", 0))
         port = free.getsockname()[1]
-    monkeypatch.setenv("TRANSPARENCY_ROOT", str(tmp_path))
     write_agency(tmp_path, "town-a", 1, 0.05, through=THROUGH, years=1)
-    monkeypatch.setattr("transparency.cluster.CONNECT_TIMEOUT", "2s")
-    code = cli.main(["build", "--agencies", "town-*", "--period", THROUGH, "--scheduler", f"tcp://127.0.0.1:{port}"])
-    err = capsys.readouterr().err
-    assert code == 2
-    assert f"tcp://127.0.0.1:{port}" in err and "cannot reach the Dask scheduler" in err and "Traceback" not in err
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TRANSPARENCY_ROOT": str(tmp_path),
+           "TRANSPARENCY_KEYS_DIR": str(tmp_path / "keys"), "TRANSPARENCY_CACHE_DIR": str(tmp_path / "cache")}
+    command = ("import sys; from transparency import cli, cluster; cluster.CONNECT_TIMEOUT = '2s'; "
+               "sys.exit(cli.main(sys.argv[1:]))")
+    done = subprocess.run([sys.executable, "-c", command, "build", "--agencies", "town-*", "--period", THROUGH,
+                           "--scheduler", f"tcp://127.0.0.1:{port}"], env=env, cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 2
+    assert f"tcp://127.0.0.1:{port}" in done.stderr and "cannot reach the Dask scheduler" in done.stderr
+    assert "Traceback" not in done.stderr
     assert not (tmp_path / "reports").exists()
 
 

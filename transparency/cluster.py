@@ -38,8 +38,9 @@ import os
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,8 @@ class Cluster:
     address: str
     dashboard: str | None
     local: Any = None  # the LocalCluster this process started, closed with it
+    sent: Counter = field(default_factory=Counter)  # tasks submitted, by kind ("notebook", "pdf part")
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def threads(self) -> int:
@@ -76,9 +79,19 @@ class Cluster:
         except Exception:  # noqa: BLE001 - a lost connection is reported by the tasks
             return 1
 
-    def submit(self, function: Callable[..., Any], *args: Any, name: str = "task") -> concurrent.futures.Future:
-        """Run ``function(*args)`` on a worker; the task's key starts with ``name`` (shown on the dashboard)."""
+    def submit(self, function: Callable[..., Any], *args: Any, name: str = "task",
+               kind: str = "task") -> concurrent.futures.Future:
+        """Run ``function(*args)`` on a worker; the task's key starts with ``name`` (shown on the dashboard);
+        ``kind`` is what :attr:`sent` counts it as."""
+        with self._lock:
+            self.sent[kind] += 1
         return self.executor.submit(function, *args, key=f"{name}-{uuid.uuid4().hex[:12]}")
+
+    def sent_words(self) -> str:
+        """What was sent to the cluster, for the terminal: "12 notebooks and 40 PDF parts"."""
+        with self._lock:
+            notebooks, parts = self.sent["notebook"], self.sent["pdf part"]
+        return f"{notebooks} notebook{'s' * (notebooks != 1)} and {parts} PDF part{'s' * (parts != 1)}"
 
     def close(self) -> None:
         self.executor.shutdown(wait=False)
@@ -215,7 +228,7 @@ def run_notebooks_on(place: Cluster, jobs: Iterable[NotebookJob], progress: Prog
     futures: dict[concurrent.futures.Future, int] = {}
     for index, job in enumerate(jobs):
         future = place.submit(notebook_task, job, kernel_name, variables, engine, package,
-                              name=f"{name}-{job.dataset}")
+                              name=f"{name}-{job.dataset}", kind="notebook")
         futures[future] = index
         _notify(progress, job.dataset, "running", 0.0)
     results: list[NotebookResult | None] = [None] * len(jobs)

@@ -218,9 +218,11 @@ def build_on_cluster(folders: list[Path], period_text: str, root: Path, resolve_
     pool = ThreadPoolExecutor(max_workers=agencies_at_once(place.threads, len(folders)), thread_name_prefix="agency")
     try:
         runs = [pool.submit(one, folder) for folder in folders]
-        return [run.result() for run in runs]
+        runs = [run.result() for run in runs]
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+    say(f"Sent to the Dask cluster: {place.sent_words()}")
+    return runs
 
 
 __all__ = ["AgencyRun", "agencies_at_once", "build_agency", "build_many", "build_on_cluster", "find_agencies",

@@ -395,7 +395,7 @@ def start_pdf(
             from .cluster import FutureTask
 
             return PdfJob(FutureTask(place.submit(_draw_whole, html, pdf_path, title, page_size, draft, epoch,
-                                                  name="pdf-whole")), started)
+                                                  name="pdf-whole", kind="pdf part")), started)
         return PdfJob(Background(_draw_whole, html, pdf_path, title, page_size, draft, epoch), started)
     document_css = "\n".join([*_stylesheets(html), css])
     check_css(document_css)
@@ -495,7 +495,8 @@ def _render_all(jobs: list[dict], workers: int, kept: _PartStore | None = None, 
         return found
     if place is not None:
         ordered = sorted(jobs, key=lambda item: -_work(item["html"]))
-        futures = [place.submit(_render_parts, [item], name=f"pdf-part-{item['name']}") for item in ordered]
+        futures = [place.submit(_render_parts, [item], name=f"pdf-part-{item['name']}",
+                                kind="pdf part") for item in ordered]
         try:
             drawn = {result["index"]: result for future in futures for result in future.result()}
         finally:
