@@ -87,8 +87,23 @@ def cmd_build_many(args: argparse.Namespace) -> int:
         from transparency.core.processes import warm_up
 
         warm_up()
-    return build_many(args.agencies, args.period, project_root(), _periods, args.datasets, args.jobs, formats,
-                      engine=args.engine, force=args.force, say=lambda line: print(line, flush=True))
+    say = lambda line: print(line, flush=True)  # noqa: E731
+    place = _connect(args, say)
+    try:
+        return build_many(args.agencies, args.period, project_root(), _periods, args.datasets, args.jobs, formats,
+                          engine=args.engine, force=args.force, say=say, place=place)
+    finally:
+        if place is not None:
+            place.close()
+
+
+def _connect(args: argparse.Namespace, say):
+    """The Dask cluster ``--scheduler`` names (transparency.building.cluster), or None: this machine's processes."""
+    if not getattr(args, "scheduler", None):
+        return None
+    from transparency.building.cluster import connect
+
+    return connect(args.scheduler, args.jobs, say)
 
 
 def cmd_statewide(args: argparse.Namespace) -> int:
@@ -139,8 +154,14 @@ def cmd_build(args: argparse.Namespace) -> int:
     from transparency.building.build import build
 
     periods = _periods(args.period, agency)
-    return build(agency, periods, project_root(), datasets, args.jobs, formats, say=lambda line: print(line, flush=True),
-                 engine=args.engine, force=args.force)
+    say = lambda line: print(line, flush=True)  # noqa: E731
+    place = _connect(args, say)
+    try:
+        return build(agency, periods, project_root().absolute() if place else project_root(), datasets, args.jobs, formats, say=say,
+                     engine=args.engine, force=args.force, place=place)
+    finally:
+        if place is not None:
+            place.close()
 
 
 def _one_period(text: str, agency, command: str):
@@ -337,6 +358,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run notebooks in warm worker processes (default, fast) or each on a Jupyter kernel")
     p.add_argument("--force", action="store_true",
                    help="run every notebook again, even when nothing changed since the last build")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run the notebooks and PDF parts on a Dask cluster: a scheduler's address "
+                        "(tcp://host:8786) or scheduler file, or 'local' for a LocalCluster on this machine")
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("statewide", help="build the statewide comparison of many agencies from their published reports "

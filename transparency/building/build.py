@@ -169,6 +169,7 @@ def _period_steps(
     engine: str = "inprocess",
     force: bool = False,
     pdf_workers: int | None = None,
+    place=None,
 ) -> list[Outcome]:
     """Build one period's report into ``root/reports/<agency>/<period>/``; return each dataset's outcome.
 
@@ -180,6 +181,9 @@ def _period_steps(
     A generator: it yields once, after the report's PDF has started drawing in a worker process,
     and returns the outcomes when resumed, so that a build of many periods runs the next period's
     notebooks while this period's PDF is drawn (:func:`build`). :func:`build_period` runs it to the end.
+
+    ``place`` (a :class:`transparency.building.cluster.Cluster`) runs the notebooks and the PDF's parts on a Dask
+    cluster instead of this machine's processes; every other step runs here.
     """
     from .execute import NotebookJob, run_notebooks, warm_up
 
@@ -204,7 +208,7 @@ def _period_steps(
         keys.save()
         say("  up to date: nothing changed since the last build (--force builds it again)")
         return _outcomes_of(reports / period.code)
-    if engine == "inprocess":
+    if engine == "inprocess" and place is None:
         warm_up()  # the notebook workers' server imports what they need while the data loads
     made_from = recipe(agency, names, notebooks, keys)  # before the notebooks run: an edit during the build makes it stale
     read_from = input_snapshot(agency, names, keys)  # checked again before the report is published
@@ -257,7 +261,13 @@ def _period_steps(
                 page={"path": str(staging / f"{name}.html"), **_page_words(agency, period, name)} if "html" in formats else None,
             ))
 
+        kept_early: set[str] = set()
+
         def progress(dataset: str, state: str, seconds: float) -> None:
+            if state == "done" and (staging / "sections" / f"{dataset}.json").is_file():
+                # Kept at once, not when every notebook has ended: a build interrupted now resumes with it.
+                kept.keep(dataset, section_keys[dataset], staging)
+                kept_early.add(dataset)
             if state in ("done", "failed"):
                 say(f"  {dataset:<28} {state:<8} {seconds:5.1f} s")
             elif state == "running":
@@ -265,7 +275,12 @@ def _period_steps(
 
         order = {name: i for i, name in enumerate(longest_first(agency, [job.dataset for job in jobs]))}
         jobs.sort(key=lambda job: order[job.dataset])
-        results = run_notebooks(jobs, workers=workers, progress=progress, engine=engine)
+        if place is None:
+            results = run_notebooks(jobs, workers=workers, progress=progress, engine=engine)
+        else:
+            from .cluster import run_notebooks_on
+
+            results = run_notebooks_on(place, jobs, progress, engine=engine, name=f"{agency.slug}-{period.code}")
         if loaders:
             waited = time.perf_counter()
             _wait_for(loaders)  # usually done already: the notebooks needed most of what it read
@@ -291,7 +306,8 @@ def _period_steps(
                 outcome.status, outcome.message = "failed", "the notebook did not call section.save()"
                 continue
             outcome.section = json.loads(facts.read_text(encoding="utf-8"))
-            kept.keep(result.dataset, section_keys[result.dataset], staging)
+            if result.dataset not in kept_early:
+                kept.keep(result.dataset, section_keys[result.dataset], staging)
         for outcome in outcomes.values():
             _section_metrics(outcome)
             if outcome.status == "failed":  # a section that did not finish publishes no table of its own
@@ -300,7 +316,7 @@ def _period_steps(
         timings["execute"] = time.perf_counter() - started
 
         pdf = _publish(agency, period, outcomes, staging, formats, timings, say, made_from,
-                       parts=None if force else kept.folder / "pdf-parts", pdf_workers=pdf_workers)
+                       parts=None if force else kept.folder / "pdf-parts", pdf_workers=pdf_workers, place=place)
         yield
         try:
             if agency.model.export is not None:  # the de-identified records beside the report (transparency.building.export)
@@ -512,7 +528,7 @@ def _input_bytes(agency: Agency, dataset: str) -> int:
 
 def _publish(agency: Agency, period: Period, outcomes: dict[str, Outcome], staging: Path,
              formats: tuple[str, ...], timings: dict[str, float], say: Callable[[str], None],
-             made_from: dict | None = None, parts: Path | None = None, pdf_workers: int | None = None):
+             made_from: dict | None = None, parts: Path | None = None, pdf_workers: int | None = None, place=None):
     """Write the sections, report.html, metrics.json, manifest.json and report-source.json into staging.
 
     Returns the :class:`~transparency.rendering.pdfparts.PdfJob` drawing report.pdf (None without a PDF), for
@@ -610,7 +626,7 @@ def _publish(agency: Agency, period: Period, outcomes: dict[str, Outcome], stagi
         # version being the next one); report.html keeps them relative, beside its own tables/ folder.
         address = publishing.version_url(public_url, period.code, publishing.next_version(staging.parent, period.code))
         pdf = start_pdf(publishing.absolute_table_links(report, address), staging / "report.pdf", pdf_title, page_size=agency.model.page_size, draft=True,
-                        workers=pdf_workers, store=parts)
+                        workers=pdf_workers, store=parts, place=place)
 
     # What the accounts of each dataset's rows may publish (counts about people follow the rule).
     public = {name: public_accounts(o.load.files, o.load.unmapped, o.load.issues, agency.min_count)
@@ -881,8 +897,10 @@ def require_key(agency: Agency, datasets: list[str] | None = None) -> None:
 
 def build(agency: Agency, periods: list[Period], root: Path, datasets: list[str] | None = None,
           workers: int | None = None, formats: tuple[str, ...] = ("html", "pdf"),
-          say: Callable[[str], None] = print, engine: str = "inprocess", force: bool = False) -> int:
+          say: Callable[[str], None] = print, engine: str = "inprocess", force: bool = False, place=None) -> int:
     """Build every period; return the exit code (1 when any dataset failed).
+
+    ``place``: a Dask cluster (:mod:`transparency.building.cluster`) that runs the notebooks and the PDF's parts.
 
     Periods overlap: while one period's PDF is drawn in a worker process, the next period's data is
     loaded and its notebooks run; each period's summary is printed when it is complete.
@@ -929,7 +947,7 @@ def build(agency: Agency, periods: list[Period], root: Path, datasets: list[str]
             # its parts are drawn one after another (the same file: it does not depend on the workers);
             # the last quarter's has every core.
             steps = _period_steps(agency, period, root, datasets, workers, formats, say, engine=engine, force=force,
-                                  pdf_workers=1 if period != periods[-1] else None)
+                                  pdf_workers=1 if period != periods[-1] else None, place=place)
             try:
                 next(steps)  # load, run the notebooks, write the HTML, start the PDF
             except StopIteration as done:  # nothing to do: the report was up to date

@@ -405,10 +405,28 @@ def _execute(job: dict[str, Any], kernel_name: str, engine: str = "inprocess") -
     return {"status": "failed" if error else "ok", "error": error, "stderr": stderr}
 
 
+def _die_with_parent() -> None:
+    """Ask Linux to kill this process when the one that started it ends (a Dask worker that is lost must
+    leave no notebook running; see :mod:`transparency.building.cluster`). Elsewhere, nothing."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover - no prctl
+        pass
+    if os.getppid() == 1:  # the parent ended before the request: end now
+        os._exit(1)
+
+
 def _worker(job: dict[str, Any], kernel_name: str, env: dict[str, str], conn: Any, engine: str = "inprocess") -> None:
     """Entry point of a worker process: set the environment, run, send the result back."""
     os.environ.clear()
     os.environ.update(env)
+    if env.get("TRANSPARENCY_DIE_WITH_PARENT") == "1":
+        _die_with_parent()
     logging.getLogger("papermill").setLevel(logging.ERROR)
     try:
         result = _execute(job, kernel_name, engine)
@@ -472,6 +490,7 @@ def run_notebooks(
     progress: ProgressCallback | None = None,
     kernel_name: str = KERNEL_NAME,
     engine: str = ENGINES[0],
+    environment: dict[str, str] | None = None,
 ) -> list[NotebookResult]:
     """Execute notebooks in parallel with papermill; one failure never stops the others.
 
@@ -489,6 +508,9 @@ def run_notebooks(
         Registered with :func:`ensure_kernel` if missing.
     engine : str
         ``"inprocess"`` (default) or ``"kernel"``: see the module's description.
+    environment : dict, optional
+        Variables set in the notebooks' processes over this process's own (a Dask task passes where the
+        cache, the keys and the project are on the machine that sent it: :mod:`transparency.building.cluster`).
 
     Returns
     -------
@@ -516,7 +538,7 @@ def run_notebooks(
     workers = max(1, min(workers or cores(), len(jobs)))
 
     ensure_kernel(kernel_name)  # papermill records the kernel spec in the executed notebook either way
-    env = kernel_environment()
+    env = {**kernel_environment(), **(environment or {})}
     context = warm_up() if engine == "inprocess" else None
     if context is None:
         # Imported here, once, so that forked workers start with them loaded.

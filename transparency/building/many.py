@@ -5,6 +5,12 @@ folder and atomic swap, its own incremental reuse (a report or section whose key
 again, checked before any notebook starts), its own personal-data scan and audit. One agency's failure (an
 agency.yml that does not load, a file that cannot be read, a report the audit or the scan refuses) fails
 that agency only: the others are still built, and the summary names each failed agency and why.
+
+With a Dask cluster (``--scheduler``, :mod:`transparency.building.cluster`) the notebooks and the PDF parts of every
+agency run on the cluster's workers, and several agencies are built at once (each in a thread of this
+process, which reads, checks, assembles, scans and swaps), so that the cluster has work from more than one
+agency; each agency's lines are prefixed with its folder's name, and a line says when each agency is done.
+An interrupted build resumes with what was finished: the agencies built are up to date, and skipped.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 import glob as globbing
 import json
 import os
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -81,7 +88,7 @@ def _names(text: str) -> list[str]:
 
 def build_agency(folder: Path, period_text: str, root: Path, resolve_periods: Callable, datasets_text: str | None,
                  workers: int | None, formats: tuple[str, ...], engine: str, force: bool,
-                 say: Callable[[str], None]) -> AgencyRun:
+                 say: Callable[[str], None], place=None) -> AgencyRun:
     """Build one agency of many; never raises a TransparencyError or other Exception (they make it failed)."""
     from transparency.core.config import load_agency
 
@@ -115,7 +122,8 @@ def build_agency(folder: Path, period_text: str, root: Path, resolve_periods: Ca
         run.periods = [p.code for p in periods]
         from .build import build
 
-        code = build(agency, periods, root, datasets, workers, formats, say=tell, engine=engine, force=force)
+        code = build(agency, periods, root, datasets, workers, formats, say=tell, engine=engine, force=force,
+                     place=place)
         if code != 0:
             run.status = "failed"
             run.failed_datasets = _failed_datasets(root, agency.slug, run.periods)
@@ -148,8 +156,12 @@ def summary_table(runs: list[AgencyRun]) -> str:
 
 def build_many(patterns: str, period_text: str, root: Path, resolve_periods: Callable, datasets_text: str | None = None,
                workers: int | None = None, formats: tuple[str, ...] = ("html", "pdf"), engine: str = "inprocess",
-               force: bool = False, say: Callable[[str], None] = print) -> int:
-    """Build every agency ``patterns`` matches for ``period_text``; print the summary; return 1 if any failed."""
+               force: bool = False, say: Callable[[str], None] = print, place=None) -> int:
+    """Build every agency ``patterns`` matches for ``period_text``; print the summary; return 1 if any failed.
+
+    ``place``: a Dask cluster (:class:`transparency.building.cluster.Cluster`) that runs the notebooks and PDF parts;
+    several agencies are then built at once (:func:`build_on_cluster`).
+    """
     if datasets_text:
         from transparency.core import registry
 
@@ -158,11 +170,15 @@ def build_many(patterns: str, period_text: str, root: Path, resolve_periods: Cal
             raise UsageError(f"--datasets: no dataset {', '.join(unknown)}; the datasets are {', '.join(registry.datasets())}")
     folders = find_agencies(patterns, root)
     say(f"Building {len(folders)} agencies: {', '.join(f.name for f in folders)}")
-    runs = []
-    for i, folder in enumerate(folders, 1):
-        say(f"[{i}/{len(folders)}] {folder.name}")
-        runs.append(build_agency(folder, period_text, root, resolve_periods, datasets_text, workers, formats, engine,
-                                 force, say))
+    if place is not None:
+        runs = build_on_cluster(folders, period_text, root.absolute(), resolve_periods, datasets_text, workers,
+                                formats, engine, force, say, place)
+    else:
+        runs = []
+        for i, folder in enumerate(folders, 1):
+            say(f"[{i}/{len(folders)}] {folder.name}")
+            runs.append(build_agency(folder, period_text, root, resolve_periods, datasets_text, workers, formats,
+                                     engine, force, say))
     say(summary_table(runs))
     # The statewide comparison, when more than one agency was built.
     from transparency.building.statewide import build_after_many
@@ -171,4 +187,47 @@ def build_many(patterns: str, period_text: str, root: Path, resolve_periods: Cal
     return 1 if any(r.status == "failed" for r in runs) or statewide else 0
 
 
-__all__ = ["AgencyRun", "build_agency", "build_many", "find_agencies", "summary_table"]
+def agencies_at_once(threads: int, agencies: int) -> int:
+    """How many agencies a cluster build has under way: enough that the cluster's ``threads`` have work
+    (an agency sends a few notebooks at a time, then works here a while: assembling, scanning, merging its
+    PDF), at least two, never more than there are agencies."""
+    return max(1, min(agencies, max(2, threads)))
+
+
+def build_on_cluster(folders: list[Path], period_text: str, root: Path, resolve_periods: Callable,
+                     datasets_text: str | None, workers: int | None, formats: tuple[str, ...], engine: str,
+                     force: bool, say: Callable[[str], None], place) -> list[AgencyRun]:
+    """Build the agencies, several at once, each in a thread of this process sending its work to ``place``;
+    the runs in the order of ``folders``. Each line an agency's build says is prefixed with its folder's name."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .execute import warm_up
+
+    warm_up()  # here, before the threads: starting the server swaps os.environ, which they read
+    lock = threading.Lock()
+    finished = [0]
+
+    def one(folder: Path) -> AgencyRun:
+        def tell(line: str) -> None:
+            with lock:
+                say("\n".join(f"{folder.name}: {part}" for part in line.splitlines()))
+
+        run = build_agency(folder, period_text, root, resolve_periods, datasets_text, workers, formats, engine,
+                           force, tell, place)
+        with lock:
+            finished[0] += 1
+            say(f"[{finished[0]}/{len(folders)}] {folder.name}: {run.status} ({run.seconds:.1f} s)")
+        return run
+
+    pool = ThreadPoolExecutor(max_workers=agencies_at_once(place.threads, len(folders)), thread_name_prefix="agency")
+    try:
+        runs = [pool.submit(one, folder) for folder in folders]
+        runs = [run.result() for run in runs]
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    say(f"Sent to the Dask cluster: {place.sent_words()}")
+    return runs
+
+
+__all__ = ["AgencyRun", "agencies_at_once", "build_agency", "build_many", "build_on_cluster", "find_agencies",
+           "summary_table"]

@@ -5,6 +5,7 @@ drawn in parts (:mod:`transparency.rendering.pdfparts`).
 
 from __future__ import annotations
 
+import concurrent.futures
 import gc
 import multiprocessing
 import os
@@ -15,7 +16,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Background", "BackgroundError", "cores", "deal", "kernel_environment", "warm_up"]
+__all__ = ["Background", "BackgroundError", "FutureTask", "cores", "deal", "kernel_environment", "warm_up"]
 
 _KILL_GRACE = 3.0
 _PACKAGE_ROOT = Path(__file__).resolve().parents[2]
@@ -83,6 +84,9 @@ def warm_up() -> multiprocessing.context.BaseContext | None:
 
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["transparency.building.preload"])
+    if _server_running():
+        # Nothing to start: leave os.environ alone (other threads may be reading it, see below).
+        return context
     env = kernel_environment()
     saved = dict(os.environ)
     try:
@@ -94,6 +98,23 @@ def warm_up() -> multiprocessing.context.BaseContext | None:
         os.environ.clear()
         os.environ.update(saved)
     return context
+
+
+def _server_running() -> bool:
+    """Whether this process's fork server is running (so that :func:`warm_up` need not touch os.environ,
+    which it swaps while it starts the server: a build of many agencies runs several builds in threads)."""
+    from multiprocessing import forkserver
+
+    server = getattr(forkserver, "_forkserver", None)
+    pid = getattr(server, "_forkserver_pid", None)
+    if pid is None:
+        return False
+    import psutil
+
+    try:  # not waitpid: reaping it here would break multiprocessing's own check
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
 
 
 def _background_main(function: Callable[..., Any], args: tuple, kwargs: dict, conn: Any) -> None:
@@ -206,3 +227,42 @@ def _kill_tree(process: multiprocessing.process.BaseProcess) -> None:
             child.kill()
         except Exception:  # noqa: BLE001 - already exited
             pass
+
+
+class FutureTask:
+    """A function running elsewhere (a cluster's task, or a thread here), as :class:`Background`
+    is used: ``result()`` waits (raising BackgroundError with the reason), ``cancel()``, ``seconds``."""
+
+    seconds: float = 0.0
+
+    def __init__(self, future: concurrent.futures.Future):
+        self._future = future
+        self._started = time.perf_counter()
+
+    @classmethod
+    def thread(cls, function: Callable[..., Any], *args: Any) -> FutureTask:
+        """Run ``function(*args)`` in a thread of this process (a coordinator that sends its work to a cluster)."""
+        future: concurrent.futures.Future = concurrent.futures.Future()
+
+        def run() -> None:
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                future.set_result(function(*args))
+            except BaseException as exc:  # noqa: BLE001 - handed to result()
+                future.set_exception(exc)
+
+        threading.Thread(target=run, name=f"coordinator-{getattr(function, '__name__', 'task')}", daemon=True).start()
+        return cls(future)
+
+    def result(self) -> Any:
+        try:
+            value = self._future.result()
+        except Exception as exc:  # noqa: BLE001 - one type for the caller, as Background gives
+            raise BackgroundError(f"{type(exc).__name__}: {exc}") from None
+        finally:
+            self.seconds = time.perf_counter() - self._started
+        return value
+
+    def cancel(self) -> None:
+        self._future.cancel()

@@ -332,6 +332,7 @@ def start_pdf(
     draft: bool = True,
     workers: int | None = None,
     store: Path | str | None = None,
+    place: Any = None,
 ) -> PdfJob:
     """Start drawing a report page as a tagged PDF/UA-1 file in parts, in parallel; return at once.
 
@@ -361,6 +362,10 @@ def start_pdf(
         place, title and date, the versions of WeasyPrint and of this package): a part whose page
         did not change since the last drawing is not drawn again. The build keeps one per period;
         parts not used by this drawing are removed from it, so it holds one report's parts.
+    place : transparency.building.cluster.Cluster, optional
+        A Dask cluster: each part is drawn by a task of its own there (``workers`` is then ignored), the
+        coordination runs in a thread of this process; ``pdf_path`` and ``store`` must be on storage the
+        workers see. The file is the same.
 
     Returns
     -------
@@ -386,14 +391,23 @@ def start_pdf(
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     head, parts = split_report(html)
     if len(parts) < 2:
+        if place is not None:
+            from transparency.core.processes import FutureTask
+
+            return PdfJob(FutureTask(place.submit(_draw_whole, html, pdf_path, title, page_size, draft, epoch,
+                                                  name="pdf-whole", kind="pdf part")), started)
         return PdfJob(Background(_draw_whole, html, pdf_path, title, page_size, draft, epoch), started)
     document_css = "\n".join([*_stylesheets(html), css])
     check_css(document_css)
     strings = _running_strings(document_css, parts)
     lang = _LANG.search(head)
-    return PdfJob(Background(_draw_parts, head, parts, pdf_path, title, page_size, draft,
-                             workers, epoch, strings, lang.group(1) if lang else "en",
-                             None if store is None else str(store)), started)
+    arguments = (head, parts, pdf_path, title, page_size, draft, workers, epoch, strings,
+                 lang.group(1) if lang else "en", None if store is None else str(os.path.abspath(store)))
+    if place is not None:
+        from transparency.core.processes import FutureTask
+
+        return PdfJob(FutureTask.thread(_draw_parts, *arguments, place), started)
+    return PdfJob(Background(_draw_parts, *arguments), started)
 
 
 def _draw_whole(html: str, pdf_path: str, title: str, page_size: str, draft: bool,
@@ -412,9 +426,11 @@ def _draw_whole(html: str, pdf_path: str, title: str, page_size: str, draft: boo
 
 def _draw_parts(head: str, parts: list[ReportPart], pdf_path: str, title: str, page_size: str,
                 draft: bool, workers: int, epoch: str | None, strings: dict[str, str],
-                lang: str, store: str | None = None) -> tuple[str, float]:
-    """Draw the parts in forked workers, then the front matter and the furniture, and merge them."""
-    import_weasyprint()  # once here (a no-op in the warm server), so that the forked workers have it
+                lang: str, store: str | None = None, place: Any = None) -> tuple[str, float]:
+    """Draw the parts in forked workers (or as tasks of ``place``, a Dask cluster), then the front matter and
+    the furniture, and merge them."""
+    if place is None:
+        import_weasyprint()  # once here (a no-op in the warm server), so that the forked workers have it
 
     kept = _PartStore(store)
 
@@ -431,7 +447,7 @@ def _draw_parts(head: str, parts: list[ReportPart], pdf_path: str, title: str, p
 
     def draw_all(drawings: list[pagefit.Drawing]) -> list[dict]:
         jobs = [job(index_of[d.name], d.name, d.page) | {"fit": d.fit} for d in drawings]
-        drawn = _render_all(jobs, workers, kept)
+        drawn = _render_all(jobs, workers, kept, place)
         return [drawn[item["index"]] for item in jobs]
 
     pieces = pagefit.arrange(head, [(p.name, p.body) for p in body], draw_all, add_style, part_page)
@@ -450,7 +466,7 @@ def _draw_parts(head: str, parts: list[ReportPart], pdf_path: str, title: str, p
         furniture = _furniture_page(front_sizes + body_sizes, page_size, draft, strings, lang)
         last = _render_all([job(0, "front", front_page),
                             job(-1, "furniture", furniture, tagged=False,
-                                part_epoch=body_results[0]["epoch"])], workers, kept)
+                                part_epoch=body_results[0]["epoch"])], workers, kept, place)
         if last[0]["sizes"] == front_sizes:
             break
         front_sizes = last[0]["sizes"]
@@ -462,12 +478,13 @@ def _draw_parts(head: str, parts: list[ReportPart], pdf_path: str, title: str, p
     return pdf_path, time.time()
 
 
-def _render_all(jobs: list[dict], workers: int, kept: _PartStore | None = None) -> dict[int, dict]:
+def _render_all(jobs: list[dict], workers: int, kept: _PartStore | None = None, place: Any = None) -> dict[int, dict]:
     """Draw the jobs in ``workers`` workers forked from this process; results by job index.
 
     The longest pages go first, each to the worker with the least work so far (:func:`_work`), so
     that the workers end at about the same time; each starts with WeasyPrint imported. Jobs found
-    in ``kept`` are not drawn again, and those drawn are added to it.
+    in ``kept`` are not drawn again, and those drawn are added to it. With ``place`` (a Dask cluster),
+    each job is a task of its own there, the longest sent first.
     """
     from transparency.core.processes import Background, deal
 
@@ -476,6 +493,19 @@ def _render_all(jobs: list[dict], workers: int, kept: _PartStore | None = None) 
     jobs = [item for item in jobs if item["index"] not in found]
     if not jobs:
         return found
+    if place is not None:
+        ordered = sorted(jobs, key=lambda item: -_work(item["html"]))
+        futures = [place.submit(_render_parts, [item], name=f"pdf-part-{item['name']}",
+                                kind="pdf part") for item in ordered]
+        try:
+            drawn = {result["index"]: result for future in futures for result in future.result()}
+        finally:
+            for future in futures:
+                if not future.done():
+                    future.cancel()
+        for item in jobs:
+            kept.put(item, drawn[item["index"]])
+        return found | drawn
     tasks = [Background.forked(_render_parts, items) for items in deal(jobs, lambda j: _work(j["html"]), workers)]
     try:
         drawn = {result["index"]: result for task in tasks for result in task.result()}

@@ -103,7 +103,7 @@ _TIME_UNITS = r" (?:months?|quarters?|years?|weeks?|days?|hours?|minutes?)\b"
 
 
 def shows_number(text: str, shown: str) -> bool:
-    """Whether a sentence shows the number ``shown`` (as :func:`transparency.fmt.count` writes it) as a
+    """Whether a sentence shows the number ``shown`` (as :func:`transparency.core.fmt.count` writes it) as a
     number of its own: not inside a larger number, and not as a span of time ("the last 12 months")."""
     return re.search(rf"(?<![\d.,]){re.escape(shown)}(?![\d,]|\.\d|{_TIME_UNITS})", text) is not None
 
