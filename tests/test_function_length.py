@@ -23,11 +23,7 @@ LIMIT = 100
 
 #: "module:qualified name" -> why it is still long.
 LONG_FUNCTIONS = {
-    "transparency.building.build:_period_steps": "the build of one period; being changed for Dask, to be split after",
-    "transparency.building.build:_publish": "the atomic publication of a build; being changed for Dask, to be split after",
-    "transparency.building.execute:run_notebooks": "papermill in parallel; being changed for Dask, to be split after",
-    "transparency.cli:build_parser": "a flat list of the commands and their options (cli.py is being changed now)",
-    "transparency.core.config:parse_field_source": "one branch per kind of `columns:` entry; config.py is being changed now",
+    "transparency.cli:build_parser": "a flat list of the commands and their options",
 }
 
 

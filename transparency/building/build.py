@@ -156,6 +156,26 @@ def _alive(pid: int) -> bool:
     return True
 
 
+@dataclass
+class _PeriodRun:
+    """One period's build in progress: what the steps of :func:`_period_steps` share."""
+
+    agency: Agency
+    period: Period
+    root: Path
+    names: list[str]
+    reports: Path
+    keys: Keys
+    say: Callable[[str], None]
+    staging: Path = Path()
+    kept: SectionStore | None = None
+    section_keys: dict[str, str] = field(default_factory=dict)
+    outcomes: dict[str, Outcome] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    window: tuple = ()
+    kept_early: set[str] = field(default_factory=set)
+
+
 def _period_steps(
     agency: Agency,
     period: Period,
@@ -185,190 +205,243 @@ def _period_steps(
     ``place`` (a :class:`transparency.building.cluster.Cluster`) runs the notebooks and the PDF's parts on a Dask
     cluster instead of this machine's processes; every other step runs here.
     """
-    from .execute import NotebookJob, run_notebooks, warm_up
+    from .execute import warm_up
 
+    names = _section_names(agency, datasets, notebooks, say)
+    run = _PeriodRun(agency, period, root, names, _open_reports(root, agency, period), Keys(agency, notebooks), say)
+    report_key = run.keys.report(names, period.code, formats)
+    if not force and report_is_current(agency, period.code, report_key, run.reports / period.code):
+        run.keys.save()
+        say("  up to date: nothing changed since the last build (--force builds it again)")
+        return _outcomes_of(run.reports / period.code)
+    if engine == "inprocess" and place is None:
+        warm_up()  # the notebook workers' server imports what they need while the data loads
+    made_from = recipe(agency, names, notebooks, run.keys)  # before the notebooks run: an edit during the build makes it stale
+    read_from = input_snapshot(agency, names, run.keys)  # checked again before the report is published
+    run.section_keys = {name: run.keys.section(name, period.code) for name in names}
+    run.keys.save()
+    run.kept = SectionStore(agency, period.code)
+    run.staging = run.reports / f".{period.code}-building-{os.getpid()}"
+    shutil.rmtree(run.staging, ignore_errors=True)
+    run.staging.mkdir()
+    try:
+        loaders = _start_load(run, workers)
+        started = time.perf_counter()
+        jobs = _notebook_jobs(run, notebooks, formats, timeout, force)
+        results = _run_jobs(run, jobs, workers, engine, place)
+        _finish_load(run, loaders)
+        _collect(run, results)
+        run.timings["execute"] = time.perf_counter() - started
+        pdf = _publish(agency, period, run.outcomes, run.staging, formats, run.timings, say, made_from,
+                       parts=None if force else run.kept.folder / "pdf-parts", pdf_workers=pdf_workers, place=place)
+        yield
+        audited = _check(run, pdf)
+        _record_timings(run, audited)
+        check_inputs_unchanged(agency, read_from, json.loads((run.staging / "manifest.json").read_text(encoding="utf-8")))
+        _swap_in(run, report_key)
+    except BaseException:
+        shutil.rmtree(run.staging, ignore_errors=True)
+        raise
+    return list(run.outcomes.values())
+
+
+def _section_names(agency: Agency, datasets: list[str] | None, notebooks: Path, say: Callable[[str], None]) -> list[str]:
+    """The datasets to build: those asked for (each must have a notebook), else every configured one with a notebook."""
     if datasets:
         missing = [n for n in datasets if not (notebooks / f"{n}.ipynb").exists()]
         if missing:
             raise UsageError(f"no notebook for {', '.join(missing)} in {notebooks} (add one with `transparency new-dataset`)")
-        names = list(datasets)
-    else:
-        names = [n for n in agency.dataset_names if (notebooks / f"{n}.ipynb").exists()]
-        unwritten = [n for n in agency.dataset_names if n not in names]
-        if unwritten:
-            say(f"  no section notebook yet for: {', '.join(unwritten)} (left out of the report)")
+        return list(datasets)
+    names = [n for n in agency.dataset_names if (notebooks / f"{n}.ipynb").exists()]
+    unwritten = [n for n in agency.dataset_names if n not in names]
+    if unwritten:
+        say(f"  no section notebook yet for: {', '.join(unwritten)} (left out of the report)")
+    return names
+
+
+def _open_reports(root: Path, agency: Agency, period: Period) -> Path:
+    """The agency's reports folder, claimed for it, refusing a released period, an interrupted swap restored."""
     reports = root / "reports" / agency.slug
     reports.mkdir(parents=True, exist_ok=True)
     claim_reports(reports, agency)
     _refuse_released(reports, period)
     _restore_interrupted(reports, period.code)
-    keys = Keys(agency, notebooks)
-    report_key = keys.report(names, period.code, formats)
-    if not force and report_is_current(agency, period.code, report_key, reports / period.code):
-        keys.save()
-        say("  up to date: nothing changed since the last build (--force builds it again)")
-        return _outcomes_of(reports / period.code)
-    if engine == "inprocess" and place is None:
-        warm_up()  # the notebook workers' server imports what they need while the data loads
-    made_from = recipe(agency, names, notebooks, keys)  # before the notebooks run: an edit during the build makes it stale
-    read_from = input_snapshot(agency, names, keys)  # checked again before the report is published
-    section_keys = {name: keys.section(name, period.code) for name in names}
-    keys.save()
-    kept = SectionStore(agency, period.code)
-    staging = reports / f".{period.code}-building-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
-    timings: dict[str, float] = {}
+    return reports
+
+
+def _start_load(run: _PeriodRun, workers: int | None) -> list:
+    """Load (through the Parquet cache): a dataset that cannot be loaded fails here, the rest go on.
+
+    Only the rows the figures compare are read (the period, the one before, the same one a year earlier),
+    with the first and last rows of the data, which give its span of dates. When raw files must be read
+    first, the notebooks do not wait for that: they start at once, reading the cache (made by a worker
+    reading the raw files meanwhile, or by the notebook itself, one process per dataset), and the datasets
+    that turn out to fail or to have no data for the period drop their notebooks' outputs
+    (:func:`_finish_load`). Returns those workers.
+    """
+    started = time.perf_counter()
+    run.outcomes = {name: Outcome(name) for name in run.names}
+    compared = (run.period, run.period.previous(), run.period.year_earlier())
+    run.window = (min(p.start for p in compared), max(p.end for p in compared))
+    stale = [n for n in run.names if not is_current(run.agency, n)]
+    loaders = _start_loading(run.agency, stale) if stale and (workers or cores()) > 1 else []
+    if not loaders:
+        for outcome in run.outcomes.values():
+            _prepare(run.agency, run.period, run.window, outcome)
+    run.timings["load"] = time.perf_counter() - started
+    return loaders
+
+
+def _notebook_jobs(run: _PeriodRun, notebooks: Path, formats: tuple[str, ...], timeout: int, force: bool) -> list:
+    """The notebooks to run, longest first; a section whose key is unchanged is restored from the last build instead."""
+    from .execute import NotebookJob
+
+    public_paths = _public_paths(run.agency, run.root, notebooks, run.staging, run.period)
+    jobs = []
+    for name, outcome in run.outcomes.items():
+        if outcome.status != "ok":
+            continue
+        source = notebooks / f"{name}.ipynb"
+        if not source.exists():
+            outcome.status, outcome.message = "failed", f"there is no notebook {source.name} in {notebooks}"
+            continue
+        facts = None if force else run.kept.restore(name, run.section_keys[name], run.staging)
+        if facts is not None:
+            outcome.section, outcome.reused = facts, True
+            run.say(f"  {name:<28} unchanged (reused)")
+            continue
+        jobs.append(NotebookJob(
+            dataset=name, source=source, output=run.staging / "notebooks" / f"{name}.ipynb",
+            parameters={"agency": str(run.agency.folder.resolve()), "period": run.period.code,
+                        "output_dir": str(run.staging)},
+            timeout=timeout, fragment=run.staging / "sections" / f"{name}.html", public_paths=public_paths,
+            page=({"path": str(run.staging / f"{name}.html"), **_page_words(run.agency, run.period, name)}
+                  if "html" in formats else None),
+        ))
+    order = {name: i for i, name in enumerate(longest_first(run.agency, [job.dataset for job in jobs]))}
+    return sorted(jobs, key=lambda job: order[job.dataset])
+
+
+def _run_jobs(run: _PeriodRun, jobs: list, workers: int | None, engine: str, place) -> list:
+    """Run the notebooks here or on the cluster; each section is kept as soon as its notebook ends, so that a
+    build interrupted now resumes with it."""
+    from .execute import run_notebooks
+
+    def progress(dataset: str, state: str, seconds: float) -> None:
+        if state == "done" and (run.staging / "sections" / f"{dataset}.json").is_file():
+            run.kept.keep(dataset, run.section_keys[dataset], run.staging)
+            run.kept_early.add(dataset)
+        if state in ("done", "failed"):
+            run.say(f"  {dataset:<28} {state:<8} {seconds:5.1f} s")
+        elif state == "running":
+            run.say(f"  {dataset:<28} running")
+
+    if place is None:
+        return run_notebooks(jobs, workers=workers, progress=progress, engine=engine)
+    from .cluster import run_notebooks_on
+
+    return run_notebooks_on(place, jobs, progress, engine=engine, name=f"{run.agency.slug}-{run.period.code}")
+
+
+def _finish_load(run: _PeriodRun, loaders: list) -> None:
+    """Wait for the workers reading raw files (usually done already: the notebooks needed most of what they
+    read); a dataset that failed to load or has no data for the period drops its notebook's outputs."""
+    if not loaders:
+        return
+    waited = time.perf_counter()
+    _wait_for(loaders)
+    for outcome in run.outcomes.values():
+        _prepare(run.agency, run.period, run.window, outcome)
+        if outcome.status != "ok" and outcome.reused:  # its data changed since: not reusable
+            outcome.section, outcome.reused = None, False
+        if outcome.status != "ok":
+            for path in section_files(run.staging, outcome.dataset):
+                path.unlink()
+    run.timings["load"] += time.perf_counter() - waited
+
+
+def _collect(run: _PeriodRun, results: list) -> None:
+    """Each notebook's result into its dataset's outcome (its section's facts, kept for the next build); the
+    section's figures; a failed section's own tables removed."""
+    remember_durations(run.agency, {r.dataset: r.seconds for r in results if r.ok})
+    for result in results:
+        outcome = run.outcomes[result.dataset]
+        outcome.seconds = result.seconds
+        if outcome.status != "ok":  # the data could not be loaded, or does not cover the period
+            continue
+        if not result.ok:
+            outcome.status, outcome.message = "failed", result.error
+            continue
+        facts = run.staging / "sections" / f"{result.dataset}.json"
+        if not facts.exists():
+            outcome.status, outcome.message = "failed", "the notebook did not call section.save()"
+            continue
+        outcome.section = json.loads(facts.read_text(encoding="utf-8"))
+        if result.dataset not in run.kept_early:
+            run.kept.keep(result.dataset, run.section_keys[result.dataset], run.staging)
+    for outcome in run.outcomes.values():
+        _section_metrics(outcome)
+        if outcome.status == "failed":  # a section that did not finish publishes no table of its own
+            for path in (run.staging / "tables").glob(f"{outcome.dataset}__*.csv"):
+                path.unlink()
+
+
+def _check(run: _PeriodRun, pdf):
+    """The export (when agency.yml asks), the audit and the personal-data scan, while and after the PDF is
+    drawn; returns the audit's result. Nothing is called complete before all of them pass."""
+    outcomes, staging, timings = run.outcomes, run.staging, run.timings
     try:
-        # Load (through the Parquet cache): a dataset that cannot be loaded fails here, the rest go on.
-        # Only the rows the figures compare are read (the period, the one before, the same one a year
-        # earlier), with the first and last rows of the data, which give its span of dates.
-        # When raw files must be read first, the notebooks do not wait for that: they start at once,
-        # reading the cache (made by a worker reading the raw files meanwhile, or by the notebook
-        # itself, one process per dataset), and the datasets that turn out to fail or to have no data
-        # for the period drop their notebooks' outputs.
-        started = time.perf_counter()
-        outcomes = {name: Outcome(name) for name in names}
-        compared = (period, period.previous(), period.year_earlier())
-        window = (min(p.start for p in compared), max(p.end for p in compared))
-        stale = [n for n in names if not is_current(agency, n)]
-        loaders = _start_loading(agency, stale) if stale and (workers or cores()) > 1 else []
-        if not loaders:
-            for outcome in outcomes.values():
-                _prepare(agency, period, window, outcome)
-        timings["load"] = time.perf_counter() - started
+        if run.agency.model.export is not None:  # the de-identified records beside the report (transparency.building.export)
+            from transparency.reading.load import canonical_table
 
-        # Execute the notebooks of the datasets that have data.
-        started = time.perf_counter()
-        public_paths = _public_paths(agency, root, notebooks, staging, period)
-        jobs = []
-        for name, outcome in outcomes.items():
-            if outcome.status != "ok":
-                continue
-            source = notebooks / f"{name}.ipynb"
-            if not source.exists():
-                outcome.status, outcome.message = "failed", f"there is no notebook {source.name} in {notebooks}"
-                continue
-            facts = None if force else kept.restore(name, section_keys[name], staging)
-            if facts is not None:
-                outcome.section, outcome.reused = facts, True
-                say(f"  {name:<28} unchanged (reused)")
-                continue
-            jobs.append(NotebookJob(
-                dataset=name, source=source, output=staging / "notebooks" / f"{name}.ipynb",
-                parameters={"agency": str(agency.folder.resolve()), "period": period.code, "output_dir": str(staging)},
-                timeout=timeout, fragment=staging / "sections" / f"{name}.html", public_paths=public_paths,
-                page={"path": str(staging / f"{name}.html"), **_page_words(agency, period, name)} if "html" in formats else None,
-            ))
+            from .export import FOLDER, write_export
 
-        kept_early: set[str] = set()
-
-        def progress(dataset: str, state: str, seconds: float) -> None:
-            if state == "done" and (staging / "sections" / f"{dataset}.json").is_file():
-                # Kept at once, not when every notebook has ended: a build interrupted now resumes with it.
-                kept.keep(dataset, section_keys[dataset], staging)
-                kept_early.add(dataset)
-            if state in ("done", "failed"):
-                say(f"  {dataset:<28} {state:<8} {seconds:5.1f} s")
-            elif state == "running":
-                say(f"  {dataset:<28} running")
-
-        order = {name: i for i, name in enumerate(longest_first(agency, [job.dataset for job in jobs]))}
-        jobs.sort(key=lambda job: order[job.dataset])
-        if place is None:
-            results = run_notebooks(jobs, workers=workers, progress=progress, engine=engine)
-        else:
-            from .cluster import run_notebooks_on
-
-            results = run_notebooks_on(place, jobs, progress, engine=engine, name=f"{agency.slug}-{period.code}")
-        if loaders:
-            waited = time.perf_counter()
-            _wait_for(loaders)  # usually done already: the notebooks needed most of what it read
-            for outcome in outcomes.values():
-                _prepare(agency, period, window, outcome)
-                if outcome.status != "ok" and outcome.reused:  # its data changed since: not reusable
-                    outcome.section, outcome.reused = None, False
-                if outcome.status != "ok":
-                    for path in section_files(staging, outcome.dataset):
-                        path.unlink()
-            timings["load"] += time.perf_counter() - waited
-        remember_durations(agency, {r.dataset: r.seconds for r in results if r.ok})
-        for result in results:
-            outcome = outcomes[result.dataset]
-            outcome.seconds = result.seconds
-            if outcome.status != "ok":  # the data could not be loaded, or does not cover the period
-                continue
-            if not result.ok:
-                outcome.status, outcome.message = "failed", result.error
-                continue
-            facts = staging / "sections" / f"{result.dataset}.json"
-            if not facts.exists():
-                outcome.status, outcome.message = "failed", "the notebook did not call section.save()"
-                continue
-            outcome.section = json.loads(facts.read_text(encoding="utf-8"))
-            if result.dataset not in kept_early:
-                kept.keep(result.dataset, section_keys[result.dataset], staging)
-        for outcome in outcomes.values():
-            _section_metrics(outcome)
-            if outcome.status == "failed":  # a section that did not finish publishes no table of its own
-                for path in (staging / "tables").glob(f"{outcome.dataset}__*.csv"):
-                    path.unlink()
-        timings["execute"] = time.perf_counter() - started
-
-        pdf = _publish(agency, period, outcomes, staging, formats, timings, say, made_from,
-                       parts=None if force else kept.folder / "pdf-parts", pdf_workers=pdf_workers, place=place)
-        yield
-        try:
-            if agency.model.export is not None:  # the de-identified records beside the report (transparency.building.export)
-                from transparency.reading.load import canonical_table
-
-                from .export import FOLDER, write_export
-
-                started = time.perf_counter()
-                # The sections published: none for a dataset without data for the period, or one that failed.
-                loaded = {o.dataset: canonical_table(o.load.table) for o in outcomes.values()
-                          if o.load is not None and o.status == "ok"}
-                write_export(agency, period, staging / FOLDER, tables=loaded, datasets=list(loaded), scan=False)
-                timings["export"] = time.perf_counter() - started
-            # One figure, one value, and no hidden count worked out from the outputs together
-            # (transparency.figures.audit): checked before anything is called complete.
             started = time.perf_counter()
-            audited = _audit(agency, outcomes, staging)
-            timings["audit"] = time.perf_counter() - started
-            # Nothing is called complete before every file it would publish is searched for personal
-            # data; the other files are searched while the PDF is being drawn in a worker process.
-            started = time.perf_counter()
-            _privacy_check(agency, [o.dataset for o in outcomes.values() if o.load is not None], staging, keys,
-                           pdf.result if pdf is not None else None, timings)
-        finally:
-            if pdf is not None:
-                pdf.cancel()
-                timings["pdf"] = pdf.seconds
-        shutil.rmtree(staging / "sections", ignore_errors=True)
-        timings["privacy_scan"] = time.perf_counter() - started - timings.get("pdf_wait", 0.0)
-        manifest_path = staging / "manifest.json"
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        for stage in ("pdf", "pdf_wait", "privacy_scan", "audit", "export"):
-            if stage in timings:
-                manifest["timings_seconds"][stage] = round(timings[stage], 3)
-        manifest["audit"] = audited.to_dict()
-        _json(manifest_path, manifest)
+            # The sections published: none for a dataset without data for the period, or one that failed.
+            loaded = {o.dataset: canonical_table(o.load.table) for o in outcomes.values()
+                      if o.load is not None and o.status == "ok"}
+            write_export(run.agency, run.period, staging / FOLDER, tables=loaded, datasets=list(loaded), scan=False)
+            timings["export"] = time.perf_counter() - started
+        # One figure, one value, and no hidden count worked out from the outputs together
+        # (transparency.figures.audit): checked before anything is called complete.
+        started = time.perf_counter()
+        audited = _audit(run.agency, outcomes, staging)
+        timings["audit"] = time.perf_counter() - started
+        # Nothing is called complete before every file it would publish is searched for personal
+        # data; the other files are searched while the PDF is being drawn in a worker process.
+        started = time.perf_counter()
+        _privacy_check(run.agency, [o.dataset for o in outcomes.values() if o.load is not None], staging, run.keys,
+                       pdf.result if pdf is not None else None, timings)
+    finally:
+        if pdf is not None:
+            pdf.cancel()
+            timings["pdf"] = pdf.seconds
+    shutil.rmtree(staging / "sections", ignore_errors=True)
+    timings["privacy_scan"] = time.perf_counter() - started - timings.get("pdf_wait", 0.0)
+    return audited
 
-        check_inputs_unchanged(agency, read_from, manifest)
 
-        # Swap into place: the old report moves aside, the new one in, then the old one goes.
-        final = reports / period.code
-        aside = reports / f".{period.code}-previous-{os.getpid()}"
-        if final.exists():
-            final.rename(aside)
-        staging.rename(final)
-        shutil.rmtree(aside, ignore_errors=True)
-        record_report(agency, period.code, report_key, final,
-                      complete=all(o.status != "failed" for o in outcomes.values()))
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return list(outcomes.values())
+def _record_timings(run: _PeriodRun, audited) -> None:
+    """The stages timed after the manifest was written, and the audit's result, into manifest.json."""
+    manifest_path = run.staging / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    for stage in ("pdf", "pdf_wait", "privacy_scan", "audit", "export"):
+        if stage in run.timings:
+            manifest["timings_seconds"][stage] = round(run.timings[stage], 3)
+    manifest["audit"] = audited.to_dict()
+    _json(manifest_path, manifest)
+
+
+def _swap_in(run: _PeriodRun, report_key: str) -> None:
+    """Swap into place: the old report moves aside, the new one in, then the old one goes."""
+    final = run.reports / run.period.code
+    aside = run.reports / f".{run.period.code}-previous-{os.getpid()}"
+    if final.exists():
+        final.rename(aside)
+    run.staging.rename(final)
+    shutil.rmtree(aside, ignore_errors=True)
+    record_report(run.agency, run.period.code, report_key, final,
+                  complete=all(o.status != "failed" for o in run.outcomes.values()))
 
 
 def build_period(agency: Agency, period: Period, root: Path, *args, **kwargs) -> list[Outcome]:
@@ -535,9 +608,29 @@ def _publish(agency: Agency, period: Period, outcomes: dict[str, Outcome], stagi
     the caller to wait for; ``parts`` is where its drawn parts are kept between builds (None: every
     part is drawn).
     """
-    from transparency.rendering.render import assemble_report, notebook_section_html, section_page
-
     started = time.perf_counter()
+    sections, rows = _section_entries(agency, period, outcomes, staging, formats)
+    configured = [o.dataset for o in outcomes.values()]
+    not_published = [n for n in registry.datasets() if n not in agency.model.datasets]
+    not_covered = [n for n in agency.dataset_names if n not in outcomes]
+    built_on = date.today()  # once: the cover and the manifest give the same date
+    meta = _report_meta(agency, period, outcomes, built_on)
+    public_url = publishing.public_url(agency)
+    front = _front_matter(agency, period, outcomes, rows, not_published, not_covered)
+    back = _back_matter(agency, period, outcomes, configured, not_published, not_covered, public_url, sections, front)
+    pdf = _write_report(agency, period, staging, formats, meta, sections, front, back, public_url, parts, pdf_workers,
+                        place)
+    timings["html"] = time.perf_counter() - started
+    public = _write_metrics(agency, period, outcomes, staging)
+    _write_manifest(agency, period, outcomes, staging, formats, timings, made_from, configured, public, built_on)
+    return pdf
+
+
+def _section_entries(agency: Agency, period: Period, outcomes: dict[str, Outcome], staging: Path,
+                     formats: tuple[str, ...]) -> tuple[list[dict], list[dict]]:
+    """Each section's entry in the report (its HTML, or why it is missing) and each dataset's headline row."""
+    from transparency.rendering.render import notebook_section_html, section_page
+
     sections, rows = [], []
     for name, outcome in outcomes.items():
         spec = registry.dataset(name)
@@ -572,14 +665,15 @@ def _publish(agency: Agency, period: Period, outcomes: dict[str, Outcome], stagi
                 "last_year": outcome.metrics.values.get(f"{key}_last_year"), "decimals": 1, "figure": f"{name}:{key}",
                 **_hidden_words(outcome.metrics, key, agency.min_count),
             })
-    configured = [o.dataset for o in outcomes.values()]
-    not_published = [n for n in registry.datasets() if n not in agency.model.datasets]
-    not_covered = [n for n in agency.dataset_names if n not in outcomes]
+    return sections, rows
+
+
+def _report_meta(agency: Agency, period: Period, outcomes: dict[str, Outcome], built_on: date) -> dict:
+    """The cover's facts: agency, period, the last day the data speaks for, the build's date, the logo."""
     last_dates = [coverage(o.load.table, o.dataset)[1] for o in outcomes.values()
                   if o.load is not None and coverage(o.load.table, o.dataset) is not None]
     last_day = period.end - timedelta(days=1)
     data_through = min(max(last_dates).date(), last_day) if last_dates else last_day
-    built_on = date.today()
     meta = {
         "agency": agency.name, "period": period.code, "period_label": period.label(),
         "data_through": data_through.isoformat(), "built_at": built_on.isoformat(), "status": "draft",
@@ -587,8 +681,13 @@ def _publish(agency: Agency, period: Period, outcomes: dict[str, Outcome], stagi
     logo = publishing.logo_data_uri(agency)
     if logo:
         meta["logo"] = logo
-    public_url = publishing.public_url(agency)
-    front = {
+    return meta
+
+
+def _front_matter(agency: Agency, period: Period, outcomes: dict[str, Outcome], rows: list[dict],
+                  not_published: list[str], not_covered: list[str]) -> dict:
+    """Page 2's key questions and the headline-figures table."""
+    return {
         **_key_questions(agency, period, outcomes, not_published, not_covered),
         "rows": rows,
         "intro": "<p>" + "This table gives one headline figure for each topic, and how it changed. "
@@ -599,6 +698,12 @@ def _publish(agency: Agency, period: Period, outcomes: dict[str, Outcome], stagi
         "prior_label": "Change from the previous quarter" if period.kind in ("quarter", "fiscal_quarter") else "Change from the previous period",
         "last_year_label": "Change from the same quarter last year" if period.kind in ("quarter", "fiscal_quarter") else "Change from a year earlier",
     }
+
+
+def _back_matter(agency: Agency, period: Period, outcomes: dict[str, Outcome], configured: list[str],
+                 not_published: list[str], not_covered: list[str], public_url: str | None, sections: list[dict],
+                 front: dict) -> dict:
+    """Methodology, data quality, about, and the glossary of the terms the rest of the report uses."""
     back = {
         # The portal's fetch records, and the records published as open data.
         "methodology": methodology(agency, period, configured, sources=methodology_html(agency, configured)),
@@ -609,6 +714,15 @@ def _publish(agency: Agency, period: Period, outcomes: dict[str, Outcome], stagi
     # The glossary lists the terms the rest of the report uses (its order in the report is render.BACK_MATTER's).
     used = "\n".join([*(s["html"] for s in sections if s.get("html")), front["intro"], *back.values()])
     back["glossary"] = glossary(wording.html_text(used), glossary_definitions(agency, configured))
+    return back
+
+
+def _write_report(agency: Agency, period: Period, staging: Path, formats: tuple[str, ...], meta: dict,
+                  sections: list[dict], front: dict, back: dict, public_url: str | None, parts: Path | None,
+                  pdf_workers: int | None, place):
+    """report.html and its private source (for `transparency release`), and the PDF started (returned)."""
+    from transparency.rendering.render import assemble_report
+
     report = assemble_report(meta, sections, front, back)
     pdf_title = f"{agency.name}: transparency report, {period.title()}"
     if "html" in formats:
@@ -617,7 +731,6 @@ def _publish(agency: Agency, period: Period, outcomes: dict[str, Outcome], stagi
         _json(staging / REPORT_SOURCE, {"meta": meta, "sections": sections, "front": front, "back": back,
                                         "pdf": {"title": pdf_title, "page_size": agency.model.page_size,
                                                 "public_url": public_url}})
-    timings["html"] = time.perf_counter() - started
     pdf = None
     if "pdf" in formats:
         from transparency.rendering.pdfparts import start_pdf
@@ -627,7 +740,12 @@ def _publish(agency: Agency, period: Period, outcomes: dict[str, Outcome], stagi
         address = publishing.version_url(public_url, period.code, publishing.next_version(staging.parent, period.code))
         pdf = start_pdf(publishing.absolute_table_links(report, address), staging / "report.pdf", pdf_title, page_size=agency.model.page_size, draft=True,
                         workers=pdf_workers, store=parts, place=place)
+    return pdf
 
+
+def _write_metrics(agency: Agency, period: Period, outcomes: dict[str, Outcome], staging: Path) -> dict:
+    """metrics.json: each dataset's status, its rows' accounts as they may be published, its figures and what
+    is hidden; returns the public accounts (the manifest uses them too)."""
     # What the accounts of each dataset's rows may publish (counts about people follow the rule).
     public = {name: public_accounts(o.load.files, o.load.unmapped, o.load.issues, agency.min_count)
               for name, o in outcomes.items() if o.load is not None}
@@ -653,7 +771,13 @@ def _publish(agency: Agency, period: Period, outcomes: dict[str, Outcome], stagi
             entry["suppressed"] = dict(sorted({**entry.get("suppressed", {}), **outcome.metrics.suppressed}.items()))
         metrics_out["datasets"][name] = entry
     _json(staging / "metrics.json", metrics_out)
+    return public
 
+
+def _write_manifest(agency: Agency, period: Period, outcomes: dict[str, Outcome], staging: Path,
+                    formats: tuple[str, ...], timings: dict[str, float], made_from: dict | None,
+                    configured: list[str], public: dict, built_on: date) -> None:
+    """manifest.json: the build's parameters, versions, recipe, timings and each dataset's inputs and tables."""
     manifest = {
         # The configuration's name only: an absolute path would publish the building machine's folders (a home
         # folder names its user).
@@ -684,7 +808,6 @@ def _publish(agency: Agency, period: Period, outcomes: dict[str, Outcome], stagi
         if fetched:
             entry["fetched"] = fetched
     _json(staging / "manifest.json", manifest)
-    return pdf
 
 
 def _key_questions(agency: Agency, period: Period, outcomes: dict[str, Outcome], not_published: list[str],

@@ -523,6 +523,16 @@ def run_notebooks(
         If an output path would overwrite a source notebook or another job's output, or the
         engine is unknown.
     """
+    jobs = _checked_jobs(jobs, engine)
+    if not jobs:
+        return []
+    ensure_kernel(kernel_name)  # papermill records the kernel spec in the executed notebook either way
+    pool = _NotebookPool(jobs, progress, kernel_name, engine, {**kernel_environment(), **(environment or {})})
+    return pool.run(max(1, min(workers or cores(), len(jobs))))
+
+
+def _checked_jobs(jobs: Iterable[NotebookJob], engine: str) -> list[NotebookJob]:
+    """The jobs as a list; ValueError for an unknown engine or an output that would overwrite a source or another output."""
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
     jobs = list(jobs)
@@ -533,12 +543,11 @@ def run_notebooks(
     for job, output in zip(jobs, outputs):
         if output in sources:
             raise ValueError(f"{job.dataset}: output {job.output} would overwrite a source notebook")
-    if not jobs:
-        return []
-    workers = max(1, min(workers or cores(), len(jobs)))
+    return jobs
 
-    ensure_kernel(kernel_name)  # papermill records the kernel spec in the executed notebook either way
-    env = {**kernel_environment(), **(environment or {})}
+
+def _worker_context(engine: str) -> multiprocessing.context.BaseContext:
+    """Where notebook workers come from: the warm server (in-process engine), else :func:`_context`."""
     context = warm_up() if engine == "inprocess" else None
     if context is None:
         # Imported here, once, so that forked workers start with them loaded.
@@ -548,74 +557,97 @@ def run_notebooks(
         import papermill.engines  # noqa: F401
 
         context = _context()
-    # Kernel sockets, one folder per job; short path (a Unix socket path has ~100 bytes at most).
-    socket_root = Path(tempfile.mkdtemp(prefix="tr-"))
-    results: list[NotebookResult | None] = [None] * len(jobs)
-    pending = deque(range(len(jobs)))
-    running: dict[int, dict[str, Any]] = {}
-    for job in jobs:
-        _notify(progress, job.dataset, "queued", 0.0)
+    return context
 
-    def finish(index: int, status: str, error: str | None, stderr: str) -> None:
-        slot = running.pop(index)
+
+class _NotebookPool:
+    """The notebooks of one :func:`run_notebooks` call: at most ``workers`` worker processes at once, each
+    within its time limit; results in the order of the jobs."""
+
+    def __init__(self, jobs: list[NotebookJob], progress: ProgressCallback | None, kernel_name: str, engine: str,
+                 env: dict[str, str]):
+        self.jobs, self.progress, self.kernel_name, self.engine, self.env = jobs, progress, kernel_name, engine, env
+        self.context = _worker_context(engine)
+        # Kernel sockets, one folder per job; short path (a Unix socket path has ~100 bytes at most).
+        self.socket_root = Path(tempfile.mkdtemp(prefix="tr-"))
+        self.results: list[NotebookResult | None] = [None] * len(jobs)
+        self.pending = deque(range(len(jobs)))
+        self.running: dict[int, dict[str, Any]] = {}
+
+    def run(self, workers: int) -> list[NotebookResult]:
+        for job in self.jobs:
+            _notify(self.progress, job.dataset, "queued", 0.0)
+        try:
+            while self.pending or self.running:
+                while self.pending and len(self.running) < workers:
+                    self._start(self.pending.popleft())
+                self._answer_ready()
+        finally:
+            for slot in self.running.values():  # interrupted (Ctrl-C): leave no worker or kernel behind
+                _kill_tree(slot["process"])
+            shutil.rmtree(self.socket_root, ignore_errors=True)
+        return [result for result in self.results if result is not None]
+
+    def _start(self, index: int) -> None:
+        """Start job ``index`` in a worker process of its own."""
+        job = self.jobs[index]
+        receiver, sender = self.context.Pipe(duplex=False)
+        payload = {
+            "dataset": job.dataset,
+            "fragment": str(job.fragment) if job.fragment else None,
+            "source": str(job.source),
+            "output": str(job.output),
+            "parameters": dict(job.parameters),
+            "timeout": int(job.timeout),
+            "ipc_dir": str(self.socket_root / str(index)),
+            "public_paths": dict(job.public_paths),
+            "page": dict(job.page) if job.page else None,
+        }
+        process = self.context.Process(
+            target=_worker, args=(payload, self.kernel_name, self.env, sender, self.engine),
+            name=f"notebook-{job.dataset}", daemon=False,
+        )
+        started = time.monotonic()
+        process.start()
+        sender.close()
+        self.running[index] = {"process": process, "conn": receiver, "started": started,
+                               "deadline": started + job.timeout}
+        _notify(self.progress, job.dataset, "running", 0.0)
+
+    def _answer_ready(self) -> None:
+        """Wait for a worker to answer or a time limit to pass; finish those that did."""
+        wait_for = max(0.0, min(slot["deadline"] for slot in self.running.values()) - time.monotonic())
+        ready = wait([slot["conn"] for slot in self.running.values()], timeout=wait_for)
+        for index, slot in list(self.running.items()):
+            process, conn = slot["process"], slot["conn"]
+            if conn in ready:
+                answer = self._answer(process, conn)
+                self._finish(index, answer["status"], answer["error"], answer["stderr"])
+            elif time.monotonic() >= slot["deadline"]:
+                _kill_tree(process)
+                conn.close()
+                error, stderr = _timeout_error(self.jobs[index])
+                self._finish(index, "failed", error, stderr)
+
+    @staticmethod
+    def _answer(process: multiprocessing.process.BaseProcess, conn: Any) -> dict[str, Any]:
+        """A worker's answer (a died worker's is a failure saying so); the worker is gone afterwards."""
+        try:
+            answer = conn.recv()
+        except EOFError:  # the worker died without answering
+            process.join(_KILL_GRACE)
+            answer = {"status": "failed", "stderr": "",
+                      "error": "RuntimeError: the notebook's worker process stopped "
+                      f"unexpectedly (exit code {process.exitcode})"}
+        conn.close()
+        process.join(_KILL_GRACE)
+        if process.is_alive():
+            _kill_tree(process)
+        return answer
+
+    def _finish(self, index: int, status: str, error: str | None, stderr: str) -> None:
+        slot = self.running.pop(index)
         seconds = time.monotonic() - slot["started"]
-        job = jobs[index]
-        results[index] = NotebookResult(job.dataset, status, error, seconds, job.output, stderr)
-        _notify(progress, job.dataset, "done" if status == "ok" else "failed", seconds)
-
-    try:
-        while pending or running:
-            while pending and len(running) < workers:
-                index = pending.popleft()
-                job = jobs[index]
-                receiver, sender = context.Pipe(duplex=False)
-                payload = {
-                    "dataset": job.dataset,
-                    "fragment": str(job.fragment) if job.fragment else None,
-                    "source": str(job.source),
-                    "output": str(job.output),
-                    "parameters": dict(job.parameters),
-                    "timeout": int(job.timeout),
-                    "ipc_dir": str(socket_root / str(index)),
-                    "public_paths": dict(job.public_paths),
-                    "page": dict(job.page) if job.page else None,
-                }
-                process = context.Process(
-                    target=_worker, args=(payload, kernel_name, env, sender, engine),
-                    name=f"notebook-{job.dataset}", daemon=False,
-                )
-                started = time.monotonic()
-                process.start()
-                sender.close()
-                running[index] = {"process": process, "conn": receiver, "started": started,
-                                  "deadline": started + job.timeout}
-                _notify(progress, job.dataset, "running", 0.0)
-
-            now = time.monotonic()
-            wait_for = max(0.0, min(slot["deadline"] for slot in running.values()) - now)
-            ready = wait([slot["conn"] for slot in running.values()], timeout=wait_for)
-            for index, slot in list(running.items()):
-                process, conn = slot["process"], slot["conn"]
-                if conn in ready:
-                    try:
-                        answer = conn.recv()
-                    except EOFError:  # the worker died without answering
-                        process.join(_KILL_GRACE)
-                        answer = {"status": "failed", "stderr": "",
-                                  "error": "RuntimeError: the notebook's worker process stopped "
-                                  f"unexpectedly (exit code {process.exitcode})"}
-                    conn.close()
-                    process.join(_KILL_GRACE)
-                    if process.is_alive():
-                        _kill_tree(process)
-                    finish(index, answer["status"], answer["error"], answer["stderr"])
-                elif time.monotonic() >= slot["deadline"]:
-                    _kill_tree(process)
-                    conn.close()
-                    error, stderr = _timeout_error(jobs[index])
-                    finish(index, "failed", error, stderr)
-    finally:
-        for slot in running.values():  # interrupted (Ctrl-C): leave no worker or kernel behind
-            _kill_tree(slot["process"])
-        shutil.rmtree(socket_root, ignore_errors=True)
-    return [result for result in results if result is not None]
+        job = self.jobs[index]
+        self.results[index] = NotebookResult(job.dataset, status, error, seconds, job.output, stderr)
+        _notify(self.progress, job.dataset, "done" if status == "ok" else "failed", seconds)

@@ -151,6 +151,23 @@ def parse_field_source(spec: Any, where: str) -> FieldSource:
     if not isinstance(spec, dict):
         raise ValueError(f"{where}: expected {expected}, got {type(spec).__name__}")
     keys = set(spec)
+    options = _source_options(spec, keys, where)
+    main = keys - _OPTION_KEYS
+    # One kind of entry per key that names it, checked in this order (the first key found decides).
+    for key, make in _SOURCE_KINDS:
+        if key in keys:
+            return make(spec, keys, main, options, where)
+    if main & _PART_KEYS:
+        return _parts_source(spec, main, options, where)
+    if main == {"column"}:
+        return FieldSource(
+            "column", columns=_as_tuple(spec["column"]), count_sep=spec.get("count"), **options
+        )
+    raise ValueError(f"{where}: expected {expected}")
+
+
+def _source_options(spec: dict, keys: set, where: str) -> dict:
+    """The options any mapping entry may have (format, literal, missing), checked with the keys that go with them."""
     options = {
         "format": _formats(spec.get("format"), f"{where}.format"),
         "literal": _as_tuple(spec.get("literal")),
@@ -163,80 +180,102 @@ def parse_field_source(spec: Any, where: str) -> FieldSource:
                          "({date: D, time: T}); use format for one column")
     if "count" in spec and not (isinstance(spec["count"], str) and spec["count"]):
         raise ValueError(f"{where}.count: expected the separator of the list, such as \";\"")
-    main = keys - _OPTION_KEYS
-    if "const" in keys:
-        if keys != {"const"}:
-            raise ValueError(f"{where}: const takes no other keys (got {', '.join(sorted(keys - {'const'}))})")
-        return FieldSource("const", const=spec["const"])
-    if "synthetic" in keys:
-        if keys != {"synthetic"}:
-            raise ValueError(f"{where}: synthetic takes no other keys")
-        value = spec["synthetic"]
-        if value is True:
-            return FieldSource("synthetic")
-        if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
-            return FieldSource("synthetic", columns=tuple(value))
-        raise ValueError(f"{where}.synthetic: expected true or a list of column names")
-    if "race" in keys or "ethnicity" in keys:
-        if not {"race", "ethnicity", "hispanic"} <= keys or main - {"race", "ethnicity", "hispanic"}:
-            raise ValueError(f"{where}: expected race, ethnicity and hispanic (the ethnicity values that mean Hispanic)")
-        return FieldSource(
-            "race_ethnicity",
-            columns=_as_tuple(spec["race"]),
-            parts=(("ethnicity", str(spec["ethnicity"])),),
-            hispanic=_as_tuple(spec["hispanic"]),
-            **options,
-        )
-    if "first_of" in keys:
-        choices = spec["first_of"]
-        if main != {"first_of", "otherwise"} and main != {"first_of"}:
-            raise ValueError(f"{where}: first_of takes only `otherwise` besides")
-        if not isinstance(choices, dict) or not choices:
-            raise ValueError(f"{where}.first_of: expected a mapping of column name to label")
-        return FieldSource(
-            "first_of", parts=tuple((str(c), str(label)) for c, label in choices.items()),
-            const=spec.get("otherwise"), **options,
-        )
-    if "year_of_birth" in keys:
-        if main != {"year_of_birth"}:
-            raise ValueError(f"{where}: year_of_birth takes only format/literal/missing besides")
-        return FieldSource("year_of_birth", columns=_as_tuple(spec["year_of_birth"]), **options)
-    if "any_of" in keys:
-        flags = spec["any_of"]
-        if keys - {"any_of", "literal", "missing"}:
-            raise ValueError(f"{where}: any_of takes only literal/missing besides")
-        if not isinstance(flags, list) or len(flags) < 1 or not all(isinstance(f, str) and f.strip() for f in flags):
-            raise ValueError(f"{where}.any_of: expected a list of flag column names")
-        return FieldSource("any_of", columns=tuple(flags), **options)
-    if main & _PART_KEYS:
-        parts = main & _PART_KEYS
-        if main - _PART_KEYS:
-            raise ValueError(f"{where}: unexpected keys {', '.join(sorted(main - _PART_KEYS))}")
-        if not ({"date"} <= parts and parts <= {"date", "time"}) and not (
-            {"year", "month"} <= parts and parts <= {"year", "month", "day", "time"}
-        ):
-            raise ValueError(f"{where}: expected date (+ time) or year, month (+ day) (+ time)")
-        date_format = _formats(spec.get("date_format"), f"{where}.date_format")
-        time_format = _formats(spec.get("time_format"), f"{where}.time_format")
-        if options["format"] and (date_format or time_format):
-            raise ValueError(f"{where}: give either format (split between the date and the time column) or "
-                             "date_format and time_format, not both")
-        if date_format and "date" not in parts:
-            raise ValueError(f"{where}.date_format: there is no date column (date_format reads `date`)")
-        if time_format and "time" not in parts:
-            raise ValueError(f"{where}.time_format: there is no time column (time_format reads `time`)")
-        order = ("date", "year", "month", "day", "time")
-        made = [(k, _date_part(k, spec[k], where)) for k in order if k in parts]
-        return FieldSource(
-            "datetime_parts", parts=tuple((k, v) for k, v in made if isinstance(v, str)),
-            part_values=tuple(v for _, v in made if not isinstance(v, str)),
-            date_format=date_format, time_format=time_format, **options,
-        )
-    if main == {"column"}:
-        return FieldSource(
-            "column", columns=_as_tuple(spec["column"]), count_sep=spec.get("count"), **options
-        )
-    raise ValueError(f"{where}: expected {expected}")
+    return options
+
+
+def _const_source(spec: dict, keys: set, main: set, options: dict, where: str) -> FieldSource:
+    if keys != {"const"}:
+        raise ValueError(f"{where}: const takes no other keys (got {', '.join(sorted(keys - {'const'}))})")
+    return FieldSource("const", const=spec["const"])
+
+
+def _synthetic_source(spec: dict, keys: set, main: set, options: dict, where: str) -> FieldSource:
+    if keys != {"synthetic"}:
+        raise ValueError(f"{where}: synthetic takes no other keys")
+    value = spec["synthetic"]
+    if value is True:
+        return FieldSource("synthetic")
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        return FieldSource("synthetic", columns=tuple(value))
+    raise ValueError(f"{where}.synthetic: expected true or a list of column names")
+
+
+def _race_source(spec: dict, keys: set, main: set, options: dict, where: str) -> FieldSource:
+    if not {"race", "ethnicity", "hispanic"} <= keys or main - {"race", "ethnicity", "hispanic"}:
+        raise ValueError(f"{where}: expected race, ethnicity and hispanic (the ethnicity values that mean Hispanic)")
+    return FieldSource(
+        "race_ethnicity",
+        columns=_as_tuple(spec["race"]),
+        parts=(("ethnicity", str(spec["ethnicity"])),),
+        hispanic=_as_tuple(spec["hispanic"]),
+        **options,
+    )
+
+
+def _first_of_source(spec: dict, keys: set, main: set, options: dict, where: str) -> FieldSource:
+    choices = spec["first_of"]
+    if main != {"first_of", "otherwise"} and main != {"first_of"}:
+        raise ValueError(f"{where}: first_of takes only `otherwise` besides")
+    if not isinstance(choices, dict) or not choices:
+        raise ValueError(f"{where}.first_of: expected a mapping of column name to label")
+    return FieldSource(
+        "first_of", parts=tuple((str(c), str(label)) for c, label in choices.items()),
+        const=spec.get("otherwise"), **options,
+    )
+
+
+def _year_of_birth_source(spec: dict, keys: set, main: set, options: dict, where: str) -> FieldSource:
+    if main != {"year_of_birth"}:
+        raise ValueError(f"{where}: year_of_birth takes only format/literal/missing besides")
+    return FieldSource("year_of_birth", columns=_as_tuple(spec["year_of_birth"]), **options)
+
+
+def _any_of_source(spec: dict, keys: set, main: set, options: dict, where: str) -> FieldSource:
+    flags = spec["any_of"]
+    if keys - {"any_of", "literal", "missing"}:
+        raise ValueError(f"{where}: any_of takes only literal/missing besides")
+    if not isinstance(flags, list) or len(flags) < 1 or not all(isinstance(f, str) and f.strip() for f in flags):
+        raise ValueError(f"{where}.any_of: expected a list of flag column names")
+    return FieldSource("any_of", columns=tuple(flags), **options)
+
+
+#: The entries named by one key, in the order they are looked for ("race" or "ethnicity" both name the race entry).
+_SOURCE_KINDS = (
+    ("const", _const_source),
+    ("synthetic", _synthetic_source),
+    ("race", _race_source),
+    ("ethnicity", _race_source),
+    ("first_of", _first_of_source),
+    ("year_of_birth", _year_of_birth_source),
+    ("any_of", _any_of_source),
+)
+
+
+def _parts_source(spec: dict, main: set, options: dict, where: str) -> FieldSource:
+    """A datetime from a date and a time column, or from year, month (day, time) parts."""
+    parts = main & _PART_KEYS
+    if main - _PART_KEYS:
+        raise ValueError(f"{where}: unexpected keys {', '.join(sorted(main - _PART_KEYS))}")
+    if not ({"date"} <= parts and parts <= {"date", "time"}) and not (
+        {"year", "month"} <= parts and parts <= {"year", "month", "day", "time"}
+    ):
+        raise ValueError(f"{where}: expected date (+ time) or year, month (+ day) (+ time)")
+    date_format = _formats(spec.get("date_format"), f"{where}.date_format")
+    time_format = _formats(spec.get("time_format"), f"{where}.time_format")
+    if options["format"] and (date_format or time_format):
+        raise ValueError(f"{where}: give either format (split between the date and the time column) or "
+                         "date_format and time_format, not both")
+    if date_format and "date" not in parts:
+        raise ValueError(f"{where}.date_format: there is no date column (date_format reads `date`)")
+    if time_format and "time" not in parts:
+        raise ValueError(f"{where}.time_format: there is no time column (time_format reads `time`)")
+    order = ("date", "year", "month", "day", "time")
+    made = [(k, _date_part(k, spec[k], where)) for k in order if k in parts]
+    return FieldSource(
+        "datetime_parts", parts=tuple((k, v) for k, v in made if isinstance(v, str)),
+        part_values=tuple(v for _, v in made if not isinstance(v, str)),
+        date_format=date_format, time_format=time_format, **options,
+    )
 
 
 # --- The YAML models ---------------------------------------------------------------------------------
