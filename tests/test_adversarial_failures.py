@@ -145,7 +145,7 @@ def _unchanged(report: pathlib.Path, before: dict) -> None:
 
 
 def test_a_full_disk_during_a_build_is_a_clear_error(built_once, monkeypatch, capsys):
-    from transparency.building import build
+    from transparency.building import assemble, build
 
     command, report, before = built_once
 
@@ -153,6 +153,7 @@ def test_a_full_disk_during_a_build_is_a_clear_error(built_once, monkeypatch, ca
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
     monkeypatch.setattr(build, "_json", full)
+    monkeypatch.setattr(assemble, "_json", full)  # every JSON file a build writes
     code, text = _run(command, capsys)
     assert code == 1, text
     assert "Traceback" not in text

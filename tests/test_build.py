@@ -254,7 +254,7 @@ def test_real_agencies_build(tmp_path, agency_name, dataset, period, metric):
 
 
 def test_at_a_glance_says_hidden_not_unavailable():
-    from transparency.building.build import _hidden_words
+    from transparency.building.assemble import _hidden_words
     from transparency.figures.metrics import Metrics
 
     metrics = Metrics(values={"incidents": None, "incidents_prior": 12, "incidents_last_year": None},

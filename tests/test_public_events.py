@@ -19,7 +19,8 @@ import pytest
 from conftest import agency_config, keyed_agency
 from test_section_accountability import open_section
 
-from transparency.building.build import _hidden_words, build
+from transparency.building.assemble import _hidden_words
+from transparency.building.build import build
 from transparency.core.config import load_agency
 from transparency.core.errors import ConfigError
 from transparency.core.periods import parse_period

@@ -130,7 +130,7 @@ def build_statewide(folders: list[Path], period_code: str, root: Path, formats: 
                                  f"was published:\n  {shown}")
         _scan(folders, state, staging)
         shutil.rmtree(staging / "sections", ignore_errors=True)
-        from transparency.building.build import _git_commit, _versions
+        from transparency.building.assemble import _git_commit, _versions
 
         manifest = {"report": "statewide", "period": period_code, "key": key,
                     "agencies": {a.slug: {"name": a.name, "report": a.published is not None,

@@ -33,7 +33,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from transparency.building.build import NOTEBOOKS, RELEASED, REPORT_SOURCE, recipe
+from transparency.building.assemble import REPORT_SOURCE
+from transparency.building.build import NOTEBOOKS, RELEASED, recipe
 from transparency.core import registry
 from transparency.core.config import Agency
 from transparency.core.errors import TransparencyError, UsageError
