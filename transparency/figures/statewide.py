@@ -35,22 +35,12 @@ import pandas as pd
 
 from transparency.core import registry
 from transparency.core.periods import Period, parse_period
+from transparency.figures.metrics import HEADLINE
 from transparency.figures.stats import ALPHA, poisson_change, poisson_interval
 
 #: The datasets compared, and the count compared: each one's headline figure (metrics.HEADLINE), except
 #: surveys (answers are not events) and training (officers trained is a share of the force, not a rate of events).
-COMPARED = {
-    "use_of_force": "incidents",
-    "complaints": "complaints_received",
-    "officer_involved_shootings": "incidents",
-    "assaults_on_officers": "officers_assaulted",
-    "citations": "citations",
-    "stops": "stops",
-    "pursuits": "pursuits",
-    "calls_for_service": "calls",
-    "arrests": "arrests",
-    "community_meetings": "meetings",
-}
+COMPARED = {name: figure for name, figure in HEADLINE.items() if name not in ("community_surveys", "training")}
 
 #: What each compared count counts, for people.
 WORDS = {
